@@ -1,0 +1,112 @@
+use crate::{Lattice, Tree};
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, Hypergeometric};
+
+/// Below this many bond slots a block range is filled by rejection into a bitset; above it, the range
+/// is split in two with one hypergeometric draw. Keeps memory O(chunk) whatever `n * (z-1)` is.
+const CHUNK_SLOTS: u64 = 1 << 16;
+
+/// A critical cluster conditioned on exactly `n` sites, in breadth-first order.
+pub fn sample_exact<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, n: usize) -> Tree {
+    let mut offspring = conditioned_offspring(rng, n, lattice.branches());
+    let start = cycle_lemma_rotation(&offspring);
+    offspring.rotate_left(start);
+    Tree::from_breadth_first_offspring(offspring, n)
+}
+
+/// `n` i.i.d. `Bin(m, 1/m)` counts conditioned on summing to `n - 1`.
+///
+/// Conditioned on the sum, the vector is multivariate hypergeometric: `n - 1` of the `n * m` bond slots
+/// chosen uniformly without replacement, `xi_i` the number chosen in block `i` (the `p^k (1-p)^(nm-k)`
+/// factor is the same for every vector with the same sum).
+pub fn conditioned_offspring<R: Rng + ?Sized>(rng: &mut R, n: usize, m: u32) -> Vec<u32> {
+    let mut out = vec![0u32; n];
+    let mut scratch = Vec::new();
+    distribute(rng, &mut out, m as u64, n as u64 - 1, CHUNK_SLOTS, &mut scratch);
+    out
+}
+
+/// Chooses `k` of the `out.len() * m` slots uniformly and adds the per-block counts to `out`.
+fn distribute<R: Rng + ?Sized>(rng: &mut R, out: &mut [u32], m: u64, k: u64, chunk: u64, scratch: &mut Vec<u64>) {
+    let slots = out.len() as u64 * m;
+    debug_assert!(k <= slots);
+    if k == 0 {
+        return;
+    }
+    if slots <= chunk || out.len() == 1 {
+        choose_in_chunk(rng, out, m, k, scratch);
+        return;
+    }
+    let left_blocks = out.len() / 2;
+    let left_slots = left_blocks as u64 * m;
+    let k_left = Hypergeometric::new(slots, k, left_slots)
+        .expect("hypergeometric parameters are in range by construction")
+        .sample(rng);
+    let (left, right) = out.split_at_mut(left_blocks);
+    distribute(rng, left, m, k_left, chunk, scratch);
+    distribute(rng, right, m, k - k_left, chunk, scratch);
+}
+
+/// Uniform `k`-subset of a small slot range by rejection into a bitset. When `k` exceeds half the slots
+/// it picks the complement instead, so the expected number of draws stays below `2 ln 2 * k`.
+fn choose_in_chunk<R: Rng + ?Sized>(rng: &mut R, out: &mut [u32], m: u64, k: u64, scratch: &mut Vec<u64>) {
+    let slots = out.len() as u64 * m;
+    let complement = 2 * k > slots;
+    let picks = if complement { slots - k } else { k };
+    scratch.clear();
+    scratch.resize(slots.div_ceil(64) as usize, 0);
+    let mut picked = 0;
+    while picked < picks {
+        let slot = rng.random_range(0..slots);
+        let (word, bit) = ((slot / 64) as usize, 1u64 << (slot % 64));
+        if scratch[word] & bit == 0 {
+            scratch[word] |= bit;
+            picked += 1;
+        }
+    }
+    for (block, count) in out.iter_mut().enumerate() {
+        let lo = block as u64 * m;
+        let chosen = count_bits(scratch, lo, lo + m) as u32;
+        *count += if complement { m as u32 - chosen } else { chosen };
+    }
+}
+
+fn count_bits(words: &[u64], lo: u64, hi: u64) -> u64 {
+    let mut total = 0;
+    let mut pos = lo;
+    while pos < hi {
+        let word = words[(pos / 64) as usize] >> (pos % 64);
+        let take = (64 - pos % 64).min(hi - pos);
+        let mask = if take == 64 { u64::MAX } else { (1u64 << take) - 1 };
+        total += (word & mask).count_ones() as u64;
+        pos += take;
+    }
+    total
+}
+
+/// Index at which to start reading `offspring` so that it is a valid breadth-first offspring sequence.
+///
+/// The walk `S_k = sum_{i<=k} (xi_i - 1)` ends at -1; of the `n` rotations exactly one keeps it `>= 0`
+/// until the last step: the one starting right after the first index where `S` reaches its minimum.
+pub fn cycle_lemma_rotation(offspring: &[u32]) -> usize {
+    let mut walk: i64 = 0;
+    let mut min = i64::MAX;
+    let mut argmin = 0;
+    for (i, &xi) in offspring.iter().enumerate() {
+        walk += xi as i64 - 1;
+        if walk < min {
+            min = walk;
+            argmin = i + 1;
+        }
+    }
+    assert_eq!(walk, -1, "offspring counts must sum to n - 1");
+    argmin % offspring.len()
+}
+
+#[cfg(test)]
+pub(crate) fn conditioned_offspring_with_chunk<R: Rng + ?Sized>(rng: &mut R, n: usize, m: u32, chunk: u64) -> Vec<u32> {
+    let mut out = vec![0u32; n];
+    let mut scratch = Vec::new();
+    distribute(rng, &mut out, m as u64, n as u64 - 1, chunk, &mut scratch);
+    out
+}

@@ -1,0 +1,41 @@
+/** The contents of a run's `results.json`. Field names are a contract with users' scripts. */
+export interface RunResults {
+  /** Version of percolab that produced the run. */
+  percolab: string;
+  /** The resolved (validated, defaults filled) config. */
+  config: Record<string, unknown>;
+  /** The seed of each repetition, in order (`config.seed + i`). */
+  seeds: number[];
+  /** One test loss (mean squared error) per seed and training-set size. */
+  points: LossPoint[];
+  fit: ScalingFit;
+  theory: Theory;
+  timing: { seconds: number };
+}
+
+export interface LossPoint {
+  seed: number;
+  /** Training-set size. */
+  n: number;
+  /** Test mean squared error. */
+  loss: number;
+}
+
+export interface ScalingFit {
+  /** Exponent alpha of loss ~ N^(-alpha): the median and 16th/84th percentiles of the per-seed fits. */
+  exponent: { median: number; p16: number; p84: number };
+  /** Least squares of ln(loss) on ln(n) per seed inside the window; exponent = -slope. */
+  perSeed: { seed: number; exponent: number; intercept: number }[];
+  /** The same fit on the per-size median loss across seeds: the line drawn in the report. */
+  medianCurve: { exponent: number; intercept: number };
+  /** Smallest and largest training-set size inside the fit window (inclusive). */
+  window: [number, number];
+}
+
+export interface Theory {
+  /** Intrinsic dimension D of the data. */
+  dimension: number;
+  /** c in alpha = c / D (2 for nearest-neighbour regression of a smooth target with MSE). */
+  c: number;
+  exponent: number;
+}
