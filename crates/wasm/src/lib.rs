@@ -1,0 +1,115 @@
+//! wasm-bindgen exports. Bulk data crosses as flat typed arrays with an explicit `dimension`; every
+//! error becomes a JS `Error` whose message names the argument and what is allowed. A Rust panic is
+//! recorded by the panic hook so the JS side can replace the opaque `unreachable` trap with its text.
+
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+use percolab_neighbors::{BruteForce, KnnRegressor};
+use percolab_percolation::{sample, Lattice, Method};
+use percolab_random::{permutation as random_permutation, stream, Purpose};
+use percolab_teachers::{Linear, Teacher};
+
+thread_local! {
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        LAST_PANIC.with(|slot| *slot.borrow_mut() = Some(info.to_string()));
+    }));
+}
+
+/// The message of the last Rust panic, if any (the instance must not be used after a panic).
+#[wasm_bindgen(js_name = lastPanic)]
+pub fn last_panic() -> Option<String> {
+    LAST_PANIC.with(|slot| slot.borrow().clone())
+}
+
+/// Which build this is: `{"version", "simd", "threads"}` as JSON.
+#[wasm_bindgen(js_name = buildInfo)]
+pub fn build_info() -> String {
+    format!(
+        r#"{{"version":"{}","simd":{},"threads":{}}}"#,
+        env!("CARGO_PKG_VERSION"),
+        cfg!(target_feature = "simd128"),
+        cfg!(target_feature = "atomics")
+    )
+}
+
+fn err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn method(name: &str) -> Result<Method, JsError> {
+    match name {
+        "exact" => Ok(Method::Exact),
+        "grow-cut" => Ok(Method::GrowCut),
+        other => Err(JsError::new(&format!("sampler must be \"exact\" or \"grow-cut\", got {other:?}"))),
+    }
+}
+
+/// Parent array (breadth-first, root first with parent 0xFFFFFFFF) of a critical cluster of `size`
+/// sites, from the cluster stream `(seed, index)`.
+#[wasm_bindgen(js_name = sampleCluster)]
+pub fn sample_cluster(seed: u64, index: u64, size: u32, coordination: u32, sampler: &str) -> Result<Vec<u32>, JsError> {
+    let lattice = Lattice::new(coordination).map_err(err)?;
+    let mut rng = stream(seed, Purpose::Cluster, index);
+    Ok(sample(&mut rng, lattice, size as u64, method(sampler)?).map_err(err)?.into_parents())
+}
+
+/// Row-major `[n, dimension]` coordinates of the naive random-walk embedding of a parent array.
+#[wasm_bindgen(js_name = embedNaive)]
+pub fn embed_naive(parents: &[u32], dimension: u32, seed: u64, index: u64) -> Result<Vec<f32>, JsError> {
+    let mut rng = stream(seed, Purpose::Embedding, index);
+    percolab_embedding::embed_naive(&mut rng, parents, dimension as usize).map_err(err)
+}
+
+/// Labels of `points` under the linear teacher drawn from the teacher stream `(seed, index)`.
+#[wasm_bindgen(js_name = teacherLinear)]
+pub fn teacher_linear(points: &[f32], dimension: u32, seed: u64, index: u64) -> Result<Vec<f32>, JsError> {
+    let teacher = Linear::draw(seed, index, dimension as usize).map_err(err)?;
+    teacher.evaluate(points).map_err(err)
+}
+
+/// A uniform permutation of `0..n` from the split stream `(seed, index)`.
+#[wasm_bindgen]
+pub fn permutation(seed: u64, index: u64, n: u32) -> Vec<u32> {
+    random_permutation(&mut stream(seed, Purpose::Split, index), n as usize)
+}
+
+/// Exact k nearest neighbours; owned by the caller, who copies the arrays out and calls `free()`.
+#[wasm_bindgen]
+pub struct KnnResult {
+    indices: Vec<u32>,
+    distances: Vec<f32>,
+}
+
+#[wasm_bindgen]
+impl KnnResult {
+    /// Row-major `[queries, k]` training-point indices, nearest first (ties: lower index first).
+    #[wasm_bindgen(getter)]
+    pub fn indices(&self) -> Vec<u32> {
+        self.indices.clone()
+    }
+    /// Row-major `[queries, k]` Euclidean distances.
+    #[wasm_bindgen(getter)]
+    pub fn distances(&self) -> Vec<f32> {
+        self.distances.clone()
+    }
+}
+
+#[wasm_bindgen(js_name = knnSearch)]
+pub fn knn_search(train: &[f32], dimension: u32, queries: &[f32], k: u32) -> Result<KnnResult, JsError> {
+    let index = BruteForce::new(train, dimension as usize).map_err(err)?;
+    let found = index.search(queries, k as usize).map_err(err)?;
+    Ok(KnnResult { distances: found.distances(), indices: found.indices })
+}
+
+/// k-NN regression with uniform weights: the mean target of each query's k nearest training points.
+#[wasm_bindgen(js_name = knnRegress)]
+pub fn knn_regress(train: &[f32], targets: &[f32], dimension: u32, queries: &[f32], k: u32) -> Result<Vec<f64>, JsError> {
+    let model = KnnRegressor::new(train, dimension as usize, targets).map_err(err)?;
+    model.predict(queries, k as usize).map_err(err)
+}

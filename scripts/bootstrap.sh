@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what building and testing need, idempotently (skips what is present):
+# Debian's wasm-capable Rust toolchain and Chromium, the wasm-bindgen CLI pinned in Cargo.toml (built
+# once per machine into ~/.cache/percolab), and the npm dependencies from package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+# rustc-web/cargo-web/rust-web-src >= 1.96 (bookworm-security) build std for wasm32 from source; lld-22
+# links it; wabt lets the build check the SIMD opcodes; chromium runs the browser tests.
+APT_PACKAGES=(rustc-web cargo-web rust-web-src lld-22 wabt chromium)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  say "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+rust_version=$(/usr/bin/rustc --version | awk '{print $2}')
+if [ "$(printf '%s\n1.96.0\n' "$rust_version" | sort -V | head -n1)" != "1.96.0" ]; then
+  say "Debian's rustc-web is $rust_version; percolab needs >= 1.96 from bookworm-security"; exit 1
+fi
+
+# The wasm-bindgen CLI must be exactly the crate's version. Its own lockfile pins a webpki-roots that the
+# registry no longer serves, so it resolves without --locked; the version itself is exact.
+wb_version=$(sed -n 's/^wasm-bindgen *= *"=\([0-9.]*\)".*/\1/p' Cargo.toml)
+cache="${PERCOLAB_CACHE:-$HOME/.cache/percolab}"
+wb_root="$cache/wasm-bindgen-cli-$wb_version"
+if ! "$wb_root/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $wb_version"; then
+  say "building wasm-bindgen-cli $wb_version (once per machine, several minutes)"
+  /usr/bin/cargo install wasm-bindgen-cli --version "=$wb_version" --root "$wb_root" --force >&2
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund >&2
+fi

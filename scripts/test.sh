@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Every test: Rust crates natively, TypeScript type check, then the vitest suites (units, CLI, wasm
+# kernels through the built bundles, and the browser run in headless Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+/usr/bin/cargo test --workspace --release --locked
+npx tsc --noEmit -p .
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile=target/vitest.json || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync("target/vitest.json", "utf8"));
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+' || true
+exit $status

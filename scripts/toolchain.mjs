@@ -1,0 +1,34 @@
+// Where the pinned build tools live. One place, read by bootstrap (to install) and build (to use).
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+
+/** The wasm-bindgen version pinned in Cargo.toml; the CLI must be exactly this version. */
+export const wasmBindgenVersion = (() => {
+  const toml = readFileSync(join(root, 'Cargo.toml'), 'utf8');
+  const match = toml.match(/^wasm-bindgen\s*=\s*"=([0-9.]+)"/m);
+  if (!match) throw new Error('Cargo.toml must pin wasm-bindgen as "=X.Y.Z"');
+  return match[1];
+})();
+
+/** Tools built once per machine are cached outside the clone, so fresh clones (CI) reuse them. */
+export const cacheDir = process.env.PERCOLAB_CACHE ?? join(homedir(), '.cache', 'percolab');
+export const wasmBindgenBin = join(cacheDir, `wasm-bindgen-cli-${wasmBindgenVersion}`, 'bin', 'wasm-bindgen');
+
+/** Debian's rustc-web builds std for wasm32 from source; rustup's toolchains cannot (no wasm32 target). */
+export const wasmCargo = '/usr/bin/cargo';
+export const wasmRustc = '/usr/bin/rustc';
+export const wasmLinker = 'wasm-ld-22';
+
+/**
+ * Build flavours of the wasm kernels. Each has its own target dir because std is rebuilt per set of
+ * target features. A threaded flavour adds `+atomics,+bulk-memory,+mutable-globals` and shared-memory
+ * link arguments here.
+ */
+export const flavours = [
+  { name: 'simd', targetFeatures: ['+simd128'], linkArgs: [] },
+];
+
+export { root };

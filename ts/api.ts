@@ -1,0 +1,13 @@
+// What the Node and browser entry points share.
+export { applySets, parseConfigText, resolveConfig, UsageError } from './config/load.js';
+export { configJsonSchema, referenceMarkdown } from './config/reference.js';
+export { ConfigSchema, type Config, type ConfigInput } from './config/schema.js';
+export { runSeed } from './experiment/cell.js';
+export type { LossPoint, RunResults, ScalingFit, Theory } from './experiment/results.js';
+export { runExperiment, seedsOf, type RunOptions } from './experiment/run.js';
+export { theoryFor } from './experiment/theory.js';
+export { fitPowerLaw, fitScaling, percentile } from './fit/scaling.js';
+export { WorkerPool, type CellApi } from './pool/pool.js';
+export { renderReport } from './report/index.js';
+export { version } from './version.js';
+export { KernelError, KernelPanic, type BuildInfo, type Kernels } from './wasm/kernels.js';

@@ -1,0 +1,102 @@
+// The one schema of an experiment config: validation, the TypeScript types and the README's config
+// reference all come from here.
+import { z } from 'zod';
+
+const int = () => z.number().int();
+
+export const DataSchema = z
+  .strictObject({
+    kind: z.literal('cluster').default('cluster').describe('Data model: one critical percolation cluster per seed.'),
+    dimension: int().min(1).max(4096).default(16).describe('Ambient dimension d of the embedding.'),
+    coordination: int()
+      .min(2)
+      .max(1_000_000)
+      .optional()
+      .describe('Coordination number z of the Bethe lattice (default 2d, so p_c = 1/(2d-1)).'),
+    sampler: z
+      .enum(['exact', 'grow-cut'])
+      .default('exact')
+      .describe('"exact": the cluster conditioned on its size (cycle lemma); "grow-cut": grow until large enough, cut at the size.'),
+    embedder: z.literal('naive').default('naive').describe('"naive": child = parent + N(0, I_d/d).'),
+    clusterSize: int()
+      .min(2)
+      .max(2 ** 32 - 1)
+      .optional()
+      .describe('Sites per cluster (default: clusterFactor x (largest size + testSize)).'),
+    clusterFactor: z
+      .number()
+      .min(1)
+      .max(1e6)
+      .default(50)
+      .describe('Default cluster size as a multiple of (largest training size + testSize); keeps training sets far from exhausting the cluster.'),
+  })
+  .describe('The data distribution.');
+
+export const TeacherSchema = z
+  .strictObject({
+    kind: z.literal('linear').default('linear').describe('"linear": y = w.x with w ~ N(0, I_d/d), drawn from the seed.'),
+  })
+  .describe('The target function that labels the points.');
+
+export const ModelSchema = z
+  .strictObject({
+    kind: z.literal('knn').default('knn').describe('"knn": exact k-nearest-neighbour regression, uniform weights.'),
+    k: int().min(1).max(1000).default(1).describe('Neighbours averaged per prediction (at most the smallest training size).'),
+  })
+  .describe('The learner fitted at each training-set size.');
+
+export const FitSchema = z
+  .strictObject({
+    window: z
+      .tuple([z.number().positive(), z.number().positive()])
+      .optional()
+      .describe('[nMin, nMax]: training sizes used in the exponent fit, inclusive (default: all sizes).'),
+  })
+  .describe('The scaling-law fit.');
+
+export const ConfigSchema = z
+  .strictObject({
+    seed: int().min(0).max(Number.MAX_SAFE_INTEGER).default(1).describe('Base seed; repetition i uses seed + i.'),
+    seeds: int().min(1).max(10_000).default(10).describe('Number of repetitions (independent clusters, teachers and splits).'),
+    sizes: z
+      .array(int().min(1).max(2 ** 31))
+      .min(2)
+      .default([1000, 2000, 4000, 8000, 16000, 32000])
+      .describe('Training-set sizes N, strictly increasing; each seed uses nested subsets.'),
+    testSize: int().min(1).max(10_000_000).default(2000).describe('Held-out test points per seed, disjoint from every training set.'),
+    data: DataSchema.prefault({}),
+    teacher: TeacherSchema.prefault({}),
+    model: ModelSchema.prefault({}),
+    fit: FitSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    config.sizes.forEach((n, i) => {
+      if (i > 0 && n <= config.sizes[i - 1]!) {
+        ctx.addIssue({ code: 'custom', path: ['sizes', i], input: n, message: `must be greater than the previous size ${config.sizes[i - 1]} (sizes strictly increase)` });
+      }
+    });
+    if (config.model.k > config.sizes[0]!) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'k'], input: config.model.k, message: `must be at most the smallest training size ${config.sizes[0]}` });
+    }
+    const needed = config.sizes[config.sizes.length - 1]! + config.testSize;
+    if (config.data.clusterSize !== undefined && config.data.clusterSize < needed) {
+      ctx.addIssue({ code: 'custom', path: ['data', 'clusterSize'], input: config.data.clusterSize, message: `must be at least the largest size plus testSize (${needed})` });
+    }
+    if (config.fit.window) {
+      const [lo, hi] = config.fit.window;
+      const inside = config.sizes.filter((n) => n >= lo && n <= hi).length;
+      if (lo > hi || inside < 2) {
+        ctx.addIssue({ code: 'custom', path: ['fit', 'window'], input: config.fit.window, message: 'must be [nMin, nMax] with nMin <= nMax containing at least two sizes' });
+      }
+    }
+  });
+
+/** A config as written by a user: every field optional. */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+type Parsed = z.output<typeof ConfigSchema>;
+
+/** A validated config with every default filled in, including the derived ones. */
+export type Config = Parsed & {
+  data: Parsed['data'] & { coordination: number; clusterSize: number };
+  fit: { window: [number, number] };
+};

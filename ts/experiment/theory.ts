@@ -1,0 +1,15 @@
+import type { Config } from '../config/schema.js';
+import type { Theory } from './results.js';
+
+/** Fractal dimension of a critical percolation cluster under a random-walk embedding (science note §1). */
+export const CLUSTER_DIMENSION = 4;
+
+/**
+ * Predicted exponent alpha = c / D. Nearest-neighbour regression (any fixed k) of a Lipschitz target
+ * under MSE has c = 2 (science note §4).
+ */
+export function theoryFor(config: Config): Theory {
+  const dimension = CLUSTER_DIMENSION;
+  const c = config.model.kind === 'knn' ? 2 : Number.NaN;
+  return { dimension, c, exponent: c / dimension };
+}

@@ -1,0 +1,18 @@
+import * as Comlink from 'comlink';
+import { type CellApi, type PoolWorker, WorkerPool } from './pool.js';
+
+/** Default pool size: one worker per logical core the browser reports. */
+export const defaultWorkers = (): number => Math.max(1, navigator.hardwareConcurrency || 1);
+
+/** A pool of module Web Workers running the bundled cell worker that sits beside this bundle. */
+export function createBrowserPool(size = defaultWorkers(), script: URL = new URL('./worker.js', import.meta.url)): WorkerPool {
+  const workers = Array.from({ length: size }, (): PoolWorker => {
+    const worker = new Worker(script, { type: 'module' });
+    const died = new Promise<never>((_, reject) => {
+      worker.addEventListener('error', (event) => reject(new Error(`worker failed: ${event.message}`)), { once: true });
+    });
+    died.catch(() => {});
+    return { api: Comlink.wrap<CellApi>(worker), died, terminate: () => worker.terminate() };
+  });
+  return new WorkerPool(workers);
+}

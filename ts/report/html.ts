@@ -1,0 +1,144 @@
+import type { RunResults } from '../experiment/results.js';
+import { formatAlpha, lossCurveSvg, medianLossBySize } from './plot.js';
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+/** Four significant digits; exponent notation only where fixed notation would be unreadable. */
+export function formatLoss(x: number): string {
+  if (!Number.isFinite(x)) return 'n/a';
+  const abs = Math.abs(x);
+  if (x !== 0 && (abs < 1e-3 || abs >= 1e6)) return x.toExponential(3);
+  return x.toPrecision(4);
+}
+
+function formatSize(n: number): string {
+  return Number.isInteger(n) ? String(n) : formatLoss(n);
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return 'n/a';
+  if (s < 60) return `${s.toFixed(s < 10 ? 2 : 1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${(s - 60 * m).toFixed(0)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** JSON.stringify that survives values JSON cannot represent instead of throwing. */
+function prettyJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function headline(results: RunResults): string {
+  const { median, p16, p84 } = results.fit.exponent;
+  const [w0, w1] = results.fit.window;
+  const t = results.theory;
+  return (
+    `Fitted exponent ${formatAlpha(median)} (16th–84th percentile ${formatAlpha(p16)}–${formatAlpha(p84)}) ` +
+    `over N in [${formatSize(w0)}, ${formatSize(w1)}]; ` +
+    `theory ${formatAlpha(t.exponent)} (c/D = ${t.c}/${t.dimension})`
+  );
+}
+
+function exponentTable(results: RunResults): string {
+  const e = results.fit.exponent;
+  const rows = [
+    `<tr class="summary"><th scope="row">median (p16 – p84)</th><td>${formatAlpha(e.median)}</td>` +
+      `<td>${formatAlpha(e.p16)} – ${formatAlpha(e.p84)}</td></tr>`,
+    `<tr><th scope="row">fit of the median curve</th><td>${formatAlpha(results.fit.medianCurve.exponent)}</td><td></td></tr>`,
+    ...results.fit.perSeed.map(
+      (s) =>
+        `<tr><th scope="row">seed ${escapeHtml(String(s.seed))}</th><td>${formatAlpha(s.exponent)}</td>` +
+        `<td>${formatLoss(Math.exp(s.intercept))}</td></tr>`,
+    ),
+  ];
+  return (
+    `<table><thead><tr><th></th><th>exponent α</th><th>range / prefactor e<sup>intercept</sup></th></tr></thead>` +
+    `<tbody>${rows.join('')}</tbody></table>`
+  );
+}
+
+function lossTable(results: RunResults): string {
+  const loss = new Map<string, number>();
+  for (const p of results.points) loss.set(`${p.seed}:${p.n}`, p.loss);
+  const medians = new Map(medianLossBySize(results).map((m) => [m.n, m.loss]));
+  const sizes = [...new Set(results.points.map((p) => p.n))].sort((a, b) => a - b);
+  const [w0, w1] = results.fit.window;
+  const head =
+    `<tr><th>N</th>${results.seeds.map((s) => `<th>seed ${escapeHtml(String(s))}</th>`).join('')}` +
+    `<th>median</th></tr>`;
+  const body = sizes.map((n) => {
+    const cells = results.seeds.map((s) => {
+      const v = loss.get(`${s}:${n}`);
+      return `<td>${v === undefined ? '' : formatLoss(v)}</td>`;
+    });
+    const m = medians.get(n);
+    const cls = n >= w0 && n <= w1 ? ' class="in-window"' : '';
+    return `<tr${cls}><th scope="row">${formatSize(n)}</th>${cells.join('')}<td class="median">${m === undefined ? '' : formatLoss(m)}</td></tr>`;
+  });
+  return `<table class="losses"><thead>${head}</thead><tbody>${body.join('')}</tbody></table>`;
+}
+
+const STYLE = `
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1b1f24;
+  max-width: 960px; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: 0.3rem; }
+h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #e3e6ea; padding-bottom: 0.2rem; }
+.headline { font-size: 1.05rem; background: #f3f6f9; border-left: 4px solid #1d3557; padding: 0.6rem 0.9rem; }
+.plot svg { max-width: 100%; height: auto; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 0.9rem; }
+th, td { padding: 0.25rem 0.7rem; border-bottom: 1px solid #e3e6ea; text-align: right; }
+thead th { border-bottom: 2px solid #c9ced4; }
+tbody th { text-align: left; font-weight: 500; }
+tr.summary { font-weight: 600; background: #f3f6f9; }
+tr.in-window { background: #fdf3ea; }
+td.median { font-weight: 600; }
+.note { color: #5b6470; font-size: 0.85rem; }
+pre { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; font-size: 0.85rem; border-radius: 4px; }
+dl { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; }
+dt { color: #5b6470; }
+dd { margin: 0; }
+`;
+
+/** A self-contained HTML5 report: inline CSS and SVG only, nothing fetched at view time. */
+export async function renderReport(results: RunResults): Promise<string> {
+  const svg = await lossCurveSvg(results);
+  const [w0, w1] = results.fit.window;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>percolab run</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>percolab run</h1>
+<p class="headline">${escapeHtml(headline(results))}</p>
+<h2>Test loss against training-set size</h2>
+<figure class="plot">${svg}</figure>
+<h2>Exponents</h2>
+${exponentTable(results)}
+<p class="note">Per-seed least-squares fits of ln(loss) on ln(N) for N in [${escapeHtml(formatSize(w0))}, ${escapeHtml(formatSize(w1))}].</p>
+<h2>Test losses (MSE)</h2>
+${lossTable(results)}
+<p class="note">Shaded rows lie inside the fit window.</p>
+<h2>Run</h2>
+<dl>
+<dt>percolab</dt><dd>${escapeHtml(results.percolab)}</dd>
+<dt>wall time</dt><dd>${escapeHtml(formatSeconds(results.timing.seconds))}</dd>
+<dt>seeds</dt><dd>${escapeHtml(results.seeds.join(', '))}</dd>
+</dl>
+<h2>Config</h2>
+<pre>${escapeHtml(prettyJson(results.config))}</pre>
+</body>
+</html>
+`;
+}
