@@ -98,7 +98,7 @@ export function resolveConfig(input: unknown): Config {
   }
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) throw new UsageError(formatIssues(parsed.error, input));
-  const c = parsed.data;
+  const { percolab: _record, ...c } = parsed.data;
   const largest = c.sizes[c.sizes.length - 1]!;
   const clusterSize = c.data.clusterSize ?? Math.ceil(c.data.clusterFactor * (largest + c.testSize));
   if (clusterSize > 2 ** 32 - 1) {

@@ -68,6 +68,10 @@ export const ConfigSchema = z
     teacher: TeacherSchema.prefault({}),
     model: ModelSchema.prefault({}),
     fit: FitSchema.prefault({}),
+    percolab: z
+      .strictObject({ version: z.string(), seeds: z.array(int()) })
+      .optional()
+      .describe('Written into a run\'s config.json for the record (library version, seeds used); ignored on input.'),
   })
   .superRefine((config, ctx) => {
     config.sizes.forEach((n, i) => {
@@ -96,7 +100,7 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 type Parsed = z.output<typeof ConfigSchema>;
 
 /** A validated config with every default filled in, including the derived ones. */
-export type Config = Parsed & {
+export type Config = Omit<Parsed, 'percolab'> & {
   data: Parsed['data'] & { coordination: number; clusterSize: number };
   fit: { window: [number, number] };
 };

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { applySets, parseConfigText, resolveConfig, UsageError } from '../ts/config/load.js';
+import { referenceMarkdown } from '../ts/config/reference.js';
+import { readFileSync } from 'node:fs';
+
+const fail = (input: unknown) => {
+  try {
+    resolveConfig(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message;
+  }
+  throw new Error(`config ${JSON.stringify(input)} was accepted`);
+};
+
+describe('config', () => {
+  it('fills every default, including the derived ones', () => {
+    const c = resolveConfig({});
+    expect(c.seeds).toBe(10);
+    expect(c.data.dimension).toBe(16);
+    expect(c.data.coordination).toBe(32);
+    expect(c.data.clusterSize).toBe(c.data.clusterFactor * (c.sizes.at(-1)! + c.testSize));
+    expect(c.fit.window).toEqual([c.sizes[0], c.sizes.at(-1)]);
+    expect(c.model).toEqual({ kind: 'knn', k: 1 });
+    // A resolved config is itself a valid input and resolves to itself.
+    expect(resolveConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
+  });
+
+  it('derives coordination from the dimension unless given', () => {
+    expect(resolveConfig({ data: { dimension: 8 } }).data.coordination).toBe(16);
+    expect(resolveConfig({ data: { dimension: 8, coordination: 3 } }).data.coordination).toBe(3);
+  });
+
+  it('applies dotted --set overrides with JSON or bare-string values', () => {
+    const out = applySets({ data: { dimension: 4 } }, ['data.dimension=32', 'sizes=[10,20]', 'data.sampler=grow-cut', 'model.k=3']);
+    expect(out).toEqual({ data: { dimension: 32, sampler: 'grow-cut' }, sizes: [10, 20], model: { k: 3 } });
+    expect(() => applySets({}, ['nonsense'])).toThrow(/expected path=value/);
+    expect(() => applySets({ seed: 3 }, ['seed.x=1'])).toThrow(/seed is not an object/);
+  });
+
+  it('ignores the record a run writes into config.json', () => {
+    const c = resolveConfig({ percolab: { version: '0.1.0', seeds: [1, 2] } });
+    expect('percolab' in c).toBe(false);
+  });
+
+  // Every class of bad value: the message names the path, the value and what is allowed.
+  it.each([
+    [{ data: { dimension: 0 } }, 'data.dimension = 0: expected a value at least 1'],
+    [{ data: { dimension: 2.5 } }, 'data.dimension = 2.5: expected an integer'],
+    [{ data: { dimension: '16' } }, 'data.dimension = "16": expected number'],
+    [{ model: { k: 0 } }, 'model.k = 0: expected a value at least 1'],
+    [{ model: { k: 5 }, sizes: [4, 8] }, 'model.k = 5: must be at most the smallest training size 4'],
+    [{ sizes: [10, 30, 20] }, 'sizes[2] = 20: must be greater than the previous size 30'],
+    [{ sizes: [10, 10] }, 'sizes[1] = 10: must be greater than the previous size 10'],
+    [{ sizes: [10] }, 'sizes = [10]: expected at least 2 entries'],
+    [{ testSize: 0 }, 'testSize = 0: expected a value at least 1'],
+    [{ seeds: 0 }, 'seeds = 0: expected a value at least 1'],
+    [{ seed: -1 }, 'seed = -1: expected a value at least 0'],
+    [{ dimension: 16 }, 'dimension = 16: unknown key'],
+    [{ data: { dimensions: 16 } }, 'data.dimensions = 16: unknown key'],
+    [{ data: { sampler: 'fast' } }, 'data.sampler = "fast": expected one of "exact", "grow-cut"'],
+    [{ teacher: { kind: 'relu' } }, 'teacher.kind = "relu": expected one of "linear"'],
+    [{ data: { clusterSize: 100 }, sizes: [10, 90], testSize: 20 }, 'data.clusterSize = 100: must be at least the largest size plus testSize (110)'],
+    [{ fit: { window: [5000, 6000] } }, 'fit.window = [5000,6000]: must be [nMin, nMax]'],
+    [[1, 2], 'expected a JSON object'],
+  ])('rejects %j', (input, message) => {
+    const text = fail(input);
+    expect(text).toContain(message);
+    expect(text.split('\n')).toHaveLength(1);
+  });
+
+  it('rejects malformed JSON naming the source', () => {
+    expect(() => parseConfigText('{"seeds": 3,', 'my.json')).toThrow(/my\.json is not valid JSON/);
+    expect(() => parseConfigText('3', 'my.json')).toThrow(/my\.json must hold a JSON object, got 3/);
+  });
+
+  it('README carries the config reference generated from the schema (run `npm run docs` after schema edits)', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(referenceMarkdown());
+  });
+});
