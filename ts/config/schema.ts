@@ -41,7 +41,7 @@ export const TeacherSchema = z
 export const ModelSchema = z
   .strictObject({
     kind: z.literal('knn').default('knn').describe('"knn": exact k-nearest-neighbour regression, uniform weights.'),
-    k: int().min(1).max(1000).default(1).describe('Neighbours averaged per prediction (at most the smallest training size).'),
+    k: int().min(1).max(2 ** 31).default(1).describe('Neighbours averaged per prediction (at most the smallest training size).'),
   })
   .describe('The learner fitted at each training-set size.');
 

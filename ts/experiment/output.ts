@@ -1,6 +1,6 @@
 // Writing a run folder atomically: everything goes to a temporary sibling folder that is renamed into
 // place only when complete, so an interrupted or failed run never leaves partial output.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../config/load.js';
 
@@ -9,6 +9,17 @@ export function checkOutputFolder(outDir: string, force: boolean): void {
   const target = resolve(outDir);
   if (existsSync(target) && !force) {
     throw new UsageError(`output folder ${outDir} already exists; choose another --out or pass --force to replace it`);
+  }
+  // The nearest existing ancestor must be a writable folder, or the run would be wasted.
+  let ancestor = dirname(target);
+  while (!existsSync(ancestor)) ancestor = dirname(ancestor);
+  if (!statSync(ancestor).isDirectory()) {
+    throw new UsageError(`cannot write output folder ${outDir}: ${ancestor} is not a folder`);
+  }
+  try {
+    accessSync(ancestor, constants.W_OK);
+  } catch {
+    throw new UsageError(`cannot write output folder ${outDir}: ${ancestor} is not writable`);
   }
 }
 

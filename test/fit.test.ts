@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { fitPowerLaw, fitScaling, percentile } from '../ts/fit/scaling.js';
+
+describe('scaling fit', () => {
+  it('recovers exponent and prefactor of an exact power law', () => {
+    const ns = [100, 300, 1000, 3000];
+    const fit = fitPowerLaw(ns, ns.map((n) => 3 * n ** -0.37));
+    expect(fit.exponent).toBeCloseTo(0.37, 12);
+    expect(Math.exp(fit.intercept)).toBeCloseTo(3, 10);
+  });
+
+  it('computes percentiles like numpy (linear interpolation)', () => {
+    // numpy.percentile([4, 1, 3, 2, 10], [16, 50, 84]) = [1.64, 3.0, 6.16]
+    expect(percentile([4, 1, 3, 2, 10], 16)).toBeCloseTo(1.64, 12);
+    expect(percentile([4, 1, 3, 2, 10], 50)).toBe(3);
+    expect(percentile([4, 1, 3, 2, 10], 84)).toBeCloseTo(6.16, 12);
+    expect(() => percentile([], 50)).toThrow();
+  });
+
+  it('fits each seed inside the window only and summarises across seeds', () => {
+    const sizes = [10, 100, 1000, 10000];
+    const exponents = { 1: 0.4, 2: 0.5, 3: 0.6 } as Record<number, number>;
+    const points = [1, 2, 3].flatMap((seed) =>
+      sizes.map((n) => ({ seed, n, loss: n === 10000 ? 1 : 2 * n ** -exponents[seed]! })),
+    );
+    const fit = fitScaling(points, [1, 2, 3], [10, 1000]);
+    expect(fit.window).toEqual([10, 1000]);
+    fit.perSeed.forEach((s) => expect(s.exponent).toBeCloseTo(exponents[s.seed]!, 10));
+    expect(fit.exponent.median).toBeCloseTo(0.5, 10);
+    expect(fit.exponent.p16).toBeCloseTo(0.4 + 0.32 * 0.1, 10);
+    expect(fit.exponent.p84).toBeCloseTo(0.5 + 0.68 * 0.1, 10);
+    expect(fit.medianCurve.exponent).toBeCloseTo(0.5, 10);
+  });
+});

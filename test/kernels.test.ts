@@ -1,0 +1,81 @@
+// The wasm kernels through the built Node bundle: exactness, determinism, SIMD, errors.
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { distNode, referenceKnn, uniformSource } from './helpers.js';
+
+const lib = await import(`${distNode}index.js`);
+const kernels = lib.loadKernels();
+
+describe('wasm kernels', () => {
+  it('are the SIMD build, and its code really contains f32x4 instructions', () => {
+    expect(kernels.info).toMatchObject({ simd: true, threads: false, version: lib.version });
+    const disassembly = execFileSync('wasm-objdump', ['-d', `${distNode}percolab-simd.wasm`], { maxBuffer: 1 << 28 }).toString();
+    expect(disassembly).toMatch(/f32x4\.(sub|mul|add)/);
+  });
+
+  it('sample the same cluster and points from the same seed, and others from other seeds', () => {
+    const a = kernels.sampleCluster(7, 0, 5000, 16, 'exact');
+    const b = kernels.sampleCluster(7, 0, 5000, 16, 'exact');
+    expect(a).toEqual(b);
+    expect(kernels.sampleCluster(8, 0, 5000, 16, 'exact')).not.toEqual(a);
+    expect(kernels.embedNaive(a, 8, 7, 0)).toEqual(kernels.embedNaive(b, 8, 7, 0));
+    // Breadth-first tree: root first, parents precede children, n-1 edges.
+    expect(a[0]).toBe(0xffffffff);
+    for (let i = 1; i < a.length; i++) expect(a[i]).toBeLessThan(i);
+  });
+
+  it('k-NN is identical to a float64 brute-force reference on uniform and cluster data', () => {
+    const next = uniformSource(3);
+    const d = 10;
+    const uniform = Float32Array.from({ length: 3000 * d }, next);
+    const cluster = kernels.embedNaive(kernels.sampleCluster(5, 0, 3300, 2 * d, 'exact'), d, 5, 0);
+    for (const data of [uniform, cluster]) {
+      const train = data.subarray(0, 3000 * d);
+      // Queries: fresh points, and training points themselves (distance 0, ties among duplicates).
+      const queries = Float32Array.from([...data.subarray(3000 * d, 3100 * d), ...train.subarray(0, 20 * d)]);
+      for (const k of [1, 5, 100]) {
+        const got = kernels.knnSearch(train, d, queries, k);
+        const want = referenceKnn(train, queries, d, k);
+        expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+        expect(Array.from(got.distances)).toEqual(Array.from(want.squared, (s) => Math.fround(Math.sqrt(s))));
+      }
+    }
+  });
+
+  it('k-NN regression averages the targets of the reference neighbours', () => {
+    const next = uniformSource(9);
+    const d = 3;
+    const train = Float32Array.from({ length: 500 * d }, next);
+    const targets = Float32Array.from({ length: 500 }, next);
+    const queries = Float32Array.from({ length: 50 * d }, next);
+    const want = referenceKnn(train, queries, d, 4);
+    const got = kernels.knnRegress(train, targets, d, queries, 4);
+    for (let i = 0; i < 50; i++) {
+      let sum = 0;
+      for (let t = 0; t < 4; t++) sum += targets[want.indices[i * 4 + t]!]!;
+      expect(got[i]).toBe(sum / 4);
+    }
+  });
+
+  it('turn bad arguments into KernelErrors whose message says what is allowed', () => {
+    const bad = (call: () => unknown, message: RegExp) => {
+      let caught: unknown;
+      try {
+        call();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(lib.KernelError);
+      expect((caught as Error).message).toMatch(message);
+    };
+    bad(() => kernels.sampleCluster(1, 0, 10, 1, 'exact'), /coordination must be an integer >= 2, got 1/);
+    bad(() => kernels.sampleCluster(1, 0, 0, 4, 'exact'), /cluster size must be between 1/);
+    bad(() => kernels.sampleCluster(1, 0, 10, 4, 'fast'), /sampler must be "exact" or "grow-cut"/);
+    bad(() => kernels.embedNaive(new Uint32Array([0xffffffff, 1]), 3, 1, 0), /site 1: parents must precede/);
+    bad(() => kernels.knnSearch(new Float32Array(8), 4, new Float32Array(4), 3), /k = 3 exceeds the number of training points \(2\)/);
+    bad(() => kernels.knnSearch(new Float32Array(8), 4, new Float32Array(5), 1), /not a multiple of dimension 4/);
+    bad(() => kernels.knnSearch(Float32Array.of(0, NaN, 0, 0), 4, new Float32Array(4), 1), /NaN/);
+    // The instance stays usable after a rejected call.
+    expect(kernels.permutation(1, 0, 5).length).toBe(5);
+  });
+});
