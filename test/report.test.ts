@@ -1,29 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResults } from '../ts/experiment/results.js';
+import { fitScaling } from '../ts/fit/scaling.js';
 import { escapeHtml, lossCurveSvg, MARK_NAMES, renderReport } from '../ts/report/index.js';
-
-/** Least squares of ln(loss) on ln(n), as the experiment does; returns alpha = -slope. */
-function fitLogLog(pts: { n: number; loss: number }[]): { exponent: number; intercept: number } {
-  const xs = pts.map((p) => Math.log(p.n));
-  const ys = pts.map((p) => Math.log(p.loss));
-  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-  let sxy = 0;
-  let sxx = 0;
-  xs.forEach((x, i) => {
-    sxy += (x - mx) * (ys[i]! - my);
-    sxx += (x - mx) ** 2;
-  });
-  const slope = sxy / sxx;
-  return { exponent: -slope, intercept: my - slope * mx };
-}
-
-function quantile(sorted: number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
 
 function synthetic(opts: { seeds?: number[]; window?: [number, number]; config?: Record<string, unknown> } = {}): RunResults {
   const seeds = opts.seeds ?? [11, 12, 13];
@@ -33,24 +11,12 @@ function synthetic(opts: { seeds?: number[]; window?: [number, number]; config?:
     sizes.map((n, j) => ({ seed, n, loss: 2 * n ** -0.5 * (1 + 0.04 * Math.sin(1.3 * seed + 0.9 * j)) })),
   );
   const window = opts.window ?? [sizes[0]!, sizes[sizes.length - 1]!];
-  const inWindow = (p: { n: number }) => p.n >= window[0] && p.n <= window[1];
-  const perSeed = seeds.map((seed) => ({ seed, ...fitLogLog(points.filter((p) => p.seed === seed && inWindow(p))) }));
-  const medianCurvePts = sizes.filter((n) => inWindow({ n })).map((n) => {
-    const ls = points.filter((p) => p.n === n).map((p) => p.loss).sort((a, b) => a - b);
-    return { n, loss: quantile(ls, 0.5) };
-  });
-  const exps = perSeed.map((s) => s.exponent).sort((a, b) => a - b);
   return {
     percolab: '0.1.0-test',
     config: opts.config ?? { seed: seeds[0], dimension: 4 },
     seeds,
     points,
-    fit: {
-      exponent: { median: quantile(exps, 0.5), p16: quantile(exps, 0.16), p84: quantile(exps, 0.84) },
-      perSeed,
-      medianCurve: fitLogLog(medianCurvePts),
-      window,
-    },
+    fit: fitScaling(points, seeds, window),
     theory: { dimension: 4, c: 2, exponent: 0.5 },
     timing: { seconds: 3.25 },
   };

@@ -8,6 +8,7 @@ export { runExperiment, seedsOf, type RunOptions } from './experiment/run.js';
 export { theoryFor } from './experiment/theory.js';
 export { fitPowerLaw, fitScaling, percentile } from './fit/scaling.js';
 export { WorkerPool, type CellApi } from './pool/pool.js';
+export { createTeacher, type Teacher } from './teachers/teacher.js';
 export { renderReport } from './report/index.js';
 export { version } from './version.js';
 export { KernelError, KernelPanic, type BuildInfo, type Kernels } from './wasm/kernels.js';

@@ -1,8 +1,7 @@
 // Node entry point.
-import { resolveConfig } from './config/load.js';
 import type { ConfigInput } from './config/schema.js';
 import type { RunResults } from './experiment/results.js';
-import { runExperiment } from './experiment/run.js';
+import { runOnNewPool } from './experiment/run.js';
 import { createNodePool, defaultWorkers } from './pool/node.js';
 
 export * from './api.js';
@@ -10,13 +9,7 @@ export { writeRunFolder } from './experiment/output.js';
 export { createNodePool, defaultWorkers } from './pool/node.js';
 export { loadKernels } from './wasm/load-node.js';
 
-/** Validates `input`, runs it on a fresh pool of `workers` worker threads, and closes the pool. */
-export async function run(input: ConfigInput = {}, { workers = defaultWorkers() } = {}): Promise<RunResults> {
-  const config = resolveConfig(input);
-  const pool = createNodePool(Math.min(workers, config.seeds));
-  try {
-    return await runExperiment(config, { pool });
-  } finally {
-    await pool.close();
-  }
+/** Validates `input`, runs it on a fresh pool of `workers` workers, and closes the pool. */
+export function run(input: ConfigInput = {}, { workers = defaultWorkers() } = {}): Promise<RunResults> {
+  return runOnNewPool(input, (size) => createNodePool(size), workers);
 }

@@ -29,6 +29,7 @@ export function configJsonSchema(): JsonSchema {
 
 function typeOf(s: JsonSchema): string {
   if (s.const !== undefined) return JSON.stringify(s.const);
+  if (s.type === 'object') return 'object';
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' \\| ');
   if (s.prefixItems) return `[${s.prefixItems.map(typeOf).join(', ')}]`;
   if (s.type === 'array' && s.items && !Array.isArray(s.items)) return `${typeOf(s.items)}[]`;
@@ -41,14 +42,15 @@ export function fieldDocs(schema: JsonSchema = configJsonSchema(), prefix = ''):
   const out: FieldDoc[] = [];
   for (const [key, field] of Object.entries(schema.properties ?? {})) {
     const path = prefix ? `${prefix}.${key}` : key;
-    if (field.type === 'object' && field.properties) {
+    // Sections (objects with a default) expand into their keys; other objects are one field.
+    if (field.type === 'object' && field.properties && field.default !== undefined) {
       out.push(...fieldDocs(field, path));
       continue;
     }
     out.push({
       path,
       type: typeOf(field),
-      default: field.default === undefined ? 'derived' : JSON.stringify(field.default),
+      default: field.default === undefined ? '—' : JSON.stringify(field.default),
       description: field.description ?? '',
     });
   }
@@ -62,6 +64,6 @@ export function referenceMarkdown(): string {
 
 export function referenceText(): string {
   return fieldDocs()
-    .map((f) => `  ${f.path.padEnd(20)} ${f.description} [default: ${f.default}]`)
+    .map((f) => `  ${f.path.padEnd(20)} ${f.description}${f.default === '—' ? '' : ` [default: ${f.default}]`}`)
     .join('\n');
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { createTeacher } from '../teachers/teacher.js';
 import type { Kernels } from '../wasm/kernels.js';
 import type { LossPoint } from './results.js';
 
@@ -22,7 +23,7 @@ export function runSeed(kernels: Kernels, config: Config, seed: number): LossPoi
   const { dimension: d, coordination, clusterSize, sampler } = config.data;
   const parents = kernels.sampleCluster(seed, 0, clusterSize, coordination, sampler);
   const points = kernels.embedNaive(parents, d, seed, 0);
-  const labels = kernels.teacherLinear(points, d, seed, 0);
+  const labels = createTeacher(config.teacher, kernels, seed).label(points, d);
   const order = kernels.permutation(seed, 0, clusterSize);
   const test = gatherRows(points, labels, d, order, 0, config.testSize);
   const largest = config.sizes[config.sizes.length - 1]!;

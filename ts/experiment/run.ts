@@ -1,4 +1,5 @@
-import type { Config } from '../config/schema.js';
+import { resolveConfig } from '../config/load.js';
+import type { Config, ConfigInput } from '../config/schema.js';
 import { fitScaling } from '../fit/scaling.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { version } from '../version.js';
@@ -29,4 +30,15 @@ export async function runExperiment(config: Config, { pool, onProgress }: RunOpt
     theory: theoryFor(config),
     timing: { seconds: (performance.now() - start) / 1000 },
   };
+}
+
+/** Validates `input`, runs it on a fresh pool from `createPool`, and closes the pool. */
+export async function runOnNewPool(input: ConfigInput, createPool: (size: number) => WorkerPool, workers: number): Promise<RunResults> {
+  const config = resolveConfig(input);
+  const pool = createPool(Math.min(workers, config.seeds));
+  try {
+    return await runExperiment(config, { pool });
+  } finally {
+    await pool.close();
+  }
 }

@@ -1,6 +1,7 @@
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { RunResults } from '../experiment/results.js';
+import { percentile } from '../fit/scaling.js';
 
 export const PLOT_WIDTH = 640;
 export const PLOT_HEIGHT = 400;
@@ -21,13 +22,6 @@ function plottable(x: number): boolean {
   return Number.isFinite(x) && x > 0;
 }
 
-/** Median of a non-empty list. */
-export function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /** Per-size median loss across seeds, sorted by n; sizes with no finite loss are dropped. */
 export function medianLossBySize(results: RunResults): { n: number; loss: number }[] {
   const bySize = new Map<number, number[]>();
@@ -37,7 +31,7 @@ export function medianLossBySize(results: RunResults): { n: number; loss: number
     list.push(p.loss);
     bySize.set(p.n, list);
   }
-  return [...bySize.entries()].sort(([a], [b]) => a - b).map(([n, losses]) => ({ n, loss: median(losses) }));
+  return [...bySize.entries()].sort(([a], [b]) => a - b).map(([n, losses]) => ({ n, loss: percentile(losses, 50) }));
 }
 
 export function formatAlpha(x: number): string {
