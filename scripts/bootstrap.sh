@@ -34,7 +34,10 @@ if ! "$wb_root/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen 
   /usr/bin/cargo install wasm-bindgen-cli --version "=$wb_version" --root "$wb_root" --force >&2
 fi
 
+# `npm install`, not `npm ci`: the registry here serves no other-platform optional binaries (rollup's),
+# so the lockfile cannot list them and `npm ci` refuses it. With the lockfile present, `npm install`
+# still installs exactly the locked versions.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
-  npm ci --no-audit --no-fund >&2
+  npm install --no-audit --no-fund >&2
 fi
