@@ -78,4 +78,21 @@ describe('wasm kernels', () => {
     // The instance stays usable after a rejected call.
     expect(kernels.permutation(1, 0, 5).length).toBe(5);
   });
+
+  it('release what they allocate: repeated calls leave linear memory where the first left it', () => {
+    const next = uniformSource(4);
+    const d = 8;
+    const train = Float32Array.from({ length: 4000 * d }, next);
+    const queries = Float32Array.from({ length: 500 * d }, next);
+    const targets = Float32Array.from({ length: 4000 }, next);
+    const work = () => {
+      kernels.knnSearch(train, d, queries, 10).indices;
+      kernels.knnRegress(train, targets, d, queries, 3);
+      kernels.embedNaive(kernels.sampleCluster(1, 0, 20000, 16, 'exact'), d, 1, 0);
+    };
+    work();
+    const settled = kernels.memoryBytes();
+    for (let i = 0; i < 30; i++) work();
+    expect(kernels.memoryBytes()).toBe(settled);
+  });
 });

@@ -22,6 +22,8 @@ export interface BuildInfo {
 /** One initialised wasm instance. Every array returned is a copy owned by JS. */
 export interface Kernels {
   readonly info: BuildInfo;
+  /** Current size of the instance's linear memory (it grows to the peak of any call, never shrinks). */
+  memoryBytes(): number;
   sampleCluster(seed: number, index: number, size: number, coordination: number, sampler: Sampler): Uint32Array;
   embedNaive(parents: Uint32Array, dimension: number, seed: number, index: number): Float32Array;
   teacherLinear(points: Float32Array, dimension: number, seed: number, index: number): Float32Array;
@@ -59,10 +61,11 @@ const big = (n: number) => BigInt(n);
 /** Instantiates the kernels synchronously from the flavour's wasm bytes or module. */
 export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'): Kernels {
   if (flavour !== 'simd') throw new KernelError(`unknown wasm flavour ${flavour}`);
-  simd.initSync({ module: source });
+  const exports = simd.initSync({ module: source });
   const info = JSON.parse(simd.buildInfo()) as BuildInfo;
   return {
     info,
+    memoryBytes: () => exports.memory.buffer.byteLength,
     sampleCluster: (seed, index, size, coordination, sampler) =>
       guard(() => simd.sampleCluster(big(seed), big(index), size, coordination, sampler)),
     embedNaive: (parents, dimension, seed, index) => guard(() => simd.embedNaive(parents, dimension, big(seed), big(index))),
