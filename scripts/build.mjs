@@ -17,7 +17,8 @@ function buildWasm(flavour) {
   execFileSync(
     wasmCargo,
     ['build', '--release', '--locked', '-p', 'percolab-wasm', '--target', 'wasm32-unknown-unknown',
-      '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir],
+      '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir,
+      ...(flavour.cargoFeatures.length ? ['--features', flavour.cargoFeatures.join(',')] : [])],
     {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -53,9 +54,9 @@ async function bundle(wasmFiles) {
   // CommonJS dependencies bundled into ESM need a `require` for Node built-ins.
   const nodeBanner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
   const builds = [
-    { platform: 'node', outdir: 'dist/node', entries: { cli: 'ts/cli/main.ts', index: 'ts/index.ts', worker: 'workers/node.ts' },
+    { platform: 'node', outdir: 'dist/node', entries: { cli: 'ts/cli/main.ts', index: 'ts/index.ts', worker: 'workers/node.ts', 'wasm-thread': 'workers/wasm-thread-node.ts' },
       banner: { js: nodeBanner } },
-    { platform: 'browser', outdir: 'dist/browser', entries: { index: 'ts/browser.ts', worker: 'workers/browser.ts' } },
+    { platform: 'browser', outdir: 'dist/browser', entries: { index: 'ts/browser.ts', worker: 'workers/browser.ts', 'wasm-thread': 'workers/wasm-thread-browser.ts' } },
   ];
   for (const b of builds) {
     rmSync(join(root, b.outdir), { recursive: true, force: true });

@@ -24,11 +24,19 @@ export const wasmLinker = 'wasm-ld-22';
 
 /**
  * Build flavours of the wasm kernels. Each has its own target dir because std is rebuilt per set of
- * target features. A threaded flavour adds `+atomics,+bulk-memory,+mutable-globals` and shared-memory
- * link arguments here.
+ * target features. Since rustc 1.96 atomics no longer imply shared memory: the threaded flavour asks the
+ * linker for an imported shared memory and exports what wasm-bindgen's thread transform needs (TLS
+ * setup, heap base for per-thread stacks).
  */
 export const flavours = [
-  { name: 'simd', targetFeatures: ['+simd128'], linkArgs: [] },
+  { name: 'simd', targetFeatures: ['+simd128'], cargoFeatures: [], linkArgs: [] },
+  {
+    name: 'simd-threads',
+    targetFeatures: ['+simd128', '+atomics', '+bulk-memory', '+mutable-globals'],
+    cargoFeatures: ['threads'],
+    linkArgs: ['--shared-memory', '--import-memory', '--max-memory=4294967296', '--export=__wasm_init_tls',
+      '--export=__tls_size', '--export=__tls_align', '--export=__tls_base', '--export=__heap_base'],
+  },
 ];
 
 export { root };

@@ -10,12 +10,26 @@ const executablePath = '/usr/bin/chromium';
 const lib = await import(`${distNode}index.js`);
 const input = { seeds: 3, sizes: [100, 200, 400], testSize: 100, data: { dimension: 8, clusterSize: 30000 } };
 
+// The threaded kernels block their caller, which a page's main thread may not do: check them in a worker.
+const threadsCheckWorker = `
+import { loadKernels, loadThreadedKernels } from '/index.js';
+const single = await loadKernels();
+const threaded = await loadThreadedKernels(2);
+const parents = single.sampleCluster(3, 0, 20000, 16, 'exact');
+const points = single.embedNaive(parents, 8, 3, 0);
+const train = points.subarray(0, 15000 * 8), queries = points.subarray(15000 * 8);
+const a = single.knnSearch(train, 8, queries, 5), b = threaded.knnSearch(train, 8, queries, 5);
+postMessage({ flavour: threaded.flavour, threads: threaded.shared?.threadCount(),
+  same: a.indices.every((v, i) => v === b.indices[i]) && a.distances.every((v, i) => v === b.distances[i]) });
+threaded.close();
+`;
+
 let browser: Browser;
 let site: Awaited<ReturnType<typeof serve>>;
 
 beforeAll(async () => {
   if (!existsSync(executablePath)) throw new Error('Chromium is missing: run scripts/bootstrap.sh');
-  site = await serve(`${root}dist/browser`);
+  site = await serve(`${root}dist/browser`, { '/threads-check.js': threadsCheckWorker });
   browser = await chromium.launch({
     executablePath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -63,6 +77,18 @@ describe('browser build', () => {
     expect(fromBrowser.info).toEqual(kernels.info);
     expect(fromBrowser.parents).toEqual(Array.from(parents));
     expect(fromBrowser.points).toEqual(Array.from(kernels.embedNaive(parents, 6, 42, 0)));
+    await page.close();
+  });
+
+  it('runs the SIMD+threads kernels in a cross-origin-isolated page, with the single-threaded results', async () => {
+    const page = await browser.newPage();
+    await page.goto(site.url);
+    const outcome = (await page.evaluate(`new Promise((resolve, reject) => {
+      const worker = new Worker('/threads-check.js', { type: 'module' });
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => reject(new Error(event.message));
+    })`)) as { flavour: string; threads: number; same: boolean };
+    expect(outcome).toEqual({ flavour: 'simd-threads', threads: 2, same: true });
     await page.close();
   });
 });

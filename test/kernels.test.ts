@@ -95,4 +95,26 @@ describe('wasm kernels', () => {
     for (let i = 0; i < 30; i++) work();
     expect(kernels.memoryBytes()).toBe(settled);
   });
+
+  it('threaded flavour: shared memory, atomics, a running pool, and the same numbers as the SIMD flavour', async () => {
+    const disassembly = execFileSync('wasm-objdump', ['-x', '-d', `${distNode}percolab-simd-threads.wasm`], { maxBuffer: 1 << 28 }).toString();
+    expect(disassembly).toMatch(/memory\[0\].*shared/);
+    expect(disassembly).toMatch(/memory\.atomic\.wait32/);
+    expect(disassembly).toMatch(/f32x4\.(sub|mul|add)/);
+    const threaded = await lib.loadThreadedKernels(2);
+    try {
+      expect(threaded.info).toMatchObject({ simd: true, threads: true });
+      expect(threaded.flavour).toBe('simd-threads');
+      expect(threaded.shared.threadCount()).toBe(2);
+      const parents = kernels.sampleCluster(11, 0, 30000, 20, 'exact');
+      expect(threaded.sampleCluster(11, 0, 30000, 20, 'exact')).toEqual(parents);
+      const points = kernels.embedNaive(parents, 10, 11, 0);
+      expect(threaded.embedNaive(parents, 10, 11, 0)).toEqual(points);
+      const train = points.subarray(0, 20000 * 10);
+      const queries = points.subarray(20000 * 10, 21000 * 10);
+      expect(threaded.knnSearch(train, 10, queries, 7)).toEqual(kernels.knnSearch(train, 10, queries, 7));
+    } finally {
+      threaded.close();
+    }
+  });
 });

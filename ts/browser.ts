@@ -6,7 +6,7 @@ import { createBrowserPool, defaultWorkers } from './pool/browser.js';
 
 export * from './api.js';
 export { createBrowserPool, defaultWorkers } from './pool/browser.js';
-export { loadKernels } from './wasm/load-browser.js';
+export { loadKernels, loadThreadedKernels } from './wasm/load-browser.js';
 
 /** Validates `input`, runs it on a fresh pool of `workers` workers, and closes the pool. */
 export function run(input: ConfigInput = {}, { workers = defaultWorkers() } = {}): Promise<RunResults> {

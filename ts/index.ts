@@ -5,9 +5,9 @@ import { runOnNewPool } from './experiment/run.js';
 import { createNodePool, defaultWorkers } from './pool/node.js';
 
 export * from './api.js';
-export { writeRunFolder } from './experiment/output.js';
+export { writeRunFolder } from './io/atomic.js';
 export { createNodePool, defaultWorkers } from './pool/node.js';
-export { loadKernels } from './wasm/load-node.js';
+export { loadKernels, loadThreadedKernels } from './wasm/load-node.js';
 
 /** Validates `input`, runs it on a fresh pool of `workers` workers, and closes the pool. */
 export function run(input: ConfigInput = {}, { workers = defaultWorkers() } = {}): Promise<RunResults> {

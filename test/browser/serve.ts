@@ -10,11 +10,12 @@ const types: Record<string, string> = {
   '.map': 'application/json',
 };
 
-export async function serve(folder: string): Promise<{ url: string; server: Server }> {
+/** Serves `folder`, plus `extra` files by path (e.g. test-only worker scripts). */
+export async function serve(folder: string, extra: Record<string, string> = {}): Promise<{ url: string; server: Server }> {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     try {
-      const body = path === '/' ? '<!doctype html><title>percolab test</title>' : await readFile(join(folder, path));
+      const body = path === '/' ? '<!doctype html><title>percolab test</title>' : (extra[path] ?? (await readFile(join(folder, path))));
       res.writeHead(200, {
         'content-type': types[extname(path)] ?? (path === '/' ? types['.html']! : 'application/octet-stream'),
         'cross-origin-opener-policy': 'same-origin',

@@ -1,85 +1,19 @@
 // The `percolab` command. Bad input exits with status 2 and one line on stderr, and writes nothing.
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { parseConfigText, UsageError } from '../config/load.js';
-import { referenceText } from '../config/reference.js';
-import type { Config } from '../config/schema.js';
-import { checkOutputFolder, writeRunFolder } from '../experiment/output.js';
-import { runExperiment, seedsOf } from '../experiment/run.js';
-import { createNodePool, defaultWorkers } from '../pool/node.js';
-import { renderReport } from '../report/index.js';
+import { Command, CommanderError } from 'commander';
+import { UsageError } from '../config/load.js';
 import { version } from '../version.js';
-import { delayedProgress } from './progress.js';
-
-function readConfig(file: string | undefined, sets: string[]): Config {
-  if (file === undefined) return parseConfigText('{}', 'the default config', sets);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read config ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  return parseConfigText(text, file, sets);
-}
-
-function positiveInt(name: string) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} = ${JSON.stringify(value)}: expected an integer >= 1`);
-    return n;
-  };
-}
-
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-async function run(file: string | undefined, options: { out: string; set: string[]; workers?: number; force: boolean; progress: boolean }) {
-  const config = readConfig(file, options.set);
-  checkOutputFolder(options.out, options.force);
-  const pool = createNodePool(Math.min(options.workers ?? defaultWorkers(), config.seeds));
-  const progress = delayedProgress('percolab run', 1000, options.progress);
-  try {
-    const results = await runExperiment(config, { pool, onProgress: (done, total) => progress.update(done, total) });
-    progress.stop();
-    const record = { ...config, percolab: { version, seeds: seedsOf(config) } };
-    const folder = writeRunFolder(
-      options.out,
-      {
-        'results.json': `${JSON.stringify(results, null, 2)}\n`,
-        'config.json': `${JSON.stringify(record, null, 2)}\n`,
-        'report.html': await renderReport(results),
-      },
-      options.force,
-    );
-    const e = results.fit.exponent;
-    process.stdout.write(
-      `report: ${folder}/report.html\n` +
-        `exponent ${e.median.toFixed(3)} (16th-84th percentile ${e.p16.toFixed(3)}-${e.p84.toFixed(3)}, ${config.seeds} seeds) ` +
-        `vs theory ${results.theory.exponent.toFixed(3)} (c/D = ${results.theory.c}/${results.theory.dimension}); ` +
-        `${results.timing.seconds.toFixed(1)} s\n`,
-    );
-  } finally {
-    progress.stop();
-    await pool.close();
-  }
-}
+import { neighborsCommand } from './commands/neighbors.js';
+import { runCommand } from './commands/run.js';
 
 function program(): Command {
+  const output = { writeErr: (text: string) => process.stderr.write(text) };
   const cli = new Command('percolab')
     .description('Scaling laws on fractal data: critical percolation clusters embedded in R^d.')
     .version(version)
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  cli
-    .command('run')
-    .description('Run an experiment (the headline 1-NN scaling experiment when no config is given).')
-    .argument('[config]', 'experiment config (JSON); every key optional')
-    .option('--out <dir>', 'run folder to write (results.json, config.json, report.html)', 'results/run')
-    .option('--set <path=value>', 'override a config key by dotted path (repeatable), e.g. --set data.dimension=32', collect, [])
-    .addOption(new Option('--workers <n>', 'worker threads (default: one per core)').argParser(positiveInt('--workers')))
-    .option('--force', 'replace the run folder if it exists', false)
-    .option('--no-progress', 'no progress bar on stderr')
-    .addHelpText('after', `\nConfig keys (use with --set or in the config file):\n${referenceText()}\n`)
-    .action(run);
+    .configureOutput(output);
+  // Commands built apart do not inherit these settings.
+  for (const command of [runCommand(), neighborsCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
   return cli;
 }
 

@@ -1,5 +1,6 @@
 // The TypeScript face of the wasm kernels: typed arrays in, typed arrays out, readable errors.
 import * as simd from './generated/simd/kernels.js';
+import * as simdThreads from './generated/simd-threads/kernels.js';
 
 /** Raised when a kernel rejects its arguments; the message names the argument and what is allowed. */
 export class KernelError extends Error {
@@ -19,9 +20,22 @@ export interface BuildInfo {
   threads: boolean;
 }
 
+/** What the threaded flavour needs to start helper threads on the instance's shared memory. */
+export interface SharedInstance {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** Hands one rayon thread to each of `threads` helpers already waiting in `runThread`. */
+  buildThreadPool(threads: number): void;
+  /** Threads in the pool (1 before it is built). */
+  threadCount(): number;
+}
+
 /** One initialised wasm instance. Every array returned is a copy owned by JS. */
 export interface Kernels {
   readonly info: BuildInfo;
+  readonly flavour: Flavour;
+  /** Present for the threaded flavour. */
+  readonly shared?: SharedInstance;
   /** Current size of the instance's linear memory (it grows to the peak of any call, never shrinks). */
   memoryBytes(): number;
   sampleCluster(seed: number, index: number, size: number, coordination: number, sampler: Sampler): Uint32Array;
@@ -32,23 +46,33 @@ export interface Kernels {
   knnRegress(train: Float32Array, targets: Float32Array, dimension: number, queries: Float32Array, k: number): Float64Array;
 }
 
+/** Kernels with a running thread pool; the owner calls `close()` (or `using`) to stop the helpers. */
+export type ThreadedKernels = Kernels & { readonly threads: number; close(): void; [Symbol.dispose](): void };
+
 /** Bytes or a compiled module of a flavour's `.wasm` file. */
 export type WasmSource = BufferSource | WebAssembly.Module;
 
-export const flavours = ['simd'] as const;
+export const flavours = ['simd', 'simd-threads'] as const;
 export type Flavour = (typeof flavours)[number];
 
-/** The flavour this runtime can run. SIMD128 is required (every current browser and Node has it). */
-export function chooseFlavour(): Flavour {
-  return 'simd';
+/** Both flavours export the same kernels; the threaded one adds the pool handoff. */
+type Glue = Omit<typeof simd, 'initSync' | 'default'> & { initSync(options: { module: WebAssembly.Module }): { memory: WebAssembly.Memory } };
+const glues: Record<Flavour, Glue> = { simd, 'simd-threads': simdThreads };
+
+/**
+ * The threaded flavour needs shared memory: Node always has it; a browser only when the page is
+ * cross-origin isolated (COOP/COEP). SIMD128 is required either way (every current engine has it).
+ */
+export function threadsAvailable(): boolean {
+  return typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
 }
 
-function guard<T>(call: () => T): T {
+function guard<T>(glue: Glue, call: () => T): T {
   try {
     return call();
   } catch (error) {
     if (error instanceof WebAssembly.RuntimeError) {
-      const message = simd.lastPanic();
+      const message = glue.lastPanic();
       throw new KernelPanic(message ? `wasm kernel panicked: ${message}` : `wasm kernel trapped: ${error.message}`);
     }
     if (error instanceof Error) throw new KernelError(error.message);
@@ -58,30 +82,71 @@ function guard<T>(call: () => T): T {
 
 const big = (n: number) => BigInt(n);
 
-/** Instantiates the kernels synchronously from the flavour's wasm bytes or module. */
+/** Instantiates the kernels synchronously from the flavour's wasm bytes or compiled module. */
 export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'): Kernels {
-  if (flavour !== 'simd') throw new KernelError(`unknown wasm flavour ${flavour}`);
-  const exports = simd.initSync({ module: source });
-  const info = JSON.parse(simd.buildInfo()) as BuildInfo;
+  const glue = glues[flavour];
+  if (!glue) throw new KernelError(`unknown wasm flavour ${flavour}`);
+  const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
+  const exports = glue.initSync({ module });
+  const info = JSON.parse(glue.buildInfo()) as BuildInfo;
+  const call = <T>(f: () => T) => guard(glue, f);
+  const shared: SharedInstance | undefined =
+    flavour === 'simd-threads'
+      ? {
+          module,
+          memory: exports.memory,
+          buildThreadPool: (threads) => call(() => simdThreads.buildThreadPool(threads)),
+          threadCount: () => simdThreads.threadCount(),
+        }
+      : undefined;
   return {
     info,
+    flavour,
+    shared,
     memoryBytes: () => exports.memory.buffer.byteLength,
     sampleCluster: (seed, index, size, coordination, sampler) =>
-      guard(() => simd.sampleCluster(big(seed), big(index), size, coordination, sampler)),
-    embedNaive: (parents, dimension, seed, index) => guard(() => simd.embedNaive(parents, dimension, big(seed), big(index))),
-    teacherLinear: (points, dimension, seed, index) =>
-      guard(() => simd.teacherLinear(points, dimension, big(seed), big(index))),
-    permutation: (seed, index, n) => guard(() => simd.permutation(big(seed), big(index), n)),
+      call(() => glue.sampleCluster(big(seed), big(index), size, coordination, sampler)),
+    embedNaive: (parents, dimension, seed, index) => call(() => glue.embedNaive(parents, dimension, big(seed), big(index))),
+    teacherLinear: (points, dimension, seed, index) => call(() => glue.teacherLinear(points, dimension, big(seed), big(index))),
+    permutation: (seed, index, n) => call(() => glue.permutation(big(seed), big(index), n)),
     knnSearch: (train, dimension, queries, k) =>
-      guard(() => {
-        const result = simd.knnSearch(train, dimension, queries, k);
+      call(() => {
+        const result = glue.knnSearch(train, dimension, queries, k);
         try {
           return { indices: result.indices, distances: result.distances };
         } finally {
           result.free();
         }
       }),
-    knnRegress: (train, targets, dimension, queries, k) =>
-      guard(() => simd.knnRegress(train, targets, dimension, queries, k)),
+    knnRegress: (train, targets, dimension, queries, k) => call(() => glue.knnRegress(train, targets, dimension, queries, k)),
   };
+}
+
+/** A started helper thread: resolves `ready` once it has instantiated the module and is waiting. */
+export interface HelperThread {
+  ready: Promise<void>;
+  terminate(): void;
+}
+
+/**
+ * Starts `threads` helpers on the instance's shared memory and builds the rayon pool from them.
+ * Returns a function that stops the helpers (the pool is unusable afterwards).
+ */
+export async function startThreadPool(
+  kernels: Kernels,
+  threads: number,
+  spawn: (module: WebAssembly.Module, memory: WebAssembly.Memory) => HelperThread,
+): Promise<() => void> {
+  const shared = kernels.shared;
+  if (!shared) throw new KernelError(`the ${kernels.flavour} flavour has no threads`);
+  const helpers = Array.from({ length: threads }, () => spawn(shared.module, shared.memory));
+  const stop = () => helpers.forEach((h) => h.terminate());
+  try {
+    await Promise.all(helpers.map((h) => h.ready));
+    shared.buildThreadPool(threads);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return stop;
 }

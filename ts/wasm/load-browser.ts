@@ -1,8 +1,33 @@
-import { chooseFlavour, instantiateKernels, type Kernels } from './kernels.js';
+import { type Flavour, instantiateKernels, type Kernels, startThreadPool, threadsAvailable, type ThreadedKernels } from './kernels.js';
 
-/** Fetches and compiles the `.wasm` file that the build places beside this bundle. */
+async function compile(flavour: Flavour): Promise<WebAssembly.Module> {
+  return WebAssembly.compileStreaming(fetch(new URL(`./percolab-${flavour}.wasm`, import.meta.url)));
+}
+
+/** The single-threaded SIMD kernels, from the `.wasm` file that the build places beside this bundle. */
 export async function loadKernels(): Promise<Kernels> {
-  const flavour = chooseFlavour();
-  const module = await WebAssembly.compileStreaming(fetch(new URL(`./percolab-${flavour}.wasm`, import.meta.url)));
-  return instantiateKernels(module, flavour);
+  return instantiateKernels(await compile('simd'), 'simd');
+}
+
+/**
+ * The SIMD+threads kernels with `threads` helper Web Workers when the page is cross-origin isolated;
+ * otherwise the single-threaded kernels (same results, `threads` = 1). Must be used from a worker: the
+ * pool blocks the calling thread, which a browser's main thread may not do.
+ */
+export async function loadThreadedKernels(threads = navigator.hardwareConcurrency || 1): Promise<ThreadedKernels> {
+  if (!threadsAvailable()) {
+    const stop = () => {};
+    return Object.assign(await loadKernels(), { threads: 1, close: stop, [Symbol.dispose]: stop });
+  }
+  const kernels = instantiateKernels(await compile('simd-threads'), 'simd-threads');
+  const stop = await startThreadPool(kernels, threads, (module, memory) => {
+    const worker = new Worker(new URL('./wasm-thread.js', import.meta.url), { type: 'module' });
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.addEventListener('message', () => resolve(), { once: true });
+      worker.addEventListener('error', (e) => reject(new Error(`wasm helper thread failed: ${e.message}`)), { once: true });
+    });
+    worker.postMessage({ module, memory });
+    return { ready, terminate: () => worker.terminate() };
+  });
+  return Object.assign(kernels, { threads, close: stop, [Symbol.dispose]: stop });
 }

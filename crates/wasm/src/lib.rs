@@ -10,6 +10,9 @@ use percolab_percolation::{sample, Lattice, Method};
 use percolab_random::{permutation as random_permutation, stream, Purpose};
 use percolab_teachers::{Linear, Teacher};
 
+#[cfg(feature = "threads")]
+mod threads;
+
 thread_local! {
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
 }

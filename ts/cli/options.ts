@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../config/load.js';
+
+/** A commander parser for an integer option >= 1 that fails with a usage error naming the option. */
+export function positiveInt(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} = ${JSON.stringify(value)}: expected an integer >= 1`);
+    return n;
+  };
+}
+
+export const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Reads a whole input file, turning any failure into a usage error that names it. */
+export function readInput(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}

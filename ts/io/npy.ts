@@ -1,0 +1,88 @@
+// NumPy `.npy` files (format versions 1-3, little-endian, C order): the exchange format with users'
+// PyTorch/JAX code. Works on bytes, so it serves Node and browsers alike.
+import { UsageError } from '../config/load.js';
+
+const dtypes = {
+  '<f4': { name: 'float32', bytes: 4, make: (b: ArrayBuffer) => new Float32Array(b) },
+  '<f8': { name: 'float64', bytes: 8, make: (b: ArrayBuffer) => new Float64Array(b) },
+  '<i8': { name: 'int64', bytes: 8, make: (b: ArrayBuffer) => new BigInt64Array(b) },
+  '<i4': { name: 'int32', bytes: 4, make: (b: ArrayBuffer) => new Int32Array(b) },
+  '<u4': { name: 'uint32', bytes: 4, make: (b: ArrayBuffer) => new Uint32Array(b) },
+} as const;
+
+type Descr = keyof typeof dtypes;
+export type NpyDtype = (typeof dtypes)[Descr]['name'];
+export type NpyData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint32Array;
+
+export interface NpyArray<T extends NpyData = NpyData> {
+  dtype: NpyDtype;
+  shape: number[];
+  data: T;
+}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+/** Parses a `.npy` file; `source` names it in error messages. */
+export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
+  const bad = (why: string) => new UsageError(`${source}: ${why}`);
+  if (bytes.length === 0) throw bad('file is empty');
+  if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) throw bad('not a .npy file (bad magic)');
+  const major = bytes[6]!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [headerLength, headerStart] = major === 1 ? [view.getUint16(8, true), 10] : [view.getUint32(8, true), 12];
+  if (major < 1 || major > 3 || headerStart + headerLength > bytes.length) throw bad(`unsupported or truncated .npy header (version ${major})`);
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, headerStart + headerLength));
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) throw bad('malformed .npy header');
+  if (!(descr in dtypes)) throw bad(`dtype ${descr} is not supported (expected one of ${Object.values(dtypes).map((d) => d.name).join(', ')}, little-endian)`);
+  if (fortran === 'True') throw bad('Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray');
+  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  if (shape.some((n) => !Number.isInteger(n) || n < 0)) throw bad(`malformed shape (${shapeText})`);
+  const type = dtypes[descr as Descr];
+  const count = shape.reduce((a, b) => a * b, 1);
+  const start = headerStart + headerLength;
+  if (bytes.length - start !== count * type.bytes) {
+    throw bad(`holds ${bytes.length - start} data bytes, but shape (${shape.join(', ')}) of ${type.name} needs ${count * type.bytes}`);
+  }
+  // Copy: the data may be misaligned for a typed-array view, and the caller owns the result. (A Node
+  // Buffer's slice() is a view into a shared pool, so copy explicitly.)
+  const copy = new Uint8Array(bytes.length - start);
+  copy.set(bytes.subarray(start));
+  const data = type.make(copy.buffer);
+  return { dtype: type.name, shape, data };
+}
+
+/** Encodes a C-ordered array as a version-1 `.npy` file. */
+export function encodeNpy(array: NpyArray): Uint8Array {
+  const entry = Object.entries(dtypes).find(([, t]) => t.name === array.dtype);
+  if (!entry) throw new Error(`cannot encode dtype ${array.dtype}`);
+  const count = array.shape.reduce((a, b) => a * b, 1);
+  if (count !== array.data.length) throw new Error(`shape (${array.shape.join(', ')}) does not match ${array.data.length} values`);
+  const shape = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(', ')})`;
+  let header = `{'descr': '${entry[0]}', 'fortran_order': False, 'shape': ${shape}, }`;
+  // Pad with spaces so the data starts on a 64-byte boundary, ending the header with a newline.
+  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
+  header = `${header}${' '.repeat(total - 10 - header.length - 1)}\n`;
+  const out = new Uint8Array(total + array.data.byteLength);
+  out.set(MAGIC, 0);
+  out[6] = 1;
+  out[7] = 0;
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength), total);
+  return out;
+}
+
+/** A float32 matrix `[rows, cols]` from a `.npy` array of shape `[rows, cols]` (or `[rows]`, one column). */
+export function asFloat32Matrix(array: NpyArray, source: string): { data: Float32Array; rows: number; cols: number } {
+  if (array.dtype !== 'float32') throw new UsageError(`${source}: dtype ${array.dtype}, expected float32 (numpy: x.astype(np.float32))`);
+  if (array.shape.length !== 1 && array.shape.length !== 2) throw new UsageError(`${source}: shape (${array.shape.join(', ')}), expected [N, d] or [N]`);
+  const [rows, cols = 1] = array.shape as [number, number?];
+  if (rows === 0 || cols === 0) throw new UsageError(`${source}: holds no points (shape ${array.shape.join(' x ')})`);
+  const data = array.data as Float32Array;
+  const bad = data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new UsageError(`${source}: row ${Math.floor(bad / cols)}, column ${bad % cols} is ${data[bad]}; values must be finite`);
+  return { data, rows, cols };
+}
