@@ -4,7 +4,7 @@ use rand_distr::{Distribution, Hypergeometric};
 
 /// Below this many bond slots a block range is filled by rejection into a bitset; above it, the range
 /// is split in two with one hypergeometric draw. Keeps memory O(chunk) whatever `n * (z-1)` is.
-const CHUNK_SLOTS: u64 = 1 << 16;
+pub(crate) const CHUNK_SLOTS: u64 = 1 << 16;
 
 /// A critical cluster conditioned on exactly `n` sites, in breadth-first order.
 pub fn sample_exact<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, n: usize) -> Tree {
@@ -26,8 +26,30 @@ pub fn conditioned_offspring<R: Rng + ?Sized>(rng: &mut R, n: usize, m: u32) -> 
     out
 }
 
+/// Storage of one offspring count; narrower types hold the same draws in less memory.
+pub(crate) trait Count: Copy {
+    fn add(&mut self, by: u32);
+}
+
+macro_rules! count {
+    ($($t:ty),*) => {$(impl Count for $t {
+        #[inline]
+        fn add(&mut self, by: u32) {
+            *self += by as $t;
+        }
+    })*};
+}
+count!(u8, u16, u32);
+
 /// Chooses `k` of the `out.len() * m` slots uniformly and adds the per-block counts to `out`.
-fn distribute<R: Rng + ?Sized>(rng: &mut R, out: &mut [u32], m: u64, k: u64, chunk: u64, scratch: &mut Vec<u64>) {
+pub(crate) fn distribute<R: Rng + ?Sized, C: Count>(
+    rng: &mut R,
+    out: &mut [C],
+    m: u64,
+    k: u64,
+    chunk: u64,
+    scratch: &mut Vec<u64>,
+) {
     let slots = out.len() as u64 * m;
     debug_assert!(k <= slots);
     if k == 0 {
@@ -49,7 +71,7 @@ fn distribute<R: Rng + ?Sized>(rng: &mut R, out: &mut [u32], m: u64, k: u64, chu
 
 /// Uniform `k`-subset of a small slot range by rejection into a bitset. When `k` exceeds half the slots
 /// it picks the complement instead, so the expected number of draws stays below `2 ln 2 * k`.
-fn choose_in_chunk<R: Rng + ?Sized>(rng: &mut R, out: &mut [u32], m: u64, k: u64, scratch: &mut Vec<u64>) {
+fn choose_in_chunk<R: Rng + ?Sized, C: Count>(rng: &mut R, out: &mut [C], m: u64, k: u64, scratch: &mut Vec<u64>) {
     let slots = out.len() as u64 * m;
     let complement = 2 * k > slots;
     let picks = if complement { slots - k } else { k };
@@ -67,7 +89,7 @@ fn choose_in_chunk<R: Rng + ?Sized>(rng: &mut R, out: &mut [u32], m: u64, k: u64
     for (block, count) in out.iter_mut().enumerate() {
         let lo = block as u64 * m;
         let chosen = count_bits(scratch, lo, lo + m) as u32;
-        *count += if complement { m as u32 - chosen } else { chosen };
+        count.add(if complement { m as u32 - chosen } else { chosen });
     }
 }
 
@@ -89,10 +111,15 @@ fn count_bits(words: &[u64], lo: u64, hi: u64) -> u64 {
 /// The walk `S_k = sum_{i<=k} (xi_i - 1)` ends at -1; of the `n` rotations exactly one keeps it `>= 0`
 /// until the last step: the one starting right after the first index where `S` reaches its minimum.
 pub fn cycle_lemma_rotation(offspring: &[u32]) -> usize {
+    rotation(offspring.iter().copied())
+}
+
+pub(crate) fn rotation(offspring: impl ExactSizeIterator<Item = u32>) -> usize {
+    let n = offspring.len();
     let mut walk: i64 = 0;
     let mut min = i64::MAX;
     let mut argmin = 0;
-    for (i, &xi) in offspring.iter().enumerate() {
+    for (i, xi) in offspring.enumerate() {
         walk += xi as i64 - 1;
         if walk < min {
             min = walk;
@@ -100,7 +127,7 @@ pub fn cycle_lemma_rotation(offspring: &[u32]) -> usize {
         }
     }
     assert_eq!(walk, -1, "offspring counts must sum to n - 1");
-    argmin % offspring.len()
+    argmin % n
 }
 
 #[cfg(test)]

@@ -12,11 +12,14 @@
 
 mod exact;
 mod grow;
+mod offspring;
+pub mod population;
 mod tree;
 
 pub use exact::{conditioned_offspring, cycle_lemma_rotation, sample_exact};
 pub use grow::{grow, sample_grow_cut, Growth};
-pub use tree::{Tree, TreeError, ROOT};
+pub use offspring::{exact_offspring, Offspring};
+pub use tree::{Tree, TreeError, MAX_SITES, ROOT};
 
 use rand::Rng;
 

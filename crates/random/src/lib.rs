@@ -22,6 +22,12 @@ pub enum Purpose {
     Teacher = 3,
     /// Train/test splits and subsets.
     Split = 4,
+    /// Bootstrap resampling and centre subsampling of the estimators.
+    Bootstrap = 5,
+    /// Cluster sizes of a population (cluster-number law).
+    Population = 6,
+    /// Synthetic manifold controls: their points and their random orthogonal frames.
+    Manifold = 7,
 }
 
 impl Purpose {
@@ -31,6 +37,9 @@ impl Purpose {
             2 => Some(Purpose::Embedding),
             3 => Some(Purpose::Teacher),
             4 => Some(Purpose::Split),
+            5 => Some(Purpose::Bootstrap),
+            6 => Some(Purpose::Population),
+            7 => Some(Purpose::Manifold),
             _ => None,
         }
     }

@@ -1,0 +1,139 @@
+use crate::stream::{collect, PointStream};
+use crate::EmbedError;
+use percolab_percolation::{exact_offspring, Lattice, Offspring, MAX_SITES};
+use percolab_random::{stream, ChaCha8Rng, Purpose, MAX_INDEX};
+use rand_distr::{Distribution, StandardNormal};
+
+/// Walks an exact cluster in depth-first preorder, embedding each site as it is reached: the root at
+/// the origin, a child at `parent + r`, `r ~ N(0, I_d/d)` (the naive embedder's law and arithmetic).
+///
+/// Offspring from `(Cluster, index)`: the same sequence [`percolab_percolation::sample_exact`] reads
+/// breadth-first. Steps from `(Embedding, index)`, `d` normals per non-root site in preorder; hence
+/// the positions equal `embed_naive` applied to the depth-first parent array, bit for bit.
+pub(crate) struct Walker {
+    offspring: Offspring,
+    site: usize,
+    here: Vec<f32>,
+    /// Positions of the ancestors that still have children to visit, and how many.
+    stack: Vec<f32>,
+    left: Vec<u32>,
+    steps: ChaCha8Rng,
+    scale: f64,
+}
+
+impl Walker {
+    pub(crate) fn new(seed: u64, index: u64, lattice: Lattice, n: usize, d: usize) -> Walker {
+        Walker {
+            offspring: exact_offspring(&mut stream(seed, Purpose::Cluster, index), lattice, n),
+            site: 0,
+            here: vec![0.0; d],
+            stack: Vec::new(),
+            left: Vec::new(),
+            steps: stream(seed, Purpose::Embedding, index),
+            scale: 1.0 / (d as f64).sqrt(),
+        }
+    }
+
+    /// Preorder index of the current site.
+    pub(crate) fn site(&self) -> usize {
+        self.site
+    }
+
+    /// Position of the current site relative to the root.
+    pub(crate) fn here(&self) -> &[f32] {
+        &self.here
+    }
+
+    /// Moves to the next site in preorder; false after the last one.
+    pub(crate) fn advance(&mut self) -> bool {
+        let d = self.here.len();
+        let children = self.offspring.get(self.site);
+        if children > 0 {
+            self.stack.extend_from_slice(&self.here);
+            self.left.push(children);
+        }
+        self.site += 1;
+        if self.site == self.offspring.len() {
+            return false;
+        }
+        // The next site is a child of the deepest ancestor with children left (the Łukasiewicz
+        // condition guarantees there is one).
+        let top = self.left.len() - 1;
+        for (out, &base) in self.here.iter_mut().zip(&self.stack[top * d..]) {
+            let step: f64 = StandardNormal.sample(&mut self.steps);
+            *out = base + (step * self.scale) as f32;
+        }
+        self.left[top] -= 1;
+        if self.left[top] == 0 {
+            self.left.pop();
+            self.stack.truncate(top * d);
+        }
+        true
+    }
+}
+
+/// One exact cluster of `n` sites, embedded naively and streamed in depth-first preorder.
+///
+/// Memory: `n` offspring counts (1 byte each for `z <= 256`) and `O(height * d)` floats, height
+/// `~ sqrt(n)`; so 1e8 points at `d = 16` need about 100 MB plus the caller's chunk.
+pub struct DepthFirst {
+    walker: Walker,
+    emitted: u64,
+}
+
+impl DepthFirst {
+    pub fn new(seed: u64, index: u64, lattice: Lattice, n: u64, dimension: usize) -> Result<DepthFirst, EmbedError> {
+        if dimension == 0 {
+            return Err(EmbedError::Dimension);
+        }
+        if n == 0 || n > MAX_SITES || usize::try_from(n).is_err() {
+            return Err(EmbedError::ClusterSize(n));
+        }
+        if index > MAX_INDEX {
+            return Err(EmbedError::Index(index));
+        }
+        Ok(DepthFirst { walker: Walker::new(seed, index, lattice, n as usize, dimension), emitted: 0 })
+    }
+
+    /// The cluster's offspring sequence (site order = preorder = row order).
+    pub fn offspring(&self) -> &Offspring {
+        &self.walker.offspring
+    }
+}
+
+impl PointStream for DepthFirst {
+    fn dimension(&self) -> usize {
+        self.walker.here.len()
+    }
+    fn len(&self) -> u64 {
+        self.walker.offspring.len() as u64
+    }
+    fn position(&self) -> u64 {
+        self.emitted
+    }
+    fn fill(&mut self, out: &mut Vec<f32>, rows: usize) -> usize {
+        let take = (rows as u64).min(self.remaining()) as usize;
+        for _ in 0..take {
+            out.extend_from_slice(self.walker.here());
+            self.emitted += 1;
+            if self.emitted < self.len() {
+                self.walker.advance();
+            }
+        }
+        take
+    }
+}
+
+/// All rows of [`DepthFirst`] at once (row `i` = the `i`-th site in preorder).
+pub fn embed_depth_first(
+    seed: u64,
+    index: u64,
+    lattice: Lattice,
+    n: u64,
+    dimension: usize,
+) -> Result<Vec<f32>, EmbedError> {
+    collect(&mut DepthFirst::new(seed, index, lattice, n, dimension)?)
+}
+
+#[cfg(test)]
+mod tests;

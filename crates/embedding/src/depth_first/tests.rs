@@ -1,0 +1,57 @@
+use super::*;
+use crate::embed_naive;
+use percolab_percolation::{sample, Method};
+
+fn lattice(z: u32) -> Lattice {
+    Lattice::new(z).unwrap()
+}
+
+#[test]
+fn equals_embed_naive_on_the_depth_first_parent_array() {
+    // Same offspring stream, same step stream, steps drawn in preorder: bit-identical to the existing
+    // embedder run on the depth-first reading (z = 2 is a path, z = 16 and 300 bushy; 300 stores u16).
+    for (z, n, d) in [(2u32, 3_000u64, 3usize), (16, 50_000, 8), (300, 20_000, 4)] {
+        let stream_points = embed_depth_first(11, 4, lattice(z), n, d).unwrap();
+        let parents = DepthFirst::new(11, 4, lattice(z), n, d).unwrap().offspring().depth_first_parents();
+        let reference = embed_naive(&mut stream(11, Purpose::Embedding, 4), &parents, d).unwrap();
+        assert_eq!(stream_points, reference, "z={z}");
+    }
+}
+
+#[test]
+fn reads_the_exact_samplers_sequence() {
+    let s = DepthFirst::new(5, 2, lattice(8), 10_000, 3).unwrap();
+    let tree = sample(&mut stream(5, Purpose::Cluster, 2), lattice(8), 10_000, Method::Exact).unwrap();
+    assert_eq!(s.offspring().iter().collect::<Vec<_>>(), tree.offspring());
+}
+
+#[test]
+fn chunks_concatenate_to_the_collected_points() {
+    let (n, d) = (30_000u64, 6usize);
+    let whole = embed_depth_first(3, 0, lattice(12), n, d).unwrap();
+    assert_eq!(whole.len(), n as usize * d);
+    assert!(whole[..d].iter().all(|&v| v == 0.0), "root at the origin");
+    for rows in [1usize, 7, 4096, 1 << 20] {
+        let mut s = DepthFirst::new(3, 0, lattice(12), n, d).unwrap();
+        let mut got = Vec::new();
+        while let Some(chunk) = s.next_chunk(rows) {
+            assert!(chunk.len() <= rows * d);
+            got.extend(chunk);
+        }
+        assert_eq!(s.remaining(), 0);
+        assert_eq!(got, whole, "chunks of {rows}");
+    }
+    assert_ne!(
+        embed_depth_first(4, 0, lattice(12), 100, d).unwrap(),
+        embed_depth_first(3, 0, lattice(12), 100, d).unwrap()
+    );
+}
+
+#[test]
+fn single_site_cluster_and_errors() {
+    assert_eq!(embed_depth_first(0, 0, lattice(4), 1, 2).unwrap(), vec![0.0, 0.0]);
+    assert_eq!(DepthFirst::new(0, 0, lattice(4), 10, 0).err(), Some(EmbedError::Dimension));
+    assert_eq!(DepthFirst::new(0, 0, lattice(4), 0, 2).err(), Some(EmbedError::ClusterSize(0)));
+    assert_eq!(DepthFirst::new(0, 0, lattice(4), 1 << 32, 2).err(), Some(EmbedError::ClusterSize(1 << 32)));
+    assert_eq!(DepthFirst::new(0, 1 << 48, lattice(4), 10, 2).err(), Some(EmbedError::Index(1 << 48)));
+}
