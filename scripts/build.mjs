@@ -35,7 +35,8 @@ function buildWasm(flavour) {
   const wasm = join(targetDir, 'wasm32-unknown-unknown', 'release', 'percolab_wasm.wasm');
   const outDir = join(root, 'ts', 'wasm', 'generated', flavour.name);
   rmSync(outDir, { recursive: true, force: true });
-  execFileSync(wasmBindgenBin, ['--target', 'web', '--out-dir', outDir, '--out-name', 'kernels', wasm], {
+  // --weak-refs: wasm-owned objects a caller forgets to free() are released by a finalizer (a backstop).
+  execFileSync(wasmBindgenBin, ['--target', 'web', '--weak-refs', '--out-dir', outDir, '--out-name', 'kernels', wasm], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return join(outDir, 'kernels_bg.wasm');

@@ -80,15 +80,28 @@ describe('browser build', () => {
     await page.close();
   });
 
-  it('runs the SIMD+threads kernels in a cross-origin-isolated page, with the single-threaded results', async () => {
+  const threadsCheck = async (url: string) => {
     const page = await browser.newPage();
-    await page.goto(site.url);
-    const outcome = (await page.evaluate(`new Promise((resolve, reject) => {
+    await page.goto(url);
+    const outcome = await page.evaluate(`new Promise((resolve, reject) => {
       const worker = new Worker('/threads-check.js', { type: 'module' });
       worker.onmessage = (event) => resolve(event.data);
       worker.onerror = (event) => reject(new Error(event.message));
-    })`)) as { flavour: string; threads: number; same: boolean };
-    expect(outcome).toEqual({ flavour: 'simd-threads', threads: 2, same: true });
+    })`);
     await page.close();
+    return outcome;
+  };
+
+  it('runs the SIMD+threads kernels in a cross-origin-isolated page, with the single-threaded results', async () => {
+    expect(await threadsCheck(site.url)).toEqual({ flavour: 'simd-threads', threads: 2, same: true });
+  });
+
+  it('falls back to the SIMD kernels, same results, when the page is not cross-origin isolated', async () => {
+    const plain = await serve(`${root}dist/browser`, { '/threads-check.js': threadsCheckWorker }, false);
+    try {
+      expect(await threadsCheck(plain.url)).toEqual({ flavour: 'simd', same: true });
+    } finally {
+      plain.server.close();
+    }
   });
 });

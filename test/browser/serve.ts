@@ -11,16 +11,13 @@ const types: Record<string, string> = {
 };
 
 /** Serves `folder`, plus `extra` files by path (e.g. test-only worker scripts). */
-export async function serve(folder: string, extra: Record<string, string> = {}): Promise<{ url: string; server: Server }> {
+export async function serve(folder: string, extra: Record<string, string> = {}, isolated = true): Promise<{ url: string; server: Server }> {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     try {
       const body = path === '/' ? '<!doctype html><title>percolab test</title>' : (extra[path] ?? (await readFile(join(folder, path))));
-      res.writeHead(200, {
-        'content-type': types[extname(path)] ?? (path === '/' ? types['.html']! : 'application/octet-stream'),
-        'cross-origin-opener-policy': 'same-origin',
-        'cross-origin-embedder-policy': 'require-corp',
-      });
+      const isolation = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+      res.writeHead(200, { 'content-type': types[extname(path)] ?? (path === '/' ? types['.html']! : 'application/octet-stream'), ...isolation });
       res.end(body);
     } catch {
       res.writeHead(404).end();

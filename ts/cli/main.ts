@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../config/load.js';
 import { version } from '../version.js';
+import { KernelError } from '../wasm/kernels.js';
+import { estimateCommand } from './commands/estimate.js';
 import { neighborsCommand } from './commands/neighbors.js';
 import { runCommand } from './commands/run.js';
 
@@ -13,7 +15,7 @@ function program(): Command {
     .exitOverride()
     .configureOutput(output);
   // Commands built apart do not inherit these settings.
-  for (const command of [runCommand(), neighborsCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
+  for (const command of [runCommand(), neighborsCommand(), estimateCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
   return cli;
 }
 
@@ -26,7 +28,8 @@ export async function main(argv: string[]): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
       return 2; // commander has already printed its one-line message
     }
-    if (error instanceof UsageError) {
+    // A kernel rejecting its arguments means the user's data or options were out of range.
+    if (error instanceof UsageError || error instanceof KernelError) {
       process.stderr.write(`percolab: ${error.message}\n`);
       return 2;
     }

@@ -20,6 +20,25 @@ export interface BuildInfo {
   threads: boolean;
 }
 
+/** Row-major `[queries, k]` neighbours, nearest first (ties: lower index first). */
+export interface KnnResult {
+  indices: Uint32Array;
+  /** Euclidean distances. */
+  distances: Float32Array;
+}
+
+/** A wasm-owned index. `free()` releases its memory at once; a finalizer is only a backstop. */
+export interface KnnIndex {
+  readonly points: number;
+  /** Bytes held in wasm memory (the reordered copy of the points and the tree nodes). */
+  readonly memoryBytes: number;
+  search(queries: Float32Array, k: number): KnnResult;
+  /** The k nearest other training points of every training point (self excluded by index). */
+  searchSelf(k: number): KnnResult;
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
 /** What the threaded flavour needs to start helper threads on the instance's shared memory. */
 export interface SharedInstance {
   module: WebAssembly.Module;
@@ -42,8 +61,22 @@ export interface Kernels {
   embedNaive(parents: Uint32Array, dimension: number, seed: number, index: number): Float32Array;
   teacherLinear(points: Float32Array, dimension: number, seed: number, index: number): Float32Array;
   permutation(seed: number, index: number, n: number): Uint32Array;
-  knnSearch(train: Float32Array, dimension: number, queries: Float32Array, k: number): { indices: Uint32Array; distances: Float32Array };
+  knnSearch(train: Float32Array, dimension: number, queries: Float32Array, k: number): KnnResult;
+  /** An exact k-NN index over a copy of `train`; the caller owns it and frees it (`using` or `free()`). */
+  knnIndex(train: Float32Array, dimension: number): KnnIndex;
   knnRegress(train: Float32Array, targets: Float32Array, dimension: number, queries: Float32Array, k: number): Float64Array;
+  /** Intrinsic-dimension estimates (exact neighbour distances; bootstrap 16th-84th percentile interval). */
+  estimateDimension(points: Float32Array, dimension: number, methods: DimensionMethod[], seed: number, replicates: number): DimensionEstimate[];
+}
+
+export type DimensionMethod = 'twonn' | 'mle' | 'corrint';
+
+/** One estimator's answer; method-specific fields (e.g. `dimensionMl`, `k`, `r1`) ride along. */
+export interface DimensionEstimate {
+  method: DimensionMethod;
+  dimension: number | null;
+  interval: [number, number] | null;
+  [detail: string]: unknown;
 }
 
 /** Kernels with a running thread pool; the owner calls `close()` (or `using`) to stop the helpers. */
@@ -82,6 +115,15 @@ function guard<T>(glue: Glue, call: () => T): T {
 
 const big = (n: number) => BigInt(n);
 
+/** Copies a wasm-owned result into JS arrays and frees it at once. */
+function copyOut(result: { indices: Uint32Array; distances: Float32Array; free(): void }): KnnResult {
+  try {
+    return { indices: result.indices, distances: result.distances };
+  } finally {
+    result.free();
+  }
+}
+
 /** Instantiates the kernels synchronously from the flavour's wasm bytes or compiled module. */
 export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'): Kernels {
   const glue = glues[flavour];
@@ -109,16 +151,30 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     embedNaive: (parents, dimension, seed, index) => call(() => glue.embedNaive(parents, dimension, big(seed), big(index))),
     teacherLinear: (points, dimension, seed, index) => call(() => glue.teacherLinear(points, dimension, big(seed), big(index))),
     permutation: (seed, index, n) => call(() => glue.permutation(big(seed), big(index), n)),
-    knnSearch: (train, dimension, queries, k) =>
-      call(() => {
-        const result = glue.knnSearch(train, dimension, queries, k);
-        try {
-          return { indices: result.indices, distances: result.distances };
-        } finally {
-          result.free();
-        }
-      }),
+    knnSearch: (train, dimension, queries, k) => call(() => copyOut(glue.knnSearch(train, dimension, queries, k))),
+    knnIndex: (train, dimension) => {
+      const raw = call(() => new glue.KnnIndex(train, dimension));
+      let freed = false;
+      const live = () => {
+        if (freed) throw new KernelError('this k-NN index has been freed');
+        return raw;
+      };
+      const free = () => {
+        if (!freed) raw.free();
+        freed = true;
+      };
+      return {
+        points: raw.points,
+        memoryBytes: raw.memoryBytes,
+        search: (queries, k) => call(() => copyOut(live().search(queries, k))),
+        searchSelf: (k) => call(() => copyOut(live().searchSelf(k))),
+        free,
+        [Symbol.dispose]: free,
+      };
+    },
     knnRegress: (train, targets, dimension, queries, k) => call(() => glue.knnRegress(train, targets, dimension, queries, k)),
+    estimateDimension: (points, dimension, methods, seed, replicates) =>
+      JSON.parse(call(() => glue.estimateDimension(points, dimension, methods.join(','), big(seed), replicates))),
   };
 }
 

@@ -1,12 +1,18 @@
-//! Exact k-nearest-neighbour search by brute force, and uniform k-NN regression.
+//! Exact k-nearest-neighbour search (a kd-tree, and brute force as the reference) and k-NN regression.
 //!
 //! Points are f32, row-major `[n, d]`. Results are *exact*: identical to a float64 reference that sums
 //! `((q_j as f64) - (x_j as f64))^2` over `j = 0..d` in order and sorts by `(that value, index)`.
 //! Distances are first computed in f32 (SIMD on wasm32 with `simd128`); a rigorous error bound then
 //! selects every point that could belong to the exact top k, and only those are recomputed in f64.
+//!
+//! With the `threads` feature, batches of queries run on rayon's pool; results are identical.
 
 use std::collections::BinaryHeap;
 use std::fmt;
+use std::ops::Range;
+
+mod kdtree;
+pub use kdtree::{KdTree, DEFAULT_LEAF_SIZE, SCANNED};
 
 /// Queries scored together per pass over the training points (each row is reused from cache).
 const BLOCK: usize = 4;
@@ -21,6 +27,9 @@ pub enum NeighborsError {
     NonFiniteQuery { row: usize, col: usize, value: f32 },
     KIsZero,
     KTooLarge { k: usize, n: usize },
+    /// `search_self` needs `k` points other than the query point itself.
+    KTooLargeSelf { k: usize, others: usize },
+    LeafSizeIsZero,
     TargetCount { targets: usize, n: usize },
     NonFiniteTarget { index: usize, value: f32 },
 }
@@ -45,6 +54,10 @@ impl fmt::Display for NeighborsError {
             }
             KIsZero => write!(f, "k must be at least 1"),
             KTooLarge { k, n } => write!(f, "k = {k} exceeds the number of training points ({n})"),
+            KTooLargeSelf { k, others } => {
+                write!(f, "k = {k} exceeds the number of other training points ({others})")
+            }
+            LeafSizeIsZero => write!(f, "leaf size must be at least 1"),
             TargetCount { targets, n } => write!(f, "got {targets} targets for {n} training points"),
             NonFiniteTarget { index, value } => {
                 write!(f, "target {index} is {value}; targets must be finite")
@@ -76,7 +89,8 @@ impl Neighbors {
     }
 }
 
-/// Exact brute-force k-NN index over a copy of the points.
+/// Exact brute-force k-NN index over a copy of the points: the reference, and the fastest choice for
+/// tiny `n`.
 #[derive(Clone, Debug)]
 pub struct BruteForce {
     n: usize,
@@ -85,37 +99,19 @@ pub struct BruteForce {
     /// and lets the SIMD kernel run whole f32x4 lanes.
     stride: usize,
     points: Vec<f32>,
-    /// `1/(1 - 2(d+4)u) = (1+g)/(1-g)` for `g = gamma_{d+4}`; see `search`.
-    ratio: f64,
-    /// Absolute slack for underflow: `d * 2^-124`.
-    tiny: f64,
+    bound: Rounding,
 }
 
 impl BruteForce {
     /// Indexes `points` (row-major `[n, d]`, `n >= 1`, all finite).
     pub fn new(points: &[f32], d: usize) -> Result<Self, NeighborsError> {
-        if d == 0 {
-            return Err(NeighborsError::ZeroDimension);
-        }
-        if points.len() % d != 0 {
-            return Err(NeighborsError::RaggedPoints { len: points.len(), d });
-        }
-        if points.is_empty() {
-            return Err(NeighborsError::NoPoints);
-        }
-        if let Some((row, col, value)) = first_non_finite(points, d) {
-            return Err(NeighborsError::NonFinitePoint { row, col, value });
-        }
-        let n = points.len() / d;
-        assert!(n <= u32::MAX as usize, "{n} training points exceed u32 indices");
+        let n = check_points(points, d)?;
         let stride = d.next_multiple_of(4);
         let mut padded = vec![0f32; n * stride];
         for (dst, src) in padded.chunks_exact_mut(stride).zip(points.chunks_exact(d)) {
             dst[..d].copy_from_slice(src);
         }
-        let nu = (d + 4) as f64 * f64::powi(2.0, -24);
-        let ratio = if nu < 0.5 { 1.0 / (1.0 - 2.0 * nu) } else { f64::INFINITY };
-        Ok(BruteForce { n, d, stride, points: padded, ratio, tiny: d as f64 * f64::powi(2.0, -124) })
+        Ok(BruteForce { n, d, stride, points: padded, bound: Rounding::new(d) })
     }
 
     pub fn num_points(&self) -> usize {
@@ -134,74 +130,159 @@ impl BruteForce {
     /// The `k` nearest training points of every query (row-major `[q, d]`), `1 <= k <= n`.
     pub fn search(&self, queries: &[f32], k: usize) -> Result<Neighbors, NeighborsError> {
         let (n, d, s) = (self.n, self.d, self.stride);
-        if k == 0 {
-            return Err(NeighborsError::KIsZero);
-        }
-        if k > n {
-            return Err(NeighborsError::KTooLarge { k, n });
-        }
-        if queries.len() % d != 0 {
-            return Err(NeighborsError::RaggedQueries { len: queries.len(), d });
-        }
-        if let Some((row, col, value)) = first_non_finite(queries, d) {
-            return Err(NeighborsError::NonFiniteQuery { row, col, value });
-        }
-        let nq = queries.len() / d;
-        let (indices, squared_distances) = (Vec::with_capacity(nq * k), Vec::with_capacity(nq * k));
-        let mut out = Neighbors { k, indices, squared_distances };
-        let mut padded = vec![0f32; BLOCK * s];
-        let mut scratch = vec![0f32; BLOCK * n];
-        let mut heap = BinaryHeap::with_capacity(k);
-        let mut cands: Vec<(f64, u32)> = Vec::new();
-        let order = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-        for block in queries.chunks(BLOCK * d) {
-            let m = block.len() / d;
-            for (dst, src) in padded.chunks_exact_mut(s).zip(block.chunks_exact(d)) {
-                dst[..d].copy_from_slice(src);
-            }
-            for (i, x) in self.points.chunks_exact(s).enumerate() {
-                for (b, q) in padded.chunks_exact(s).take(m).enumerate() {
-                    scratch[b * n + i] = sq_dist_f32(q, x);
+        let nq = check_queries(queries, d, k, n)?;
+        let mut out = Neighbors::zeroed(nq, k);
+        for_each_chunk(
+            nq,
+            |rows| {
+                let mut part = Neighbors::zeroed(rows.len(), k);
+                let mut padded = vec![0f32; BLOCK * s];
+                let mut scratch = vec![0f32; BLOCK * n];
+                let mut heap = BinaryHeap::with_capacity(k);
+                let mut cands: Vec<(f64, u32)> = Vec::new();
+                let (mut ri, mut rd) = (part.indices.chunks_exact_mut(k), part.squared_distances.chunks_exact_mut(k));
+                for block in queries[rows.start * d..rows.end * d].chunks(BLOCK * d) {
+                    let m = block.len() / d;
+                    for (dst, src) in padded.chunks_exact_mut(s).zip(block.chunks_exact(d)) {
+                        dst[..d].copy_from_slice(src);
+                    }
+                    for (i, x) in self.points.chunks_exact(s).enumerate() {
+                        for (b, q) in padded.chunks_exact(s).take(m).enumerate() {
+                            scratch[b * n + i] = sq_dist_f32(q, x, s);
+                        }
+                    }
+                    for (q, dist) in padded.chunks_exact(s).zip(scratch.chunks_exact(n)).take(m) {
+                        let th = self.bound.threshold(kth_smallest(dist, k, &mut heap));
+                        cands.clear();
+                        cands.extend(dist.iter().enumerate().filter(|&(_, &v)| v.min(f32::MAX) as f64 <= th).map(
+                            |(i, _)| (sq_dist_f64(&q[..d], &self.points[i * s..][..d]), i as u32),
+                        ));
+                        top_k(&mut cands, k, ri.next().unwrap(), rd.next().unwrap());
+                    }
                 }
-            }
-            for (q, dist) in padded.chunks_exact(s).zip(scratch.chunks_exact(n)).take(m) {
-                // Bound: each term (q_j - x_j)^2 takes <= 3 roundings and passes <= d-1 inexact additions
-                // (adding padding zeros is exact), in any order, so f32 = s(1 +- gamma_{d+2}) + d*2^-149.
-                // Two more u absorb the f64 reference's own error and this f64 arithmetic: gamma_{d+4}.
-                // The k f32-nearest points have exact distance <= (K + tiny)/(1-g), so every exact top-k
-                // point has f32 distance <= (K + tiny)(1+g)/(1-g) + tiny. Overflowed (inf) f32 values
-                // count as f32::MAX: an intermediate above MAX implies the true sum is too.
-                let th = (kth_smallest(dist, k, &mut heap) as f64 + self.tiny) * self.ratio + self.tiny;
-                cands.clear();
-                cands.extend(dist.iter().enumerate().filter(|&(_, &v)| v.min(f32::MAX) as f64 <= th).map(
-                    |(i, _)| (sq_dist_f64(&q[..d], &self.points[i * s..][..d]), i as u32),
-                ));
-                cands.select_nth_unstable_by(k - 1, order);
-                cands[..k].sort_unstable_by(order);
-                out.indices.extend(cands[..k].iter().map(|c| c.1));
-                out.squared_distances.extend(cands[..k].iter().map(|c| c.0));
-            }
-        }
+                part
+            },
+            |rows, part| out.put(rows, &part),
+        );
         Ok(out)
     }
 }
 
-/// Uniform k-NN regression: the mean target of the k nearest training points.
+/// The rigorous f32 error bound shared by the indexes.
+///
+/// Each term `(q_j - x_j)^2` takes <= 3 roundings and passes <= d-1 inexact additions (adding padding
+/// or masked zeros is exact), in any order, so the f32 sum is `s(1 +- gamma_{d+2}) + d*2^-149` for the
+/// exact sum `s`. Two more `u` absorb the f64 reference's own error and the f64 arithmetic here:
+/// `g = gamma_{d+4}`, `ratio = (1+g)/(1-g) = 1/(1-2(d+4)u)`.
+#[derive(Clone, Copy, Debug)]
+struct Rounding {
+    ratio: f64,
+    /// Absolute slack for underflow: `d * 2^-124`.
+    tiny: f64,
+}
+
+impl Rounding {
+    fn new(d: usize) -> Self {
+        let nu = (d + 4) as f64 * f64::powi(2.0, -24);
+        let ratio = if nu < 0.5 { 1.0 / (1.0 - 2.0 * nu) } else { f64::INFINITY };
+        Rounding { ratio, tiny: d as f64 * f64::powi(2.0, -124) }
+    }
+
+    /// If the k-th smallest f32 distance is `kth`, every exact top-k point has an f32 distance `<=` this:
+    /// the k f32-nearest points have exact distance `<= (kth + tiny)/(1-g)`, so an exact top-k point has
+    /// f32 distance `<= (kth + tiny)(1+g)/(1-g) + tiny`. Overflowed (inf) f32 distances count as
+    /// `f32::MAX`: an intermediate above MAX implies the true sum is too.
+    fn threshold(&self, kth: f32) -> f64 {
+        (kth as f64 + self.tiny) * self.ratio + self.tiny
+    }
+
+    /// A point whose exact squared distance exceeds this has an f32 distance above `threshold`:
+    /// f32 >= s(1-g) - tiny > th needs s > (th + tiny)/(1-g), and `ratio >= 1/(1-g)`.
+    fn exact_bound(&self, threshold: f64) -> f64 {
+        (threshold + self.tiny) * self.ratio
+    }
+}
+
+/// Queries handled per task (and per `threads` work item).
+const CHUNK: usize = 256;
+
+/// Runs `work` on consecutive ranges of `0..count` and hands each result to `sink`: in order, or with
+/// the `threads` feature concurrently on rayon's pool (the range-wise `par_chunks` of the same work).
+/// A range's result never depends on the schedule, so both give identical output.
+fn for_each_chunk<T: Send>(
+    count: usize,
+    work: impl Fn(Range<usize>) -> T + Sync,
+    sink: impl FnMut(Range<usize>, T) + Send,
+) {
+    let range = |c: usize| c * CHUNK..((c + 1) * CHUNK).min(count);
+    #[cfg(feature = "threads")]
+    {
+        use rayon::prelude::*;
+        let sink = std::sync::Mutex::new(sink);
+        (0..count.div_ceil(CHUNK)).into_par_iter().for_each(|c| {
+            let out = work(range(c));
+            (*sink.lock().expect("no panics while holding the lock"))(range(c), out);
+        });
+    }
+    #[cfg(not(feature = "threads"))]
+    {
+        let mut sink = sink;
+        (0..count.div_ceil(CHUNK)).for_each(|c| sink(range(c), work(range(c))));
+    }
+}
+
+impl Neighbors {
+    fn zeroed(rows: usize, k: usize) -> Self {
+        Neighbors { k, indices: vec![0; rows * k], squared_distances: vec![0.0; rows * k] }
+    }
+
+    /// Copies `part`'s rows into rows `rows` of `self`.
+    fn put(&mut self, rows: Range<usize>, part: &Neighbors) {
+        let k = self.k;
+        self.indices[rows.start * k..rows.end * k].copy_from_slice(&part.indices);
+        self.squared_distances[rows.start * k..rows.end * k].copy_from_slice(&part.squared_distances);
+    }
+}
+
+/// Writes the k smallest `(f64 distance, index)` of `cands` (which must hold every exact top-k point),
+/// nearest first, ties to the lower index.
+fn top_k(cands: &mut [(f64, u32)], k: usize, indices: &mut [u32], dists: &mut [f64]) {
+    let order = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+    cands.select_nth_unstable_by(k - 1, order);
+    cands[..k].sort_unstable_by(order);
+    for ((c, i), s) in cands[..k].iter().zip(indices).zip(dists) {
+        (*i, *s) = (c.1, c.0);
+    }
+}
+
+/// How `KnnRegressor` averages the neighbours' targets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Weighting {
+    /// The plain mean of the k targets.
+    #[default]
+    Uniform,
+    /// Weights `1/distance` (Euclidean, f64). If some neighbours are at distance exactly 0, the prediction
+    /// is the mean of just their targets (the limit of the weights; scikit-learn's `weights="distance"`
+    /// does the same).
+    InverseDistance,
+}
+
+/// k-NN regression over a kd-tree: the (weighted) mean target of the k nearest training points.
 #[derive(Clone, Debug)]
 pub struct KnnRegressor {
-    index: BruteForce,
+    index: KdTree,
     targets: Vec<f32>,
 }
 
 impl KnnRegressor {
     pub fn new(points: &[f32], d: usize, targets: &[f32]) -> Result<Self, NeighborsError> {
-        Self::from_index(BruteForce::new(points, d)?, targets)
+        Self::from_index(KdTree::new(points, d)?, targets)
     }
 
     /// One finite target per training point of `index`.
-    pub fn from_index(index: BruteForce, targets: &[f32]) -> Result<Self, NeighborsError> {
-        if targets.len() != index.n {
-            return Err(NeighborsError::TargetCount { targets: targets.len(), n: index.n });
+    pub fn from_index(index: KdTree, targets: &[f32]) -> Result<Self, NeighborsError> {
+        if targets.len() != index.num_points() {
+            return Err(NeighborsError::TargetCount { targets: targets.len(), n: index.num_points() });
         }
         if let Some((index, _, value)) = first_non_finite(targets, 1) {
             return Err(NeighborsError::NonFiniteTarget { index, value });
@@ -209,16 +290,77 @@ impl KnnRegressor {
         Ok(KnnRegressor { index, targets: targets.to_vec() })
     }
 
-    pub fn index(&self) -> &BruteForce {
+    pub fn index(&self) -> &KdTree {
         &self.index
     }
 
     /// One prediction per query: the f64 mean of the k neighbours' targets (summed nearest first).
     pub fn predict(&self, queries: &[f32], k: usize) -> Result<Vec<f64>, NeighborsError> {
-        let nb = self.index.search(queries, k)?;
-        let mean = |row: &[u32]| row.iter().map(|&i| self.targets[i as usize] as f64).sum::<f64>() / k as f64;
-        Ok(nb.indices.chunks_exact(k).map(mean).collect())
+        self.predict_with(queries, k, Weighting::Uniform)
     }
+
+    /// One prediction per query with the given weighting; sums run nearest first, in f64.
+    pub fn predict_with(&self, queries: &[f32], k: usize, weighting: Weighting) -> Result<Vec<f64>, NeighborsError> {
+        let nb = self.index.search(queries, k)?;
+        let target = |i: &u32| self.targets[*i as usize] as f64;
+        let rows = nb.indices.chunks_exact(k).zip(nb.squared_distances.chunks_exact(k));
+        Ok(rows
+            .map(|(idx, sq)| {
+                // Rows are sorted, so zero distances come first.
+                let zeros = sq.iter().take_while(|&&s| s == 0.0).count();
+                match weighting {
+                    Weighting::Uniform => idx.iter().map(target).sum::<f64>() / k as f64,
+                    Weighting::InverseDistance if zeros > 0 => {
+                        idx[..zeros].iter().map(target).sum::<f64>() / zeros as f64
+                    }
+                    Weighting::InverseDistance => {
+                        let (mut num, mut den) = (0.0, 0.0);
+                        for (i, s) in idx.iter().zip(sq) {
+                            let w = 1.0 / s.sqrt();
+                            (num, den) = (num + w * target(i), den + w);
+                        }
+                        num / den
+                    }
+                }
+            })
+            .collect())
+    }
+}
+
+/// Validates training points; returns `n`.
+fn check_points(points: &[f32], d: usize) -> Result<usize, NeighborsError> {
+    if d == 0 {
+        return Err(NeighborsError::ZeroDimension);
+    }
+    if points.len() % d != 0 {
+        return Err(NeighborsError::RaggedPoints { len: points.len(), d });
+    }
+    if points.is_empty() {
+        return Err(NeighborsError::NoPoints);
+    }
+    if let Some((row, col, value)) = first_non_finite(points, d) {
+        return Err(NeighborsError::NonFinitePoint { row, col, value });
+    }
+    let n = points.len() / d;
+    assert!(n <= u32::MAX as usize, "{n} training points exceed u32 indices");
+    Ok(n)
+}
+
+/// Validates `k` and the queries; returns the number of queries.
+fn check_queries(queries: &[f32], d: usize, k: usize, n: usize) -> Result<usize, NeighborsError> {
+    if k == 0 {
+        return Err(NeighborsError::KIsZero);
+    }
+    if k > n {
+        return Err(NeighborsError::KTooLarge { k, n });
+    }
+    if queries.len() % d != 0 {
+        return Err(NeighborsError::RaggedQueries { len: queries.len(), d });
+    }
+    if let Some((row, col, value)) = first_non_finite(queries, d) {
+        return Err(NeighborsError::NonFiniteQuery { row, col, value });
+    }
+    Ok(queries.len() / d)
 }
 
 /// `(row, col, value)` of the first non-finite value.
@@ -248,31 +390,50 @@ fn sq_dist_f64(q: &[f32], x: &[f32]) -> f64 {
     })
 }
 
+/// f32 squared distance over the first `d` coordinates. `q` is zero-padded to a multiple of 4 and `x`
+/// is at least as long (values past `d` are ignored). Eight lanes, which LLVM vectorises natively.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-fn sq_dist_f32(q: &[f32], x: &[f32]) -> f32 {
-    q.iter().zip(x).map(|(&a, &b)| (a - b) * (a - b)).fold(0.0, |acc, t| acc + t)
+fn sq_dist_f32(q: &[f32], x: &[f32], d: usize) -> f32 {
+    let (q, x) = (&q[..d], &x[..d]);
+    let mut acc = [0f32; 8];
+    let (qc, xc) = (q.chunks_exact(8), x.chunks_exact(8));
+    for (l, (a, b)) in qc.remainder().iter().zip(xc.remainder()).enumerate() {
+        acc[l] = (a - b) * (a - b);
+    }
+    for (a, b) in qc.zip(xc) {
+        for l in 0..8 {
+            acc[l] += (a[l] - b[l]) * (a[l] - b[l]);
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
-/// f32x4 kernel over padded rows (length a multiple of 4), two accumulators to hide add latency.
+/// f32x4 kernel, two accumulators to hide add latency. `q` is zero-padded to a multiple of 4 and `x` is
+/// at least as long; lanes at and past `d` are masked to exact zeros, so rows need no padding of their own.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn sq_dist_f32(q: &[f32], x: &[f32]) -> f32 {
+fn sq_dist_f32(q: &[f32], x: &[f32], d: usize) -> f32 {
     use core::arch::wasm32::*;
-    assert!(q.len() == x.len() && q.len() % 4 == 0, "rows must be padded alike");
-    let term = |i: usize| {
-        // SAFETY: i + 4 <= len for both slices; v128_load has no alignment requirement.
+    let len = q.len();
+    assert!(len % 4 == 0 && x.len() >= len && d <= len && len < d + 4, "rows must be padded alike");
+    let diff = |i: usize| {
+        // SAFETY: i + 4 <= len <= both lengths; v128_load has no alignment requirement.
         let (a, b) = unsafe { (v128_load(q.as_ptr().add(i).cast()), v128_load(x.as_ptr().add(i).cast())) };
-        let t = f32x4_sub(a, b);
-        f32x4_mul(t, t)
+        f32x4_sub(a, b)
     };
     let (mut a, mut b) = (f32x4_splat(0.0), f32x4_splat(0.0));
     let mut i = 0;
-    while i + 8 <= q.len() {
-        a = f32x4_add(a, term(i));
-        b = f32x4_add(b, term(i + 4));
+    while i + 8 <= d {
+        let (s, t) = (diff(i), diff(i + 4));
+        a = f32x4_add(a, f32x4_mul(s, s));
+        b = f32x4_add(b, f32x4_mul(t, t));
         i += 8;
     }
-    if i < q.len() {
-        a = f32x4_add(a, term(i));
+    while i < d {
+        // Lanes j >= d hold whatever follows the row: zero them (x is finite, so q - x is too).
+        let keep = i32x4_lt(i32x4(0, 1, 2, 3), i32x4_splat((d - i) as i32));
+        let s = v128_and(diff(i), keep);
+        a = f32x4_add(a, f32x4_mul(s, s));
+        i += 4;
     }
     let v = f32x4_add(a, b);
     let (v0, v1) = (f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v));

@@ -1,6 +1,7 @@
-//! Exactness against an independent naive f64 reference (full sort), and error reporting.
+//! Exactness against an independent naive f64 reference (full sort), and error reporting. Every check
+//! runs on `BruteForce` and on `KdTree` (default leaves, and tiny leaves for deep trees).
 
-use percolab_neighbors::{BruteForce, KnnRegressor, NeighborsError};
+use percolab_neighbors::{BruteForce, KdTree, KnnRegressor, Neighbors, NeighborsError};
 use percolab_random::{stream, ChaCha8Rng, Purpose, RngExt};
 
 /// Naive reference: every distance in f64 (coordinate order), full sort by (distance, index).
@@ -26,17 +27,32 @@ fn reference(points: &[f32], d: usize, queries: &[f32], k: usize) -> (Vec<u32>, 
     (idx, dist)
 }
 
+/// Every index under test, by name.
+fn indexes(points: &[f32], d: usize) -> Vec<(&'static str, Box<dyn Fn(&[f32], usize) -> Neighbors>)> {
+    let brute = BruteForce::new(points, d).unwrap();
+    let tree = KdTree::new(points, d).unwrap();
+    let (tiny, small) = (KdTree::with_leaf_size(points, d, 1).unwrap(), KdTree::with_leaf_size(points, d, 5).unwrap());
+    vec![
+        ("brute force", Box::new(move |q: &[f32], k| brute.search(q, k).unwrap())),
+        ("kd-tree", Box::new(move |q: &[f32], k| tree.search(q, k).unwrap())),
+        ("kd-tree, leaf 1", Box::new(move |q: &[f32], k| tiny.search(q, k).unwrap())),
+        ("kd-tree, leaf 5", Box::new(move |q: &[f32], k| small.search(q, k).unwrap())),
+    ]
+}
+
 fn check(points: &[f32], d: usize, queries: &[f32], what: &str) {
-    let index = BruteForce::new(points, d).unwrap();
     let n = points.len() / d;
+    let all = indexes(points, d);
     for k in [1, 5, 100].into_iter().filter(|&k| k <= n) {
-        let got = index.search(queries, k).unwrap();
         let (idx, dist) = reference(points, d, queries, k);
-        assert_eq!(got.k, k);
-        assert_eq!(got.num_queries(), queries.len() / d);
-        assert_eq!(got.indices, idx, "{what}: indices differ (d = {d}, k = {k})");
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&got.squared_distances), bits(&dist), "{what}: distances differ (d = {d}, k = {k})");
+        for (name, search) in &all {
+            let got = search(queries, k);
+            assert_eq!(got.k, k);
+            assert_eq!(got.num_queries(), queries.len() / d);
+            assert_eq!(got.indices, idx, "{what}, {name}: indices differ (d = {d}, k = {k})");
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got.squared_distances), bits(&dist), "{what}, {name}: distances differ (d = {d}, k = {k})");
+        }
     }
 }
 
@@ -48,7 +64,7 @@ fn uniform(rng: &mut ChaCha8Rng, len: usize, lo: f32, hi: f32) -> Vec<f32> {
     (0..len).map(|_| rng.random_range(lo..hi)).collect()
 }
 
-const DIMS: [usize; 5] = [1, 3, 4, 10, 17];
+const DIMS: [usize; 6] = [1, 3, 4, 10, 17, 64];
 
 #[test]
 fn uniform_random_matches_reference() {
@@ -164,6 +180,7 @@ fn query_counts_around_the_block_size() {
     }
     let empty = BruteForce::new(&points, d).unwrap().search(&[], 3).unwrap();
     assert!(empty.indices.is_empty() && empty.squared_distances.is_empty());
+    assert_eq!(KdTree::new(&points, d).unwrap().search(&[], 3).unwrap(), empty);
 }
 
 #[test]
@@ -229,6 +246,27 @@ fn every_error_is_reported() {
     assert_eq!(KnnRegressor::new(&pts, 0, &t).unwrap_err(), ZeroDimension);
     let model = KnnRegressor::new(&pts, 4, &[1.0; 10]).unwrap();
     assert_eq!(model.predict(&[0.0; 4], 11).unwrap_err(), KTooLarge { k: 11, n: 10 });
+
+    // The kd-tree validates exactly like the brute force, plus its own parameters.
+    let terr = |r: Result<KdTree, NeighborsError>| r.unwrap_err();
+    assert_eq!(terr(KdTree::new(&pts, 0)), ZeroDimension);
+    assert_eq!(terr(KdTree::new(&[], 4)), NoPoints);
+    assert_eq!(terr(KdTree::new(&pts[..17], 4)), RaggedPoints { len: 17, d: 4 });
+    assert!(matches!(terr(KdTree::new(&bad, 4)), NonFinitePoint { row: 3, col: 1, .. }));
+    let e = terr(KdTree::with_leaf_size(&pts, 4, 0));
+    assert_eq!((e.clone(), e.to_string()), (LeafSizeIsZero, "leaf size must be at least 1".into()));
+    let tree = KdTree::new(&pts, 4).unwrap();
+    assert_eq!(tree.search(&[0.0; 4], 0).unwrap_err(), KIsZero);
+    assert_eq!(tree.search(&[0.0; 4], 11).unwrap_err(), KTooLarge { k: 11, n: 10 });
+    assert_eq!(tree.search(&[0.0; 17], 1).unwrap_err(), RaggedQueries { len: 17, d: 4 });
+    assert_eq!(tree.search(&q, 1).unwrap_err(), NonFiniteQuery { row: 1, col: 2, value: f32::NEG_INFINITY });
+    assert_eq!(tree.search_self(0).unwrap_err(), KIsZero);
+    let e = tree.search_self(10).unwrap_err();
+    assert_eq!(e, KTooLargeSelf { k: 10, others: 9 });
+    assert_eq!(e.to_string(), "k = 10 exceeds the number of other training points (9)");
+    assert_eq!(tree.search_self(9).unwrap().indices.len(), 90);
+    let one = KdTree::new(&[1.0, 2.0], 2).unwrap();
+    assert_eq!(one.search_self(1).unwrap_err(), KTooLargeSelf { k: 1, others: 0 });
 
     // Every message is non-empty and the type is a std error.
     let all: Vec<Box<dyn std::error::Error>> =

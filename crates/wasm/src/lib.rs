@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
-use percolab_neighbors::{BruteForce, KnnRegressor};
+use percolab_neighbors::{KdTree, KnnRegressor, Neighbors};
 use percolab_percolation::{sample, Lattice, Method};
 use percolab_random::{permutation as random_permutation, stream, Purpose};
 use percolab_teachers::{Linear, Teacher};
@@ -103,11 +103,48 @@ impl KnnResult {
     }
 }
 
+impl From<Neighbors> for KnnResult {
+    fn from(found: Neighbors) -> KnnResult {
+        KnnResult { distances: found.distances(), indices: found.indices }
+    }
+}
+
+/// An exact k-NN index over a copy of the training points. Owned by JS: call `free()` when done.
+#[wasm_bindgen]
+pub struct KnnIndex {
+    tree: KdTree,
+}
+
+#[wasm_bindgen]
+impl KnnIndex {
+    #[wasm_bindgen(constructor)]
+    pub fn new(train: &[f32], dimension: u32) -> Result<KnnIndex, JsError> {
+        Ok(KnnIndex { tree: KdTree::new(train, dimension as usize).map_err(err)? })
+    }
+    /// The `k` nearest training points of each query, nearest first (ties: lower index first).
+    pub fn search(&self, queries: &[f32], k: u32) -> Result<KnnResult, JsError> {
+        Ok(self.tree.search(queries, k as usize).map_err(err)?.into())
+    }
+    /// The `k` nearest other training points of every training point.
+    #[wasm_bindgen(js_name = searchSelf)]
+    pub fn search_self(&self, k: u32) -> Result<KnnResult, JsError> {
+        Ok(self.tree.search_self(k as usize).map_err(err)?.into())
+    }
+    #[wasm_bindgen(getter)]
+    pub fn points(&self) -> usize {
+        self.tree.num_points()
+    }
+    /// Bytes the index holds (its reordered copy of the points and its nodes).
+    #[wasm_bindgen(getter, js_name = memoryBytes)]
+    pub fn memory_bytes(&self) -> usize {
+        self.tree.memory_bytes()
+    }
+}
+
+/// Exact k nearest neighbours in one call (builds and drops an index).
 #[wasm_bindgen(js_name = knnSearch)]
 pub fn knn_search(train: &[f32], dimension: u32, queries: &[f32], k: u32) -> Result<KnnResult, JsError> {
-    let index = BruteForce::new(train, dimension as usize).map_err(err)?;
-    let found = index.search(queries, k as usize).map_err(err)?;
-    Ok(KnnResult { distances: found.distances(), indices: found.indices })
+    KnnIndex::new(train, dimension)?.search(queries, k)
 }
 
 /// k-NN regression with uniform weights: the mean target of each query's k nearest training points.
@@ -115,4 +152,56 @@ pub fn knn_search(train: &[f32], dimension: u32, queries: &[f32], k: u32) -> Res
 pub fn knn_regress(train: &[f32], targets: &[f32], dimension: u32, queries: &[f32], k: u32) -> Result<Vec<f64>, JsError> {
     let model = KnnRegressor::new(train, dimension as usize, targets).map_err(err)?;
     model.predict(queries, k as usize).map_err(err)
+}
+
+/// Intrinsic-dimension estimates of a point set, as JSON: one object per method with `method`,
+/// `dimension`, `interval` ([lo, hi], the bootstrap 16th-84th percentiles) and method details.
+/// `methods` is a comma list of `twonn`, `mle`, `corrint`.
+#[wasm_bindgen(js_name = estimateDimension)]
+pub fn estimate_dimension(points: &[f32], dimension: u32, methods: &str, seed: u64, replicates: u32) -> Result<String, JsError> {
+    use percolab_estimators::{Bootstrap, CorrInt, Interval, Mle, NeighborTable, TwoNn};
+    let d = dimension as usize;
+    let bootstrap = Bootstrap { replicates: replicates as usize, ..Default::default() };
+    let interval = |i: &Option<Interval>| i.as_ref().map_or("null".to_string(), |i| format!("[{},{}]", json_number(i.low), json_number(i.high)));
+    let methods: Vec<&str> = methods.split(',').map(str::trim).collect();
+    if let Some(other) = methods.iter().find(|m| !["twonn", "mle", "corrint"].contains(m)) {
+        return Err(JsError::new(&format!("method must be twonn, mle or corrint, got {other:?}")));
+    }
+    // One neighbour table, as wide as the widest method needs.
+    let widest = methods.iter().map(|m| if *m == "twonn" { 2 } else { Mle::default().k.max(CorrInt::default().k2) }).max().unwrap_or(2);
+    let found = KdTree::new(points, d).map_err(err)?.search_self(widest).map_err(err)?;
+    let table = NeighborTable::from_squared_distances(widest, found.squared_distances).map_err(err)?;
+    let mut out = Vec::new();
+    for method in methods {
+        out.push(match method {
+            "twonn" => {
+                let fit = TwoNn { bootstrap, seed, ..Default::default() }.fit(&table).map_err(err)?;
+                format!(
+                    r#"{{"method":"twonn","dimension":{},"interval":{},"dimensionMl":{},"intervalMl":{},"discardFraction":{},"points":{}}}"#,
+                    json_number(fit.dimension), interval(&fit.interval), json_number(fit.dimension_ml), interval(&fit.interval_ml),
+                    TwoNn::default().discard_fraction, fit.n_used
+                )
+            }
+            "mle" => {
+                let options = Mle { bootstrap, seed, ..Default::default() };
+                let fit = options.fit(&table).map_err(err)?;
+                format!(r#"{{"method":"mle","dimension":{},"interval":{},"k":{},"points":{}}}"#, json_number(fit.dimension), interval(&fit.interval), options.k, fit.n_used)
+            }
+            "corrint" => {
+                let options = CorrInt { bootstrap, seed, ..Default::default() };
+                let fit = options.fit(points, d, &table).map_err(err)?;
+                format!(
+                    r#"{{"method":"corrint","dimension":{},"interval":{},"k1":{},"k2":{},"r1":{},"r2":{}}}"#,
+                    json_number(fit.dimension), interval(&fit.interval), options.k1, options.k2, json_number(fit.r1), json_number(fit.r2)
+                )
+            }
+            _ => unreachable!("methods were checked above"),
+        });
+    }
+    Ok(format!("[{}]", out.join(",")))
+}
+
+/// A JSON number, or `null` for NaN and infinities (JSON has no such numbers).
+fn json_number(x: f64) -> String {
+    if x.is_finite() { format!("{x}") } else { "null".into() }
 }

@@ -1,0 +1,16 @@
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { version } from '../../dist/node/index.js';
+
+export function machine() {
+  return { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version };
+}
+
+/** Writes bench/results/NAME.json atomically, stamped with the version and date. */
+export function writeResult(name, body) {
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/${name}.json`;
+  writeFileSync(`${file}.tmp`, `${JSON.stringify({ percolab: version, date: new Date().toISOString(), ...body }, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+  process.stderr.write(`wrote ${file}\n`);
+}

@@ -1,0 +1,104 @@
+// `npm run bench -- neighbors [--quick]`: our exact k-NN (1 and 2 threads) beside scipy cKDTree,
+// scikit-learn (kd_tree, ball_tree, brute) and FAISS IndexFlatL2, on the same .npy files, in one run.
+// Writes bench/results/neighbors.json and prints a table of build/query seconds and ratios to cKDTree.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeNpy, loadKernels } from '../../dist/node/index.js';
+import { machine, writeResult } from './common.mjs';
+
+const quick = process.argv.includes('--quick');
+const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+// Time the anchors with their best BLAS kernels (see the toolchain note); tests never do this.
+const anchorEnv = { ...process.env };
+delete anchorEnv.OPENBLAS_CORETYPE;
+delete anchorEnv.OPENBLAS_L2_SIZE;
+
+const Q = 10_000;
+const dims = quick ? [10, 32] : [10, 32, 128];
+const sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+const ks = [1, 10];
+const kernels = loadKernels();
+
+function mulberry(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** N training and Q query points: sites of one critical cluster, or uniform in the unit cube. */
+function dataset(kind, n, d) {
+  const total = n + Q;
+  let points;
+  if (kind === 'cluster') {
+    points = kernels.embedNaive(kernels.sampleCluster(7, 0, total, 2 * d, 'exact'), d, 7, 0);
+    const order = kernels.permutation(7, 0, total);
+    const shuffled = new Float32Array(total * d);
+    order.forEach((row, i) => shuffled.set(points.subarray(row * d, row * d + d), i * d));
+    points = shuffled;
+  } else {
+    const next = mulberry(7);
+    points = Float32Array.from({ length: total * d }, next);
+  }
+  return { train: points.subarray(0, n * d), query: points.subarray(n * d) };
+}
+
+const methods = [
+  { name: 'percolab (1 thread)', run: (f, k) => ['node', ['scripts/bench/neighbors-ours.mjs', '--train', f.train, '--query', f.query, '--k', k, '--threads', '1']] },
+  { name: 'percolab (2 threads)', run: (f, k) => ['node', ['scripts/bench/neighbors-ours.mjs', '--train', f.train, '--query', f.query, '--k', k, '--threads', '2']] },
+  ...['ckdtree', 'sk_kd_tree', 'sk_ball_tree', 'sk_brute', 'faiss_flat'].map((m) => ({
+    name: m,
+    anchor: true,
+    run: (f, k) => [python, ['scripts/python/bench_neighbors.py', '--method', m, '--train', f.train, '--query', f.query, '--k', k, '--threads', '2']],
+  })),
+];
+
+const rows = [];
+const dir = mkdtempSync(join(tmpdir(), 'percolab-bench-'));
+try {
+  for (const kind of ['cluster', 'uniform']) {
+    for (const d of dims) {
+      for (const n of sizes) {
+        const data = dataset(kind, n, d);
+        const files = { train: join(dir, 'train.npy'), query: join(dir, 'query.npy') };
+        writeFileSync(files.train, encodeNpy({ dtype: 'float32', shape: [n, d], data: data.train }));
+        writeFileSync(files.query, encodeNpy({ dtype: 'float32', shape: [Q, d], data: data.query }));
+        for (const k of ks) {
+          const results = {};
+          for (const m of methods) {
+            // Brute force grows as N*Q*d: skip the slowest anchors at the largest sizes.
+            if ((m.name === 'sk_brute' || m.name === 'faiss_flat') && n * d > 1e8) continue;
+            const [cmd, args] = m.run(files, String(k));
+            try {
+              const out = execFileSync(cmd, args, { encoding: 'utf8', env: m.anchor ? anchorEnv : process.env, maxBuffer: 1 << 26, timeout: 900_000 });
+              results[m.name] = JSON.parse(out.trim().split('\n').pop());
+            } catch (error) {
+              results[m.name] = { error: String(error.message).split('\n')[0] };
+            }
+          }
+          const base = results.ckdtree;
+          const ours = results['percolab (2 threads)'];
+          const row = {
+            data: kind, d, n, q: Q, k, rawMiB: (n * d * 4) / 2 ** 20,
+            sameNeighboursAsCkdtree: ours?.firstNeighbours && base?.firstNeighbours ? ours.firstNeighbours.every((v, i) => v === base.firstNeighbours[i]) : null,
+            methods: Object.fromEntries(Object.entries(results).map(([name, r]) => [name, r.error ? r : {
+              build: r.build, query: r.query, total: r.build + r.query, peakRssMiB: r.peakRssMiB, indexMiB: r.indexMiB,
+              speedupVsCkdtree: base && !base.error ? (base.build + base.query) / (r.build + r.query) : null,
+            }])),
+          };
+          rows.push(row);
+          const fmt = (r) => (r && !r.error ? `${r.total.toFixed(3)}s` : '—');
+          process.stderr.write(`${kind} d=${d} n=${n} k=${k}: ` + Object.entries(row.methods).map(([name, r]) => `${name} ${fmt(r)}`).join(' | ') + '\n');
+        }
+      }
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+writeResult('neighbors', { machine: machine(), quick, rows });

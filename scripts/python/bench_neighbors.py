@@ -1,0 +1,58 @@
+"""One anchor timing for `npm run bench -- neighbors`: exact k-NN of QUERY among TRAIN (.npy float32).
+
+Run once per (method, files, k) in its own process so peak RSS belongs to that method alone. Prints one
+JSON object: build and query seconds, peak RSS (MiB), and a checksum of the neighbour indices.
+"""
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--method", required=True, choices=["ckdtree", "sk_kd_tree", "sk_ball_tree", "sk_brute", "faiss_flat"])
+    p.add_argument("--train", required=True)
+    p.add_argument("--query", required=True)
+    p.add_argument("--k", type=int, required=True)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+    x = np.load(a.train)
+    q = np.load(a.query)
+    t0 = time.perf_counter()
+    if a.method == "ckdtree":
+        from scipy.spatial import cKDTree
+        index = cKDTree(x)
+        t1 = time.perf_counter()
+        _, idx = index.query(q, k=a.k, workers=a.threads)
+    elif a.method.startswith("sk_"):
+        from sklearn.neighbors import KNeighborsRegressor
+        algorithm = a.method[3:]
+        model = KNeighborsRegressor(n_neighbors=a.k, algorithm=algorithm, n_jobs=a.threads)
+        model.fit(x, np.zeros(len(x), dtype=np.float32))
+        t1 = time.perf_counter()
+        _, idx = model.kneighbors(q)
+    else:
+        import faiss
+        faiss.omp_set_num_threads(a.threads)
+        index = faiss.IndexFlatL2(x.shape[1])
+        index.add(x)
+        t1 = time.perf_counter()
+        _, idx = index.search(q, a.k)
+    t2 = time.perf_counter()
+    idx = np.asarray(idx).reshape(len(q), -1)
+    from threadpoolctl import threadpool_info
+    blas = sorted({f"{i.get('internal_api')}:{i.get('architecture')}" for i in threadpool_info()})
+    print(json.dumps({
+        "build": t1 - t0,
+        "query": t2 - t1,
+        "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "firstNeighbours": idx[:, 0].astype(np.int64).tolist()[:50],
+        "blas": blas,
+    }))
+
+
+if __name__ == "__main__":
+    main()
