@@ -5,20 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy, loadKernels } from '../dist/node/index.js';
-import { machine, writeResult } from './bench/common.mjs';
+import { machine, mulberry, writeResult } from './bench/common.mjs';
 
 const kernels = loadKernels();
 const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 
-function mulberry(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Named test sets: uniform cubes, a 2-sphere in R^3 padded with zeros, and a percolation cluster. */
 function datasets() {

@@ -14,3 +14,14 @@ export function writeResult(name, body) {
   renameSync(`${file}.tmp`, file);
   process.stderr.write(`wrote ${file}\n`);
 }
+
+/** A small seeded uniform generator (mulberry32) for benchmark and cross-check data. */
+export function mulberry(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy, loadKernels } from '../../dist/node/index.js';
-import { machine, writeResult } from './common.mjs';
+import { machine, mulberry, writeResult } from './common.mjs';
 
 const quick = process.argv.includes('--quick');
 const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
@@ -21,15 +21,6 @@ const sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
 const ks = [1, 10];
 const kernels = loadKernels();
 
-function mulberry(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** N training and Q query points: sites of one critical cluster, or uniform in the unit cube. */
 function dataset(kind, n, d) {
