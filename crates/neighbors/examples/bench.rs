@@ -95,9 +95,7 @@ fn main() {
                 print!("| {kind} | {d} | {n} | {build:.3} | {mem:.3} | {} |", tree.num_nodes());
                 let brute = BruteForce::new(&train, d).unwrap();
                 for &k in &ks {
-                    percolab_neighbors::SCANNED.store(0, std::sync::atomic::Ordering::Relaxed);
                     let (found, t) = secs(|| tree.search(&queries, k).unwrap());
-                    eprintln!("{kind} d={d} n={n} k={k}: rows scanned per query {:.0}", percolab_neighbors::SCANNED.load(std::sync::atomic::Ordering::Relaxed) as f64 / (q * REPS.load(std::sync::atomic::Ordering::Relaxed)) as f64);
                     if brute_secs == 0.0 {
                         print!(" {t:.4} | - | - |");
                         continue;
@@ -113,7 +111,7 @@ fn main() {
                         format!("~{estimate:.1}")
                     };
                     let speedup = bt.trim_start_matches('~').parse::<f64>().unwrap() / t;
-                    print!(" {t:.4} | {bt} | {speedup:.0}x |");
+                    print!(" {t:.4} | {bt} | {speedup:.1}x |");
                 }
                 if time_self {
                     let (_, t) = secs(|| tree.search_self(10).unwrap());

@@ -2,26 +2,25 @@
 //! dimension, rows stored in leaf order, f32 SIMD leaf scans, and the f64 re-ranking of `BruteForce`.
 //!
 //! Memory (n points, d dimensions; raw data = 4nd bytes):
-//! - rows in leaf order, unpadded (the SIMD kernel masks the tail lanes), plus 3 trailing floats so the
-//!   last row's final f32x4 load stays in bounds: 4nd + 12 bytes;
+//! - rows in leaf order, unpadded (the SIMD kernel masks the lanes past `d`): 4nd bytes;
 //! - the leaf-order -> original index map: 4n bytes (= raw/d);
-//! - nodes, 16 bytes each. A split leaves at least 1/8 of a node's points on either side (ties aside),
-//!   so leaves hold >= leaf_size/8 points unless they are all duplicates, and there are
-//!   < 2 * 8n/leaf_size nodes: at the default leaf size 32 at most 8n bytes, typically ~1.3n.
+//! - nodes, 16 bytes each. A split leaves at least 1/8 of a node's rows on either side, so (for leaf
+//!   sizes >= 8) every leaf holds >= leaf_size/8 rows, there are < 16n/leaf_size nodes, and at the
+//!   default leaf size 32 they take < 8n bytes (measured: ~1.6n).
 //!
-//! In total at most raw * (1 + 1/d + 2/d) (+1.3/d typically), e.g. <= 1.30x at d = 10 (1.23x typically),
-//! <= 1.10x at d = 32. Building also holds two bounding boxes (2d floats each) per level of recursion.
+//! In total at most raw * (1 + 3/d) (+ a fixed 100 bytes): <= 1.30x at d = 10, <= 1.10x at d = 32, <= 1.03x at
+//! d = 128 (measured 1.14x, 1.044x, 1.011x). For d < 10 the index map alone exceeds the 0.35x margin
+//! (it is raw/d). Building temporarily adds two bounding boxes (2d floats each) per recursion level, a
+//! sample of 64 floats and, when a split is rebalanced, one float per row of that node.
 
 use std::collections::BinaryHeap;
 use std::ops::Range;
 
-use crate::{check_points, check_queries, for_each_chunk, sq_dist_f32, sq_dist_f64, top_k, Neighbors, NeighborsError, Rounding};
+use crate::{BLOCK, check_points, check_queries, for_each_chunk, sq_dist_f32, sq_dist_f64, top_k, Neighbors, NeighborsError, Rounding};
 
 /// Rows per leaf, chosen by measurement (see `examples/bench.rs`).
 pub const DEFAULT_LEAF_SIZE: usize = 32;
 
-pub static SCANNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-static FALLBACKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 const SAMPLE: usize = 64;
 /// `dim` of a leaf node.
 const LEAF: u32 = u32::MAX;
@@ -46,7 +45,7 @@ struct Node {
 pub struct KdTree {
     n: usize,
     d: usize,
-    /// Rows in leaf order, then 3 zeros.
+    /// Rows in leaf order.
     data: Vec<f32>,
     /// Original index of each stored row.
     perm: Vec<u32>,
@@ -62,19 +61,24 @@ impl KdTree {
 
     /// Indexes `points` with at most `leaf_size` rows per leaf (more only for exact duplicates).
     pub fn with_leaf_size(points: &[f32], d: usize, leaf_size: usize) -> Result<Self, NeighborsError> {
-        let n = check_points(points, d)?;
+        check_points(points, d)?;
+        Self::from_vec(points.to_vec(), d, leaf_size)
+    }
+
+    /// Like [`KdTree::with_leaf_size`], but reorders `points` in place and keeps them: no second copy of
+    /// the data (for the largest inputs).
+    pub fn from_vec(mut points: Vec<f32>, d: usize, leaf_size: usize) -> Result<Self, NeighborsError> {
+        let n = check_points(&points, d)?;
         if leaf_size == 0 {
             return Err(NeighborsError::LeafSizeIsZero);
         }
-        let mut data = Vec::with_capacity(n * d + 3);
-        data.extend_from_slice(points);
         let mut bbox = empty_box(d);
         points.chunks_exact(d).for_each(|row| extend(&mut bbox, row));
-        let mut b = Builder { d, leaf_size, data, perm: (0..n as u32).collect(), nodes: Vec::new() };
-        b.build(0, n, &bbox);
-        b.data.extend([0.0; 3]);
-        b.nodes.shrink_to_fit();
-        Ok(KdTree { n, d, data: b.data, perm: b.perm, nodes: b.nodes, bound: Rounding::new(d) })
+        let mut perm: Vec<u32> = (0..n as u32).collect();
+        let mut nodes = Vec::new();
+        Builder { d, leaf_size }.build(&mut points, &mut perm, 0, &bbox, &mut nodes, 0);
+        nodes.shrink_to_fit();
+        Ok(KdTree { n, d, data: points, perm, nodes, bound: Rounding::new(d) })
     }
 
     pub fn num_points(&self) -> usize {
@@ -102,20 +106,34 @@ impl KdTree {
     pub fn search(&self, queries: &[f32], k: usize) -> Result<Neighbors, NeighborsError> {
         let d = self.d;
         let nq = check_queries(queries, d, k, self.n)?;
+        // Visit the queries in the order of the leaves they fall in: consecutive queries then share
+        // much of their paths and leaves in cache.
+        let mut order: Vec<(u32, u32)> = queries.chunks_exact(d).enumerate().map(|(i, q)| (self.leaf_of(q), i as u32)).collect();
+        order.sort_unstable();
         let mut out = Neighbors::zeroed(nq, k);
         for_each_chunk(
             nq,
             |rows| {
-                let mut s = Search::new(self, k);
-                let mut part = Neighbors::zeroed(rows.len(), k);
-                for (r, q) in queries[rows.start * d..rows.end * d].chunks_exact(d).enumerate() {
-                    s.run(q, usize::MAX, &mut part.indices[r * k..][..k], &mut part.squared_distances[r * k..][..k]);
-                }
-                part
+                let jobs: Vec<_> = order[rows].iter().map(|&(_, i)| (&queries[i as usize * d..][..d], usize::MAX)).collect();
+                self.answer(k, &jobs)
             },
-            |rows, part| out.put(rows, &part),
+            |rows, part| out.scatter(rows.map(|r| order[r].1 as usize), &part),
         );
         Ok(out)
+    }
+
+    /// The leaf (node index) whose box side of every split `q` lies on, nearer side on gaps.
+    fn leaf_of(&self, q: &[f32]) -> u32 {
+        let mut node = 0;
+        loop {
+            let nd = self.nodes[node];
+            if nd.dim == LEAF {
+                return node as u32;
+            }
+            let qj = q[nd.dim as usize];
+            let (l, r) = (qj - f32::from_bits(nd.lo), f32::from_bits(nd.hi) - qj);
+            node = if l <= r { node + 1 } else { nd.link as usize };
+        }
     }
 
     /// For every training point (row `i` of the result = point `i`), its `k` nearest *other* training
@@ -131,24 +149,44 @@ impl KdTree {
         // Walk the stored rows in leaf order (neighbouring queries share their tree paths and leaves).
         for_each_chunk(
             self.n,
-            |rows| {
-                let mut s = Search::new(self, k);
-                let mut part = Neighbors::zeroed(rows.len(), k);
-                for (r, p) in rows.enumerate() {
-                    let q = &self.data[p * self.d..][..self.d];
-                    s.run(q, p, &mut part.indices[r * k..][..k], &mut part.squared_distances[r * k..][..k]);
-                }
-                part
-            },
-            |rows, part| {
-                for (r, p) in rows.enumerate() {
-                    let i = self.perm[p] as usize;
-                    out.indices[i * k..][..k].copy_from_slice(&part.indices[r * k..][..k]);
-                    out.squared_distances[i * k..][..k].copy_from_slice(&part.squared_distances[r * k..][..k]);
-                }
-            },
+            |rows| self.answer(k, &rows.map(|p| (&self.row(p)[..self.d], p)).collect::<Vec<_>>()),
+            |rows, part| out.scatter(rows.map(|p| self.perm[p] as usize), &part),
         );
         Ok(out)
+    }
+
+    /// Answers a chunk of `(query, stored row to exclude)`, in order. Queries run on the tree until they
+    /// have scanned more than half the rows on average (after a few, so one outlier does not decide: the
+    /// data fill too many dimensions to prune); the rest of the chunk is then answered by full scans,
+    /// `BLOCK` queries per pass so they share each row's memory traffic.
+    fn answer(&self, k: usize, jobs: &[(&[f32], usize)]) -> Neighbors {
+        let mut part = Neighbors::zeroed(jobs.len(), k);
+        let mut searches: Vec<Search> = (0..BLOCK).map(|_| Search::new(self, k)).collect();
+        let (mut r, mut scanned) = (0, 0);
+        while r < jobs.len() {
+            let prune = r < 4 || scanned <= r * self.n / 2;
+            let m = if prune { 1 } else { BLOCK.min(jobs.len() - r) };
+            for (s, &(q, skip)) in searches.iter_mut().zip(&jobs[r..r + m]) {
+                s.start(q, skip);
+            }
+            if prune {
+                searches[0].visit(0, 0.0);
+                scanned += searches[0].scanned;
+            } else {
+                scanned += m * self.n;
+                for p in 0..self.n {
+                    let x = &self.data[p * self.d..];
+                    for s in &mut searches[..m] {
+                        s.offer(sq_dist_f32(&s.q, x, self.d), p);
+                    }
+                }
+            }
+            for (j, s) in searches[..m].iter_mut().enumerate() {
+                s.finish(jobs[r + j].0, &mut part.indices[(r + j) * k..][..k], &mut part.squared_distances[(r + j) * k..][..k]);
+            }
+            r += m;
+        }
+        part
     }
 
     fn row(&self, p: usize) -> &[f32] {
@@ -172,19 +210,24 @@ fn extend(bbox: &mut [f32], row: &[f32]) {
     }
 }
 
+/// Subtrees at least this large are built concurrently with the `threads` feature.
+#[cfg(feature = "threads")]
+const PAR_ROWS: usize = 1 << 15;
+
+/// Parameters of a build.
+#[derive(Clone, Copy)]
 struct Builder {
     d: usize,
     leaf_size: usize,
-    data: Vec<f32>,
-    perm: Vec<u32>,
-    nodes: Vec<Node>,
 }
 
 impl Builder {
-    /// Builds the subtree of rows `lo..hi` with tight bounding box `bbox`, in preorder.
-    fn build(&mut self, lo: usize, hi: usize, bbox: &[f32]) {
-        let d = self.d;
-        let me = self.nodes.len();
+    /// Builds the subtree of `data`/`perm` (stored rows `first..`, tight bounding box `bbox`) and appends
+    /// its nodes to `nodes` in preorder. Node links count from `base`, the position of `nodes[0]` in the
+    /// final array.
+    fn build(self, data: &mut [f32], perm: &mut [u32], first: usize, bbox: &[f32], nodes: &mut Vec<Node>, base: usize) {
+        let (d, rows) = (self.d, perm.len());
+        let me = nodes.len();
         let (mut dim, mut spread) = (0, 0f32);
         for j in 0..d {
             let s = bbox[d + j] - bbox[j];
@@ -192,8 +235,8 @@ impl Builder {
                 (dim, spread) = (j, s);
             }
         }
-        if hi - lo <= self.leaf_size || spread == 0.0 {
-            self.nodes.push(Node { dim: LEAF, link: lo as u32, lo: hi as u32, hi: 0 });
+        if rows <= self.leaf_size || spread == 0.0 {
+            nodes.push(Node { dim: LEAF, link: first as u32, lo: (first + rows) as u32, hi: 0 });
             return;
         }
         let (min, max) = (bbox[dim], bbox[d + dim]);
@@ -205,9 +248,8 @@ impl Builder {
         }
         // A strided sample predicts a lopsided midpoint split; then aim for its quartile instead, which
         // usually saves the exact fallback's second pass below.
-        let size = hi - lo;
-        let m = size.min(SAMPLE);
-        let mut sample: Vec<f32> = (0..m).map(|i| self.data[(lo + i * size / m) * d + dim]).collect();
+        let m = rows.min(SAMPLE);
+        let mut sample: Vec<f32> = (0..m).map(|i| data[i * rows / m * d + dim]).collect();
         let below = sample.iter().filter(|&&v| v < split).count();
         if below * 6 < m || (m - below) * 6 < m {
             let rank = if below * 6 < m { m / 4 } else { m - m / 4 };
@@ -217,50 +259,84 @@ impl Builder {
             }
         }
         let (mut lbox, mut rbox) = (empty_box(d), empty_box(d));
-        let mut mid = self.partition(lo, hi, dim, split, &mut lbox, &mut rbox);
-        // Keep >= 1/8 on each side so the depth stays O(log n): else split at that quantile.
-        let least = (hi - lo) / 8;
-        if mid - lo < least || hi - mid < least {
-            FALLBACKS.fetch_add(hi - lo, std::sync::atomic::Ordering::Relaxed);
-            let mut vals: Vec<f32> = (lo..hi).map(|r| self.data[r * d + dim]).collect();
-            let rank = if mid - lo < least { least } else { hi - lo - least };
-            let (_, &mut v, _) = vals.select_nth_unstable_by(rank, f32::total_cmp);
-            if v > min {
-                (lbox, rbox) = (empty_box(d), empty_box(d));
-                mid = self.partition(lo, hi, dim, v, &mut lbox, &mut rbox);
-            }
+        let mut mid = partition(data, perm, d, |x| x < split, dim, &mut lbox, &mut rbox);
+        // Keep >= 1/8 on each side so the depth stays O(log n) and leaves hold >= leaf_size/8 rows: else
+        // split at that rank. Rows tied with the rank's value may go either way (lmax <= rmin still
+        // holds), so this balance survives any number of ties.
+        let least = rows / 8;
+        if mid < least || rows - mid < least {
+            let mut vals: Vec<f32> = data.chunks_exact(d).map(|r| r[dim]).collect();
+            mid = if mid < least { least } else { rows - least };
+            let (_, &mut v, _) = vals.select_nth_unstable_by(mid, f32::total_cmp);
+            let (mut a, mut b) = (empty_box(d), empty_box(d));
+            let below = partition(data, perm, d, |x| x < v, dim, &mut a, &mut b);
+            partition(&mut data[below * d..], &mut perm[below..], d, |x| x <= v, dim, &mut a, &mut b);
+            (lbox, rbox) = (empty_box(d), empty_box(d));
+            data[..mid * d].chunks_exact(d).for_each(|row| extend(&mut lbox, row));
+            data[mid * d..].chunks_exact(d).for_each(|row| extend(&mut rbox, row));
         }
-        self.nodes.push(Node { dim: dim as u32, link: 0, lo: lbox[d + dim].to_bits(), hi: rbox[dim].to_bits() });
-        self.build(lo, mid, &lbox);
-        self.nodes[me].link = self.nodes.len() as u32;
-        self.build(mid, hi, &rbox);
+        nodes.push(Node { dim: dim as u32, link: 0, lo: lbox[d + dim].to_bits(), hi: rbox[dim].to_bits() });
+        let (ldata, rdata) = data.split_at_mut(mid * d);
+        let (lperm, rperm) = perm.split_at_mut(mid);
+        #[cfg(feature = "threads")]
+        if rows >= PAR_ROWS {
+            // Each side into its own node list (links counted from where it will land), then appended:
+            // the same preorder array as the sequential build.
+            let (left, right) = rayon::join(
+                || {
+                    let mut v = Vec::new();
+                    self.build(ldata, lperm, first, &lbox, &mut v, base + me + 1);
+                    v
+                },
+                || {
+                    let mut v = Vec::new();
+                    self.build(rdata, rperm, first + mid, &rbox, &mut v, 0);
+                    v
+                },
+            );
+            nodes.extend(left);
+            let at = base + nodes.len();
+            nodes[me].link = at as u32;
+            nodes.extend(right.into_iter().map(|nd| if nd.dim == LEAF { nd } else { Node { link: nd.link + at as u32, ..nd } }));
+            return;
+        }
+        self.build(ldata, lperm, first, &lbox, nodes, base);
+        nodes[me].link = (base + nodes.len()) as u32;
+        self.build(rdata, rperm, first + mid, &rbox, nodes, base);
     }
+}
 
-    /// Moves rows with `x[dim] < split` before the others (Hoare style, each row examined once) and
-    /// records both sides' bounding boxes. Returns the first row of the right side.
-    fn partition(&mut self, lo: usize, hi: usize, dim: usize, split: f32, lbox: &mut [f32], rbox: &mut [f32]) -> usize {
-        let d = self.d;
-        let (mut i, mut j) = (lo, hi);
-        loop {
-            while i < j && self.data[i * d + dim] < split {
-                extend(lbox, &self.data[i * d..][..d]);
-                i += 1;
-            }
-            while i < j && self.data[(j - 1) * d + dim] >= split {
-                extend(rbox, &self.data[(j - 1) * d..][..d]);
-                j -= 1;
-            }
-            if i == j {
-                return i;
-            }
-            // Row i belongs right and row j-1 left: swap them.
-            let (a, b) = self.data.split_at_mut((j - 1) * d);
-            a[i * d..][..d].swap_with_slice(&mut b[..d]);
-            self.perm.swap(i, j - 1);
-            extend(lbox, &self.data[i * d..][..d]);
-            extend(rbox, &self.data[(j - 1) * d..][..d]);
-            (i, j) = (i + 1, j - 1);
+/// Moves rows with `left(x[dim])` before the others (Hoare style, each row examined once) and records
+/// both sides' bounding boxes. Returns the number of rows on the left.
+fn partition(
+    data: &mut [f32],
+    perm: &mut [u32],
+    d: usize,
+    left: impl Fn(f32) -> bool,
+    dim: usize,
+    lbox: &mut [f32],
+    rbox: &mut [f32],
+) -> usize {
+    let (mut i, mut j) = (0, perm.len());
+    loop {
+        while i < j && left(data[i * d + dim]) {
+            extend(lbox, &data[i * d..][..d]);
+            i += 1;
         }
+        while i < j && !left(data[(j - 1) * d + dim]) {
+            extend(rbox, &data[(j - 1) * d..][..d]);
+            j -= 1;
+        }
+        if i == j {
+            return i;
+        }
+        // Row i belongs right and row j-1 left: swap them.
+        let (a, b) = data.split_at_mut((j - 1) * d);
+        a[i * d..][..d].swap_with_slice(&mut b[..d]);
+        perm.swap(i, j - 1);
+        extend(lbox, &data[i * d..][..d]);
+        extend(rbox, &data[(j - 1) * d..][..d]);
+        (i, j) = (i + 1, j - 1);
     }
 }
 
@@ -285,6 +361,8 @@ struct Search<'t> {
     exact: Vec<(f64, u32)>,
     /// Per dimension, the distance from the query to the current box (0 inside).
     off: Vec<f64>,
+    /// Rows scanned for this query.
+    scanned: usize,
 }
 
 impl<'t> Search<'t> {
@@ -302,23 +380,27 @@ impl<'t> Search<'t> {
             limit: 0,
             exact: Vec::new(),
             off: vec![0.0; d],
+            scanned: 0,
         }
     }
 
-    /// Finds the k nearest rows of `q` (other than row `skip`) and writes them, ranked exactly.
-    fn run(&mut self, q: &[f32], skip: usize, indices: &mut [u32], dists: &mut [f64]) {
-        let d = self.tree.d;
-        self.q[..d].copy_from_slice(q);
+    /// Resets the state for query `q`, excluding stored row `skip` (`usize::MAX`: none).
+    fn start(&mut self, q: &[f32], skip: usize) {
+        self.q[..q.len()].copy_from_slice(q);
         self.skip = skip;
         self.heap.clear();
         self.cands.clear();
         self.off.fill(0.0);
-        (self.keep, self.prune, self.limit) = (f32::INFINITY, f64::INFINITY, 4 * self.k + 64);
-        self.visit(0, 0.0);
+        (self.keep, self.prune, self.limit, self.scanned) = (f32::INFINITY, f64::INFINITY, 4 * self.k + 64, 0);
+    }
+
+    /// Ranks the candidates exactly (the reference's f64 distance, then the original index) and writes
+    /// the k nearest.
+    fn finish(&mut self, q: &[f32], indices: &mut [u32], dists: &mut [f64]) {
         let (keep, tree) = (self.keep, self.tree);
         self.exact.clear();
         self.exact.extend(self.cands.iter().filter(|c| c.0 <= keep).map(|&(_, p)| {
-            (sq_dist_f64(q, &tree.row(p as usize)[..d]), tree.perm[p as usize])
+            (sq_dist_f64(q, &tree.row(p as usize)[..tree.d]), tree.perm[p as usize])
         }));
         top_k(&mut self.exact, self.k, indices, dists);
     }
@@ -351,24 +433,28 @@ impl<'t> Search<'t> {
     }
 
     fn scan(&mut self, rows: Range<usize>) {
-        SCANNED.fetch_add(rows.len(), std::sync::atomic::Ordering::Relaxed);
         let (tree, d) = (self.tree, self.tree.d);
-        let len = self.q.len();
+        self.scanned += rows.len();
         for p in rows {
-            let f = sq_dist_f32(&self.q, &tree.data[p * d..][..len], d);
-            if f > self.keep || p == self.skip {
-                continue;
-            }
-            self.cands.push((f, p as u32));
-            if self.heap.len() < self.k {
-                self.heap.push(f.to_bits());
-                if self.heap.len() == self.k {
-                    self.tighten();
-                }
-            } else if f.to_bits() < *self.heap.peek().expect("k >= 1") {
-                *self.heap.peek_mut().expect("k >= 1") = f.to_bits();
+            self.offer(sq_dist_f32(&self.q, &tree.data[p * d..], d), p);
+        }
+    }
+
+    /// Row `p` is at f32 distance `f`.
+    #[inline]
+    fn offer(&mut self, f: f32, p: usize) {
+        if f > self.keep || p == self.skip {
+            return;
+        }
+        self.cands.push((f, p as u32));
+        if self.heap.len() < self.k {
+            self.heap.push(f.to_bits());
+            if self.heap.len() == self.k {
                 self.tighten();
             }
+        } else if f.to_bits() < *self.heap.peek().expect("k >= 1") {
+            *self.heap.peek_mut().expect("k >= 1") = f.to_bits();
+            self.tighten();
         }
         if self.cands.len() > self.limit {
             let keep = self.keep;

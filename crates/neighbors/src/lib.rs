@@ -12,7 +12,7 @@ use std::fmt;
 use std::ops::Range;
 
 mod kdtree;
-pub use kdtree::{KdTree, DEFAULT_LEAF_SIZE, SCANNED};
+pub use kdtree::{KdTree, DEFAULT_LEAF_SIZE};
 
 /// Queries scored together per pass over the training points (each row is reused from cache).
 const BLOCK: usize = 4;
@@ -236,6 +236,15 @@ impl Neighbors {
         Neighbors { k, indices: vec![0; rows * k], squared_distances: vec![0.0; rows * k] }
     }
 
+    /// Copies row `r` of `part` into row `to[r]` of `self`.
+    fn scatter(&mut self, to: impl Iterator<Item = usize>, part: &Neighbors) {
+        let k = self.k;
+        for (r, i) in to.enumerate() {
+            self.indices[i * k..][..k].copy_from_slice(&part.indices[r * k..][..k]);
+            self.squared_distances[i * k..][..k].copy_from_slice(&part.squared_distances[r * k..][..k]);
+        }
+    }
+
     /// Copies `part`'s rows into rows `rows` of `self`.
     fn put(&mut self, rows: Range<usize>, part: &Neighbors) {
         let k = self.k;
@@ -390,34 +399,69 @@ fn sq_dist_f64(q: &[f32], x: &[f32]) -> f64 {
     })
 }
 
-/// f32 squared distance over the first `d` coordinates. `q` is zero-padded to a multiple of 4 and `x`
-/// is at least as long (values past `d` are ignored). Eight lanes, which LLVM vectorises natively.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-fn sq_dist_f32(q: &[f32], x: &[f32], d: usize) -> f32 {
-    let (q, x) = (&q[..d], &x[..d]);
-    let mut acc = [0f32; 8];
-    let (qc, xc) = (q.chunks_exact(8), x.chunks_exact(8));
-    for (l, (a, b)) in qc.remainder().iter().zip(xc.remainder()).enumerate() {
-        acc[l] = (a - b) * (a - b);
-    }
-    for (a, b) in qc.zip(xc) {
-        for l in 0..8 {
-            acc[l] += (a[l] - b[l]) * (a[l] - b[l]);
+/// Four values of `x` from `i` on; past the end of `x` (only in its last row) zeros, so a SIMD load never
+/// reads beyond it. The masked lanes ignore them anyway.
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+fn lanes(x: &[f32], i: usize) -> [f32; 4] {
+    match x.get(i..i + 4) {
+        Some(v) => v.try_into().expect("four values"),
+        None => {
+            let mut v = [0f32; 4];
+            v[..x.len() - i].copy_from_slice(&x[i..]);
+            v
         }
     }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
-/// f32x4 kernel, two accumulators to hide add latency. `q` is zero-padded to a multiple of 4 and `x` is
-/// at least as long; lanes at and past `d` are masked to exact zeros, so rows need no padding of their own.
+/// f32 squared distance over the first `d` coordinates. `q` is zero-padded to a multiple of 4; `x` holds
+/// at least `d` values (whatever follows is ignored). Portable fallback.
+#[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
+fn sq_dist_f32(q: &[f32], x: &[f32], d: usize) -> f32 {
+    q[..d].iter().zip(&x[..d]).map(|(&a, &b)| (a - b) * (a - b)).fold(0.0, |acc, t| acc + t)
+}
+
+/// The kernel below, with wasm's f32x4 operations spelled as SSE2 (baseline on x86_64): natively
+/// measured timings then stand for the wasm SIMD path.
+#[cfg(target_arch = "x86_64")]
+fn sq_dist_f32(q: &[f32], x: &[f32], d: usize) -> f32 {
+    use core::arch::x86_64::*;
+    let len = q.len();
+    assert!(len % 4 == 0 && x.len() >= d && d <= len && len < d + 4, "q is padded, x holds a row");
+    // SAFETY (whole block): SSE2 is part of x86_64; loads read i..i+4 <= both lengths (see `lanes`),
+    // unaligned.
+    unsafe {
+        let diff = |i: usize| _mm_sub_ps(_mm_loadu_ps(q.as_ptr().add(i)), _mm_loadu_ps(lanes(x, i).as_ptr()));
+        let (mut a, mut b) = (_mm_setzero_ps(), _mm_setzero_ps());
+        let mut i = 0;
+        while i + 8 <= d {
+            let (s, t) = (diff(i), diff(i + 4));
+            a = _mm_add_ps(a, _mm_mul_ps(s, s));
+            b = _mm_add_ps(b, _mm_mul_ps(t, t));
+            i += 8;
+        }
+        while i < d {
+            // Lanes j >= d hold whatever follows the row: zero them (x is finite, so q - x is too).
+            let keep = _mm_castsi128_ps(_mm_cmplt_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32((d - i) as i32)));
+            let s = _mm_and_ps(diff(i), keep);
+            a = _mm_add_ps(a, _mm_mul_ps(s, s));
+            i += 4;
+        }
+        let mut v = [0f32; 4];
+        _mm_storeu_ps(v.as_mut_ptr(), _mm_add_ps(a, b));
+        (v[0] + v[1]) + (v[2] + v[3])
+    }
+}
+/// f32x4 kernel, two accumulators to hide add latency. `q` is zero-padded to a multiple of 4; `x` holds
+/// at least `d` values. Lanes at and past `d` are masked to exact zeros, so rows need no padding.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn sq_dist_f32(q: &[f32], x: &[f32], d: usize) -> f32 {
     use core::arch::wasm32::*;
     let len = q.len();
-    assert!(len % 4 == 0 && x.len() >= len && d <= len && len < d + 4, "rows must be padded alike");
+    assert!(len % 4 == 0 && x.len() >= d && d <= len && len < d + 4, "q is padded, x holds a row");
     let diff = |i: usize| {
-        // SAFETY: i + 4 <= len <= both lengths; v128_load has no alignment requirement.
-        let (a, b) = unsafe { (v128_load(q.as_ptr().add(i).cast()), v128_load(x.as_ptr().add(i).cast())) };
+        // SAFETY: i + 4 <= both lengths (see `lanes`); v128_load has no alignment requirement.
+        let (a, b) = unsafe { (v128_load(q.as_ptr().add(i).cast()), v128_load(lanes(x, i).as_ptr().cast())) };
         f32x4_sub(a, b)
     };
     let (mut a, mut b) = (f32x4_splat(0.0), f32x4_splat(0.0));

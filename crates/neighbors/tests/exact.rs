@@ -27,8 +27,10 @@ fn reference(points: &[f32], d: usize, queries: &[f32], k: usize) -> (Vec<u32>, 
     (idx, dist)
 }
 
+type Searcher = Box<dyn Fn(&[f32], usize) -> Neighbors>;
+
 /// Every index under test, by name.
-fn indexes(points: &[f32], d: usize) -> Vec<(&'static str, Box<dyn Fn(&[f32], usize) -> Neighbors>)> {
+fn indexes(points: &[f32], d: usize) -> Vec<(&'static str, Searcher)> {
     let brute = BruteForce::new(points, d).unwrap();
     let tree = KdTree::new(points, d).unwrap();
     let (tiny, small) = (KdTree::with_leaf_size(points, d, 1).unwrap(), KdTree::with_leaf_size(points, d, 5).unwrap());

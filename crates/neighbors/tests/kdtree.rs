@@ -103,16 +103,19 @@ fn percolation_clusters_match_brute_force() {
 #[test]
 fn adversarial_shapes_stay_exact() {
     // Geometric spacing (midpoint splits would peel one point per level), points on a line in a high
-    // dimension, and a huge duplicate block next to a few distinct points.
+    // dimension, a huge duplicate block next to a few distinct points, and massive ties (0/1 coordinates,
+    // almost all 1: value splits would peel off the few zeros).
     let geometric: Vec<f32> = (0..2000).map(|i| 0.5f32.powi(i % 120) * if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
     let line: Vec<f32> = (0..500).flat_map(|i| (0..40).map(move |j| (i * (j + 1)) as f32 * 1e-3)).collect();
     let mut block = vec![0.25f32; 3 * 900];
     block.extend((0..300).map(|i| i as f32 * 0.01));
-    for (name, points, d) in [("geometric", geometric, 1), ("line", line, 40), ("block", block, 3)] {
+    let mut r = rng(140);
+    let ties: Vec<f32> = (0..3 * 2000).map(|_| if r.random::<f32>() < 0.02 { 0.0 } else { 1.0 }).collect();
+    for (name, points, d) in [("geometric", geometric, 1), ("line", line, 40), ("block", block, 3), ("ties", ties, 3)] {
         let n = points.len() / d;
+        // Every split keeps >= 1/8 of its rows on each side: leaves of the default size hold >= 4 rows.
+        assert!(KdTree::new(&points, d).unwrap().num_nodes() < n / 2, "{name}");
         let tree = KdTree::with_leaf_size(&points, d, 2).unwrap();
-        // Depth stays logarithmic: the tree has no more nodes than a leaf-per-point tree would.
-        assert!(tree.num_nodes() < 2 * n, "{name}");
         let queries: Vec<f32> = points.iter().step_by(7).take(60 * d).map(|v| v * 1.001).collect();
         let queries = &queries[..queries.len() / d * d];
         let brute = BruteForce::new(&points, d).unwrap();
@@ -144,7 +147,7 @@ fn weighted_regression_matches_reference() {
     for (t, d) in [1, 3, 10].into_iter().enumerate() {
         let mut r = rng(90 + t as u64);
         let mut points = cluster(95 + t as u64, 400, d);
-        points.extend_from_slice(&points[..50 * d].to_vec()); // duplicates: zero distances below
+        points.extend_from_within(..50 * d); // duplicates: zero distances below
         let targets: Vec<f32> = (0..450).map(|_| r.random_range(-10.0f32..10.0)).collect();
         let mut queries = points[..30 * d].to_vec();
         queries.extend((0..30 * d).map(|_| r.random_range(-2.0f32..2.0)));
@@ -171,4 +174,55 @@ fn weighted_regression_matches_reference() {
         let p = model.predict_with(&queries[..d], 5, Weighting::InverseDistance).unwrap();
         assert_eq!(p, [(targets[0] as f64 + targets[400] as f64) / 2.0]);
     }
+}
+
+#[test]
+fn exact_ties_across_split_planes() {
+    // Around each query q, pairs of points q + a e_j and q - a e_i: exactly tied, on opposite sides of
+    // split planes, and a^2 is rarely an f32, so f32 rounds the k-th distance below the exact one (and a
+    // box's bound equals a point's exact distance). A pruning radius not inflated for that rounding
+    // would drop the tied partner, which the reference may rank first (lower index).
+    for (t, d) in [1, 3, 10].into_iter().enumerate() {
+        let mut r = rng(120 + t as u64);
+        let (mut points, mut queries) = (Vec::new(), Vec::new());
+        for c in 0..40 {
+            let q: Vec<f32> = (0..d).map(|j| (c * 16 + j) as f32).collect();
+            for _ in 0..6 {
+                let a = r.random_range(0.5f32..2.0);
+                for sign in [1.0, -1.0] {
+                    let mut x = q.clone();
+                    x[r.random_range(0..d)] += sign * a;
+                    points.push(x);
+                }
+            }
+            queries.extend_from_slice(&q);
+        }
+        // Shuffle so either partner may hold the lower index.
+        let order = percolab_random::permutation(&mut r, points.len());
+        let points: Vec<f32> = order.iter().flat_map(|&i| points[i as usize].clone()).collect();
+        let brute = BruteForce::new(&points, d).unwrap();
+        for leaf in [1, 2, 32] {
+            let tree = KdTree::with_leaf_size(&points, d, leaf).unwrap();
+            for k in [1, 2, 3, 5] {
+                assert_eq!(tree.search(&queries, k).unwrap(), brute.search(&queries, k).unwrap(), "d = {d}, k = {k}, leaf {leaf}");
+            }
+        }
+    }
+}
+
+#[test]
+fn many_chunks_match_brute_force() {
+    // Thousands of queries span many work chunks (run concurrently with the `threads` feature), mixing
+    // pruned tree searches with the full-scan fallback (far-away queries).
+    let d = 4;
+    let points = cluster(130, 3000, d);
+    let mut r = rng(131);
+    let mut queries: Vec<f32> = (0..1500 * d).map(|_| r.random_range(-4.0f32..4.0)).collect();
+    queries.extend((0..300 * d).map(|_| r.random_range(-400.0f32..400.0)));
+    let tree = KdTree::new(&points, d).unwrap();
+    let brute = BruteForce::new(&points, d).unwrap();
+    for k in [1, 7] {
+        assert_eq!(tree.search(&queries, k).unwrap(), brute.search(&queries, k).unwrap(), "k = {k}");
+    }
+    assert_same(&tree.search_self(4).unwrap(), &self_reference(&points, d, 4), "self");
 }
