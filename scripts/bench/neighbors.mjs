@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy, loadKernels } from '../../dist/node/index.js';
-import { machine, mulberry, writeResult } from './common.mjs';
+import { machine, mulberry, writeResult } from './lib/common.mjs';
 
 const quick = process.argv.includes('--quick');
 const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
@@ -40,8 +40,8 @@ function dataset(kind, n, d) {
 }
 
 const methods = [
-  { name: 'percolab (1 thread)', run: (f, k) => ['node', ['scripts/bench/neighbors-ours.mjs', '--train', f.train, '--query', f.query, '--k', k, '--threads', '1']] },
-  { name: 'percolab (2 threads)', run: (f, k) => ['node', ['scripts/bench/neighbors-ours.mjs', '--train', f.train, '--query', f.query, '--k', k, '--threads', '2']] },
+  { name: 'percolab (1 thread)', run: (f, k) => ['node', ['scripts/bench/lib/neighbors-ours.mjs', '--train', f.train, '--query', f.query, '--k', k, '--threads', '1']] },
+  { name: 'percolab (2 threads)', run: (f, k) => ['node', ['scripts/bench/lib/neighbors-ours.mjs', '--train', f.train, '--query', f.query, '--k', k, '--threads', '2']] },
   ...['ckdtree', 'sk_kd_tree', 'sk_ball_tree', 'sk_brute', 'faiss_flat'].map((m) => ({
     name: m,
     anchor: true,

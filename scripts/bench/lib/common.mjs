@@ -1,6 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { version } from '../../dist/node/index.js';
+import { version } from '../../../dist/node/index.js';
 
 export function machine() {
   return { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version };

@@ -1,7 +1,7 @@
 // One timing of our exact k-NN for `npm run bench -- neighbors`, in its own process (peak RSS is ours).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { asFloat32Matrix, loadThreadedKernels, parseNpy } from '../../dist/node/index.js';
+import { asFloat32Matrix, loadThreadedKernels, parseNpy } from '../../../dist/node/index.js';
 
 const { values } = parseArgs({ options: { train: { type: 'string' }, query: { type: 'string' }, k: { type: 'string' }, threads: { type: 'string' } } });
 const read = (path) => asFloat32Matrix(parseNpy(readFileSync(path), path), path);
