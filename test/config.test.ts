@@ -54,6 +54,7 @@ describe('config', () => {
     [{ sizes: [10, 10] }, 'sizes[1] = 10: must be greater than the previous size 10'],
     [{ sizes: [10] }, 'sizes = [10]: expected at least 2 entries'],
     [{ testSize: 0 }, 'testSize = 0: expected a value at least 1'],
+    [{ workers: 0 }, 'workers = 0: expected a value at least 1'],
     [{ seeds: 0 }, 'seeds = 0: expected a value at least 1'],
     [{ seed: -1 }, 'seed = -1: expected a value at least 0'],
     [{ dimension: 16 }, 'dimension = 16: unknown key'],

@@ -8,7 +8,7 @@ export * from './api.js';
 export { createBrowserPool, defaultWorkers } from './pool/browser.js';
 export { loadKernels, loadThreadedKernels } from './wasm/load-browser.js';
 
-/** Validates `input`, runs it on a fresh pool of `workers` workers, and closes the pool. */
-export function run(input: ConfigInput = {}, { workers = defaultWorkers() } = {}): Promise<RunResults> {
-  return runOnNewPool(input, (size) => createBrowserPool(size), workers);
+/** Validates `input`, runs it on a fresh pool of `workers` workers (else the config's, else one per core), and closes the pool. */
+export function run(input: ConfigInput = {}, { workers }: { workers?: number } = {}): Promise<RunResults> {
+  return runOnNewPool(input, (size) => createBrowserPool(size), workers, defaultWorkers());
 }

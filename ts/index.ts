@@ -9,7 +9,7 @@ export { writeRunFolder } from './io/atomic.js';
 export { createNodePool, defaultWorkers } from './pool/node.js';
 export { loadKernels, loadThreadedKernels } from './wasm/load-node.js';
 
-/** Validates `input`, runs it on a fresh pool of `workers` workers, and closes the pool. */
-export function run(input: ConfigInput = {}, { workers = defaultWorkers() } = {}): Promise<RunResults> {
-  return runOnNewPool(input, (size) => createNodePool(size), workers);
+/** Validates `input`, runs it on a fresh pool of `workers` workers (else the config's, else one per core), and closes the pool. */
+export function run(input: ConfigInput = {}, { workers }: { workers?: number } = {}): Promise<RunResults> {
+  return runOnNewPool(input, (size) => createNodePool(size), workers, defaultWorkers());
 }

@@ -64,6 +64,11 @@ export const ConfigSchema = z
       .default([1000, 2000, 4000, 8000, 16000, 32000])
       .describe('Training-set sizes N, strictly increasing; each seed uses nested subsets.'),
     testSize: int().min(1).max(10_000_000).default(2000).describe('Held-out test points per seed, disjoint from every training set.'),
+    workers: int()
+      .min(1)
+      .max(1024)
+      .optional()
+      .describe('Worker threads running seeds in parallel (default: one per core; --workers overrides). Results do not depend on it.'),
     data: DataSchema.prefault({}),
     teacher: TeacherSchema.prefault({}),
     model: ModelSchema.prefault({}),

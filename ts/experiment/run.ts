@@ -32,10 +32,13 @@ export async function runExperiment(config: Config, { pool, onProgress }: RunOpt
   };
 }
 
-/** Validates `input`, runs it on a fresh pool from `createPool`, and closes the pool. */
-export async function runOnNewPool(input: ConfigInput, createPool: (size: number) => WorkerPool, workers: number): Promise<RunResults> {
+/**
+ * Validates `input`, runs it on a fresh pool from `createPool` (`workers` workers, else the config's
+ * `workers`, else `fallbackWorkers`), and closes the pool.
+ */
+export async function runOnNewPool(input: ConfigInput, createPool: (size: number) => WorkerPool, workers: number | undefined, fallbackWorkers: number): Promise<RunResults> {
   const config = resolveConfig(input);
-  const pool = createPool(Math.min(workers, config.seeds));
+  const pool = createPool(Math.min(workers ?? config.workers ?? fallbackWorkers, config.seeds));
   try {
     return await runExperiment(config, { pool });
   } finally {

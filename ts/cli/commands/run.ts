@@ -19,7 +19,7 @@ function readConfig(file: string | undefined, sets: string[]): Config {
 async function run(file: string | undefined, options: { out: string; set: string[]; workers?: number; force: boolean; progress: boolean }) {
   const config = readConfig(file, options.set);
   checkOutputFolder(options.out, options.force);
-  const pool = createNodePool(Math.min(options.workers ?? defaultWorkers(), config.seeds));
+  const pool = createNodePool(Math.min(options.workers ?? config.workers ?? defaultWorkers(), config.seeds));
   const progress = delayedProgress('percolab run', 1000, options.progress);
   try {
     const results = await runExperiment(config, { pool, onProgress: (done, total) => progress.update(done, total) });
@@ -53,7 +53,7 @@ export function runCommand(): Command {
     .argument('[config]', 'experiment config (JSON); every key optional')
     .option('--out <dir>', 'run folder to write (results.json, config.json, report.html)', 'results/run')
     .option('--set <path=value>', 'override a config key by dotted path (repeatable), e.g. --set data.dimension=32', collect, [])
-    .addOption(new Option('--workers <n>', 'worker threads (default: one per core)').argParser(positiveInt('--workers')))
+    .addOption(new Option('--workers <n>', 'worker threads (default: the config\'s workers, else one per core)').argParser(positiveInt('--workers')))
     .option('--force', 'replace the run folder if it exists', false)
     .option('--no-progress', 'no progress bar on stderr')
     .addHelpText('after', `\nConfig keys (use with --set or in the config file):\n${referenceText()}\n`)
