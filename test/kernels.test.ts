@@ -24,22 +24,28 @@ describe('wasm kernels', () => {
     for (let i = 1; i < a.length; i++) expect(a[i]).toBeLessThan(i);
   });
 
-  it('k-NN is identical to a float64 brute-force reference on uniform and cluster data', () => {
-    const next = uniformSource(3);
-    const d = 10;
-    const uniform = Float32Array.from({ length: 3000 * d }, next);
-    const cluster = kernels.embedNaive(kernels.sampleCluster(5, 0, 3300, 2 * d, 'exact'), d, 5, 0);
-    for (const data of [uniform, cluster]) {
-      const train = data.subarray(0, 3000 * d);
-      // Queries: fresh points, and training points themselves (distance 0, ties among duplicates).
-      const queries = Float32Array.from([...data.subarray(3000 * d, 3100 * d), ...train.subarray(0, 20 * d)]);
-      for (const k of [1, 5, 100]) {
-        const got = kernels.knnSearch(train, d, queries, k);
-        const want = referenceKnn(train, queries, d, k);
-        expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
-        expect(Array.from(got.distances)).toEqual(Array.from(want.squared, (s) => Math.fround(Math.sqrt(s))));
-      }
-    }
+  it('k-NN is identical to a float64 brute-force reference on uniform, cluster and duplicate-heavy data', () => {
+    expectReferenceKnn(kernels);
+  });
+
+  it('index a point buffer filled in wasm memory exactly like a copied array, and consume it', () => {
+    const d = 6;
+    const points = kernels.embedNaive(kernels.sampleCluster(9, 0, 4000, 2 * d, 'exact'), d, 9, 0);
+    const buffer = kernels.pointBuffer(points.length);
+    expect(buffer.view()).toEqual(new Float32Array(points.length));
+    buffer.view().set(points);
+    const queries = points.subarray(0, 300 * d);
+    const fromBuffer = kernels.knnIndex(buffer, d);
+    const fromArray = kernels.knnIndex(points, d);
+    expect(fromBuffer.search(queries, 5)).toEqual(fromArray.search(queries, 5));
+    expect(fromBuffer.searchSelf(3)).toEqual(fromArray.searchSelf(3));
+    fromBuffer.free();
+    fromArray.free();
+    expect(() => buffer.view()).toThrow(/point buffer has been consumed/);
+    expect(() => kernels.knnIndex(buffer, d)).toThrow(/point buffer has been consumed/);
+    const other = lib.loadKernels().pointBuffer(6);
+    expect(() => kernels.knnIndex(other, d)).toThrow(/belongs to another kernels instance/);
+    expect(() => kernels.pointBuffer(2 ** 31)).toThrow(/cannot allocate 2147483648 floats/);
   });
 
   it('k-NN regression averages the targets of the reference neighbours', () => {
@@ -89,6 +95,10 @@ describe('wasm kernels', () => {
       kernels.knnSearch(train, d, queries, 10).indices;
       kernels.knnRegress(train, targets, d, queries, 3);
       kernels.embedNaive(kernels.sampleCluster(1, 0, 20000, 16, 'exact'), d, 1, 0);
+      const buffer = kernels.pointBuffer(train.length);
+      buffer.view().set(train);
+      kernels.knnIndex(buffer, d).free();
+      kernels.pointBuffer(100).free();
     };
     work();
     const settled = kernels.memoryBytes();
@@ -113,8 +123,34 @@ describe('wasm kernels', () => {
       const train = points.subarray(0, 20000 * 10);
       const queries = points.subarray(20000 * 10, 21000 * 10);
       expect(threaded.knnSearch(train, 10, queries, 7)).toEqual(kernels.knnSearch(train, 10, queries, 7));
+      expectReferenceKnn(threaded);
     } finally {
       threaded.close();
     }
   });
 });
+
+/**
+ * Exact k-NN against the float64 reference on uniform, cluster and duplicate-heavy data, k in {1, 5, 100}.
+ * 700 queries span several work chunks (256 queries each), which the threaded flavour runs concurrently.
+ */
+function expectReferenceKnn(k: typeof kernels) {
+  const next = uniformSource(3);
+  const d = 10;
+  const n = 3000;
+  const uniform = Float32Array.from({ length: (n + 700) * d }, next);
+  const cluster = kernels.embedNaive(kernels.sampleCluster(5, 0, n + 700, 2 * d, 'exact'), d, 5, 0);
+  // Every training point three times over, coordinates on a coarse grid: many exact ties.
+  const duplicates = Float32Array.from({ length: (n + 700) * d }, (_, i) => Math.round(uniform[Math.floor(i / d / 3) * d + (i % d)]! * 4) / 4);
+  for (const data of [uniform, cluster, duplicates]) {
+    const train = data.subarray(0, n * d);
+    // Queries: fresh points, and training points themselves (distance 0, ties among duplicates).
+    const queries = Float32Array.from([...data.subarray(n * d, (n + 680) * d), ...train.subarray(0, 20 * d)]);
+    for (const kk of [1, 5, 100]) {
+      const got = k.knnSearch(train, d, queries, kk);
+      const want = referenceKnn(train, queries, d, kk);
+      expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+      expect(Array.from(got.distances)).toEqual(Array.from(want.squared, (s) => Math.fround(Math.sqrt(s))));
+    }
+  }
+}

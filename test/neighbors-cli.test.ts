@@ -52,6 +52,11 @@ describe('percolab neighbors', () => {
     ['not a .npy file', { 't.npy': 'hello', 'q.npy': train }, ['t.npy', 'q.npy'], /t\.npy: not a \.npy file/],
     ['missing file', { 't.npy': train }, ['t.npy', 'q.npy'], /cannot read query file q\.npy: ENOENT/],
     ['k < 1', { 't.npy': train, 'q.npy': train }, ['t.npy', 'q.npy', '--k', '0'], /--k = "0": expected an integer >= 1/],
+    // The training file is read straight into wasm memory: the same checks on that path.
+    ['wrong dtype (training file)', { 't.npy': encodeNpy({ dtype: 'int32', shape: [2, 3], data: new Int32Array(6) }), 'q.npy': train }, ['t.npy', 'q.npy'], /t\.npy: dtype int32, expected float32/],
+    ['truncated training file', { 't.npy': train.subarray(0, train.length - 4), 'q.npy': train }, ['t.npy', 'q.npy'], /t\.npy: holds 116 data bytes, but shape \(10, 3\) of float32 needs 120/],
+    ['empty training file', { 't.npy': '', 'q.npy': train }, ['t.npy', 'q.npy'], /t\.npy: file is empty/],
+    ['non-finite query', { 't.npy': train, 'q.npy': f32(1, 3, Float32Array.of(0, Infinity, 0)) }, ['t.npy', 'q.npy'], /q\.npy: row 0, column 1 is Infinity/],
   ];
   it('reads arrays whose bytes sit inside a larger buffer (Node Buffer pooling)', () => {
     const small = f32(2, 3, Float32Array.of(1, 2, 3, 4, 5, 6));

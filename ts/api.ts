@@ -7,9 +7,9 @@ export type { LossPoint, RunResults, ScalingFit, Theory } from './experiment/res
 export { runExperiment, seedsOf, type RunOptions } from './experiment/run.js';
 export { theoryFor } from './experiment/theory.js';
 export { fitPowerLaw, fitScaling, percentile } from './fit/scaling.js';
-export { asFloat32Matrix, encodeNpy, parseNpy, type NpyArray, type NpyDtype } from './io/npy.js';
+export { asFloat32Matrix, encodeNpy, parseNpy, parseNpyHeader, type NpyArray, type NpyDtype, type NpyHeader } from './io/npy.js';
 export { WorkerPool, type CellApi } from './pool/pool.js';
 export { createTeacher, type Teacher } from './teachers/teacher.js';
 export { renderReport } from './report/index.js';
 export { version } from './version.js';
-export { KernelError, KernelPanic, threadsAvailable, type BuildInfo, type Flavour, type Kernels, type ThreadedKernels } from './wasm/kernels.js';
+export { KernelError, KernelPanic, threadsAvailable, type BuildInfo, type Flavour, type Kernels, type KnnIndex, type KnnResult, type PointBuffer, type ThreadedKernels } from './wasm/kernels.js';

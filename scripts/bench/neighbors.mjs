@@ -5,10 +5,21 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { encodeNpy, loadKernels } from '../../dist/node/index.js';
 import { machine, mulberry, writeResult } from './lib/common.mjs';
 
-const quick = process.argv.includes('--quick');
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    kinds: { type: 'string' },
+    dims: { type: 'string' },
+    sizes: { type: 'string' },
+    ks: { type: 'string' },
+  },
+});
+const quick = opts.quick;
+const list = (text, fallback, parse = Number) => (text ? text.split(',').map(parse) : fallback);
 const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 // Time the anchors with their best BLAS kernels (see the toolchain note); tests never do this.
 const anchorEnv = { ...process.env };
@@ -16,9 +27,11 @@ delete anchorEnv.OPENBLAS_CORETYPE;
 delete anchorEnv.OPENBLAS_L2_SIZE;
 
 const Q = 10_000;
-const dims = quick ? [10, 32] : [10, 32, 128];
-const sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
-const ks = [1, 10];
+// The matrix by default; --quick or the options pick a part of it (recorded in the results).
+const kinds = list(opts.kinds, ['cluster', 'uniform'], String);
+const dims = list(opts.dims, quick ? [10, 32] : [10, 32, 128]);
+const sizes = list(opts.sizes, quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]);
+const ks = list(opts.ks, [1, 10]);
 const kernels = loadKernels();
 
 
@@ -52,7 +65,7 @@ const methods = [
 const rows = [];
 const dir = mkdtempSync(join(tmpdir(), 'percolab-bench-'));
 try {
-  for (const kind of ['cluster', 'uniform']) {
+  for (const kind of kinds) {
     for (const d of dims) {
       for (const n of sizes) {
         const data = dataset(kind, n, d);
@@ -78,7 +91,9 @@ try {
             data: kind, d, n, q: Q, k, rawMiB: (n * d * 4) / 2 ** 20,
             sameNeighboursAsCkdtree: ours?.firstNeighbours && base?.firstNeighbours ? ours.firstNeighbours.every((v, i) => v === base.firstNeighbours[i]) : null,
             methods: Object.fromEntries(Object.entries(results).map(([name, r]) => [name, r.error ? r : {
-              build: r.build, query: r.query, total: r.build + r.query, peakRssMiB: r.peakRssMiB, indexMiB: r.indexMiB,
+              build: r.build, query: r.query, total: r.build + r.query, peakRssMiB: r.peakRssMiB, baselineRssMiB: r.baselineRssMiB,
+              // What the data, the index and the results added to the loaded runtime, over the raw float32 data.
+              memoryOverRaw: (r.peakRssMiB - r.baselineRssMiB) / ((n * d * 4) / 2 ** 20), indexMiB: r.indexMiB,
               speedupVsCkdtree: base && !base.error ? (base.build + base.query) / (r.build + r.query) : null,
             }])),
           };
@@ -92,4 +107,4 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-writeResult('neighbors', { machine: machine(), quick, rows });
+writeResult('neighbors', { machine: machine(), quick, matrix: { kinds, dims, sizes, ks, q: Q }, rows });

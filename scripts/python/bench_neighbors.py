@@ -19,35 +19,47 @@ def main():
     p.add_argument("--k", type=int, required=True)
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
+    # Load the method's libraries first: the peak RSS so far is the baseline that data and index add to.
+    if a.method == "ckdtree":
+        import scipy.spatial  # noqa: F401
+    elif a.method.startswith("sk_"):
+        import sklearn.neighbors  # noqa: F401
+    else:
+        import faiss  # noqa: F401
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     x = np.load(a.train)
     q = np.load(a.query)
     t0 = time.perf_counter()
     if a.method == "ckdtree":
         from scipy.spatial import cKDTree
         index = cKDTree(x)
-        t1 = time.perf_counter()
-        _, idx = index.query(q, k=a.k, workers=a.threads)
+        query = lambda: index.query(q, k=a.k, workers=a.threads)[1]  # noqa: E731
     elif a.method.startswith("sk_"):
         from sklearn.neighbors import KNeighborsRegressor
         algorithm = a.method[3:]
         model = KNeighborsRegressor(n_neighbors=a.k, algorithm=algorithm, n_jobs=a.threads)
         model.fit(x, np.zeros(len(x), dtype=np.float32))
-        t1 = time.perf_counter()
-        _, idx = model.kneighbors(q)
+        query = lambda: model.kneighbors(q)[1]  # noqa: E731
     else:
         import faiss
         faiss.omp_set_num_threads(a.threads)
         index = faiss.IndexFlatL2(x.shape[1])
         index.add(x)
-        t1 = time.perf_counter()
-        _, idx = index.search(q, a.k)
-    t2 = time.perf_counter()
+        query = lambda: index.search(q, a.k)[1]  # noqa: E731
+    t1 = time.perf_counter()
+    # Best of three query batches, as for ours.
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        idx = query()
+        best = min(best, time.perf_counter() - t)
     idx = np.asarray(idx).reshape(len(q), -1)
     from threadpoolctl import threadpool_info
     blas = sorted({f"{i.get('internal_api')}:{i.get('architecture')}" for i in threadpool_info()})
     print(json.dumps({
         "build": t1 - t0,
-        "query": t2 - t1,
+        "query": best,
+        "baselineRssMiB": baseline,
         "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "firstNeighbours": idx[:, 0].astype(np.int64).tolist()[:50],
         "blas": blas,

@@ -22,10 +22,23 @@ export interface NpyArray<T extends NpyData = NpyData> {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-/** Parses a `.npy` file; `source` names it in error messages. */
-export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
+/** A `.npy` header: the array's type and shape, and where its data starts. */
+export interface NpyHeader {
+  dtype: NpyDtype;
+  shape: number[];
+  /** Byte offset of the data. */
+  dataStart: number;
+  /** Bytes of data the shape and dtype call for. */
+  dataBytes: number;
+}
+
+/**
+ * Parses the header at the start of `bytes` (the whole file, or at least its first 64 KiB). `fileBytes`
+ * is the file's full length, checked against the shape. `source` names the file in error messages.
+ */
+export function parseNpyHeader(bytes: Uint8Array, source: string, fileBytes = bytes.length): NpyHeader {
   const bad = (why: string) => new UsageError(`${source}: ${why}`);
-  if (bytes.length === 0) throw bad('file is empty');
+  if (fileBytes === 0) throw bad('file is empty');
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) throw bad('not a .npy file (bad magic)');
   const major = bytes[6]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -41,17 +54,23 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   if (shape.some((n) => !Number.isInteger(n) || n < 0)) throw bad(`malformed shape (${shapeText})`);
   const type = dtypes[descr as Descr];
-  const count = shape.reduce((a, b) => a * b, 1);
-  const start = headerStart + headerLength;
-  if (bytes.length - start !== count * type.bytes) {
-    throw bad(`holds ${bytes.length - start} data bytes, but shape (${shape.join(', ')}) of ${type.name} needs ${count * type.bytes}`);
+  const dataStart = headerStart + headerLength;
+  const dataBytes = shape.reduce((a, b) => a * b, 1) * type.bytes;
+  if (fileBytes - dataStart !== dataBytes) {
+    throw bad(`holds ${fileBytes - dataStart} data bytes, but shape (${shape.join(', ')}) of ${type.name} needs ${dataBytes}`);
   }
+  return { dtype: type.name, shape, dataStart, dataBytes };
+}
+
+/** Parses a `.npy` file; `source` names it in error messages. */
+export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
+  const { dtype, shape, dataStart } = parseNpyHeader(bytes, source);
+  const type = Object.values(dtypes).find((t) => t.name === dtype)!;
   // Copy: the data may be misaligned for a typed-array view, and the caller owns the result. (A Node
   // Buffer's slice() is a view into a shared pool, so copy explicitly.)
-  const copy = new Uint8Array(bytes.length - start);
-  copy.set(bytes.subarray(start));
-  const data = type.make(copy.buffer);
-  return { dtype: type.name, shape, data };
+  const copy = new Uint8Array(bytes.length - dataStart);
+  copy.set(bytes.subarray(dataStart));
+  return { dtype, shape, data: type.make(copy.buffer) };
 }
 
 /** Encodes a C-ordered array as a version-1 `.npy` file. */
@@ -75,14 +94,25 @@ export function encodeNpy(array: NpyArray): Uint8Array {
   return out;
 }
 
-/** A float32 matrix `[rows, cols]` from a `.npy` array of shape `[rows, cols]` (or `[rows]`, one column). */
-export function asFloat32Matrix(array: NpyArray, source: string): { data: Float32Array; rows: number; cols: number } {
-  if (array.dtype !== 'float32') throw new UsageError(`${source}: dtype ${array.dtype}, expected float32 (numpy: x.astype(np.float32))`);
-  if (array.shape.length !== 1 && array.shape.length !== 2) throw new UsageError(`${source}: shape (${array.shape.join(', ')}), expected [N, d] or [N]`);
-  const [rows, cols = 1] = array.shape as [number, number?];
-  if (rows === 0 || cols === 0) throw new UsageError(`${source}: holds no points (shape ${array.shape.join(' x ')})`);
-  const data = array.data as Float32Array;
+/** Rows and columns of a float32 `.npy` array of shape `[rows, cols]` (or `[rows]`, one column). */
+export function float32MatrixShape(dtype: NpyDtype, shape: number[], source: string): { rows: number; cols: number } {
+  if (dtype !== 'float32') throw new UsageError(`${source}: dtype ${dtype}, expected float32 (numpy: x.astype(np.float32))`);
+  if (shape.length !== 1 && shape.length !== 2) throw new UsageError(`${source}: shape (${shape.join(', ')}), expected [N, d] or [N]`);
+  const [rows, cols = 1] = shape as [number, number?];
+  if (rows === 0 || cols === 0) throw new UsageError(`${source}: holds no points (shape ${shape.join(' x ')})`);
+  return { rows, cols };
+}
+
+/** Throws a UsageError naming the first non-finite value of a `[rows, cols]` matrix. */
+export function checkFinite(data: Float32Array, cols: number, source: string): void {
   const bad = data.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new UsageError(`${source}: row ${Math.floor(bad / cols)}, column ${bad % cols} is ${data[bad]}; values must be finite`);
+}
+
+/** A float32 matrix `[rows, cols]` from a `.npy` array of shape `[rows, cols]` (or `[rows]`, one column). */
+export function asFloat32Matrix(array: NpyArray, source: string): { data: Float32Array; rows: number; cols: number } {
+  const { rows, cols } = float32MatrixShape(array.dtype, array.shape, source);
+  const data = array.data as Float32Array;
+  checkFinite(data, cols, source);
   return { data, rows, cols };
 }

@@ -39,6 +39,18 @@ export interface KnnIndex {
   [Symbol.dispose](): void;
 }
 
+/**
+ * Floats in wasm memory, filled in place (e.g. read straight from a file) and then consumed by a kernel
+ * such as `knnIndex`: large inputs enter wasm without a second copy.
+ */
+export interface PointBuffer {
+  readonly length: number;
+  /** A view of the values. Take a fresh view after any other kernel call: memory may have grown. */
+  view(): Float32Array;
+  /** Releases the buffer if no kernel has consumed it. */
+  free(): void;
+}
+
 /** What the threaded flavour needs to start helper threads on the instance's shared memory. */
 export interface SharedInstance {
   module: WebAssembly.Module;
@@ -62,8 +74,13 @@ export interface Kernels {
   teacherLinear(points: Float32Array, dimension: number, seed: number, index: number): Float32Array;
   permutation(seed: number, index: number, n: number): Uint32Array;
   knnSearch(train: Float32Array, dimension: number, queries: Float32Array, k: number): KnnResult;
-  /** An exact k-NN index over a copy of `train`; the caller owns it and frees it (`using` or `free()`). */
-  knnIndex(train: Float32Array, dimension: number): KnnIndex;
+  /** `length` zeros in wasm memory, to fill and hand to a kernel. */
+  pointBuffer(length: number): PointBuffer;
+  /**
+   * An exact k-NN index over a copy of `train`, or over a point buffer's values (consumed, no copy). The
+   * caller owns the index and frees it (`using` or `free()`).
+   */
+  knnIndex(train: Float32Array | PointBuffer, dimension: number): KnnIndex;
   knnRegress(train: Float32Array, targets: Float32Array, dimension: number, queries: Float32Array, k: number): Float64Array;
   /** Intrinsic-dimension estimates (exact neighbour distances; bootstrap 16th-84th percentile interval). */
   estimateDimension(points: Float32Array, dimension: number, methods: DimensionMethod[], seed: number, replicates: number): DimensionEstimate[];
@@ -132,6 +149,13 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
   const exports = glue.initSync({ module });
   const info = JSON.parse(glue.buildInfo()) as BuildInfo;
   const call = <T>(f: () => T) => guard(glue, f);
+  // Point buffers of this instance, each with the function that hands its wasm object to a kernel.
+  const buffers = new WeakMap<PointBuffer, () => InstanceType<Glue['PointBuffer']>>();
+  const take = (buffer: PointBuffer) => {
+    const handOver = buffers.get(buffer);
+    if (!handOver) throw new KernelError('this point buffer belongs to another kernels instance');
+    return handOver();
+  };
   const shared: SharedInstance | undefined =
     flavour === 'simd-threads'
       ? {
@@ -152,8 +176,32 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     teacherLinear: (points, dimension, seed, index) => call(() => glue.teacherLinear(points, dimension, big(seed), big(index))),
     permutation: (seed, index, n) => call(() => glue.permutation(big(seed), big(index), n)),
     knnSearch: (train, dimension, queries, k) => call(() => copyOut(glue.knnSearch(train, dimension, queries, k))),
+    pointBuffer: (length) => {
+      const raw = call(() => new glue.PointBuffer(length));
+      let state: 'live' | 'consumed' | 'freed' = 'live';
+      const live = () => {
+        if (state !== 'live') throw new KernelError(`this point buffer has been ${state}`);
+        return raw;
+      };
+      const buffer: PointBuffer = {
+        length: raw.length,
+        view: () => new Float32Array(exports.memory.buffer, live().pointer, raw.length),
+        free: () => {
+          if (state === 'live') raw.free();
+          if (state === 'live') state = 'freed';
+        },
+      };
+      buffers.set(buffer, () => {
+        const r = live();
+        state = 'consumed';
+        return r;
+      });
+      return buffer;
+    },
     knnIndex: (train, dimension) => {
-      const raw = call(() => new glue.KnnIndex(train, dimension));
+      const raw = call(() =>
+        train instanceof Float32Array ? new glue.KnnIndex(train, dimension) : glue.KnnIndex.fromBuffer(take(train), dimension),
+      );
       let freed = false;
       const live = () => {
         if (freed) throw new KernelError('this k-NN index has been freed');

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
-use percolab_neighbors::{KdTree, KnnRegressor, Neighbors};
+use percolab_neighbors::{KdTree, KnnRegressor, Neighbors, DEFAULT_LEAF_SIZE};
 use percolab_percolation::{sample, Lattice, Method};
 use percolab_random::{permutation as random_permutation, stream, Purpose};
 use percolab_teachers::{Linear, Teacher};
@@ -109,6 +109,33 @@ impl From<Neighbors> for KnnResult {
     }
 }
 
+/// f32 values in wasm memory that JS fills in place (e.g. straight from a file), then hands to a kernel
+/// that takes ownership: large inputs cross into wasm without a second copy.
+#[wasm_bindgen]
+pub struct PointBuffer {
+    data: Vec<f32>,
+}
+
+#[wasm_bindgen]
+impl PointBuffer {
+    #[wasm_bindgen(constructor)]
+    pub fn new(length: usize) -> Result<PointBuffer, JsError> {
+        let mut data = Vec::new();
+        data.try_reserve_exact(length).map_err(|_| JsError::new(&format!("cannot allocate {length} floats in wasm memory (4 GiB at most)")))?;
+        data.resize(length, 0.0);
+        Ok(PointBuffer { data })
+    }
+    /// Byte offset of the values in wasm memory (valid until memory grows: view it, fill it, hand it on).
+    #[wasm_bindgen(getter)]
+    pub fn pointer(&self) -> usize {
+        self.data.as_ptr() as usize
+    }
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.data.len()
+    }
+}
+
 /// An exact k-NN index over a copy of the training points. Owned by JS: call `free()` when done.
 #[wasm_bindgen]
 pub struct KnnIndex {
@@ -117,9 +144,15 @@ pub struct KnnIndex {
 
 #[wasm_bindgen]
 impl KnnIndex {
+    /// Takes the copy wasm-bindgen makes of `train` and reorders it in place: one copy of the data.
     #[wasm_bindgen(constructor)]
-    pub fn new(train: &[f32], dimension: u32) -> Result<KnnIndex, JsError> {
-        Ok(KnnIndex { tree: KdTree::new(train, dimension as usize).map_err(err)? })
+    pub fn new(train: Vec<f32>, dimension: u32) -> Result<KnnIndex, JsError> {
+        Ok(KnnIndex { tree: KdTree::from_vec(train, dimension as usize, DEFAULT_LEAF_SIZE).map_err(err)? })
+    }
+    /// Indexes the points JS wrote into `buffer`, without copying them (the buffer is consumed).
+    #[wasm_bindgen(js_name = fromBuffer)]
+    pub fn from_buffer(buffer: PointBuffer, dimension: u32) -> Result<KnnIndex, JsError> {
+        Ok(KnnIndex { tree: KdTree::from_vec(buffer.data, dimension as usize, DEFAULT_LEAF_SIZE).map_err(err)? })
     }
     /// The `k` nearest training points of each query, nearest first (ties: lower index first).
     pub fn search(&self, queries: &[f32], k: u32) -> Result<KnnResult, JsError> {
@@ -143,7 +176,7 @@ impl KnnIndex {
 
 /// Exact k nearest neighbours in one call (builds and drops an index).
 #[wasm_bindgen(js_name = knnSearch)]
-pub fn knn_search(train: &[f32], dimension: u32, queries: &[f32], k: u32) -> Result<KnnResult, JsError> {
+pub fn knn_search(train: Vec<f32>, dimension: u32, queries: &[f32], k: u32) -> Result<KnnResult, JsError> {
     KnnIndex::new(train, dimension)?.search(queries, k)
 }
 

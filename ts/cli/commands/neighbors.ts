@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../config/load.js';
 import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';
 import { asFloat32Matrix, encodeNpy, parseNpy } from '../../io/npy.js';
+import { readFloat32MatrixInto } from '../../io/npy-file.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
 import { positiveInt, readInput } from '../options.js';
 
@@ -16,17 +17,29 @@ interface Options {
 }
 
 async function neighbors(trainPath: string, queryPath: string, options: Options) {
-  const train = asFloat32Matrix(parseNpy(readInput(trainPath, 'training file'), trainPath), trainPath);
   const queries = asFloat32Matrix(parseNpy(readInput(queryPath, 'query file'), queryPath), queryPath);
-  if (train.cols !== queries.cols) {
-    throw new UsageError(`${queryPath} has ${queries.cols} columns but ${trainPath} has ${train.cols}; points must share a dimension`);
-  }
-  if (options.k > train.rows) throw new UsageError(`--k = ${options.k}: expected at most the number of training points (${train.rows})`);
   const outputs = { indices: `${options.out}.indices.npy`, distances: `${options.out}.distances.npy` };
   for (const path of Object.values(outputs)) checkWritable(path, 'output file', options.force);
   const kernels = await loadThreadedKernels(options.threads);
   try {
-    const found = kernels.knnSearch(train.data, train.cols, queries.data, options.k);
+    // The training file goes straight into wasm memory, where the index reorders it in place: the
+    // largest input is held once.
+    const train = readFloat32MatrixInto(trainPath, 'training file', (rows, cols) => kernels.pointBuffer(rows * cols));
+    if (train.cols !== queries.cols) {
+      train.buffer.free();
+      throw new UsageError(`${queryPath} has ${queries.cols} columns but ${trainPath} has ${train.cols}; points must share a dimension`);
+    }
+    if (options.k > train.rows) {
+      train.buffer.free();
+      throw new UsageError(`--k = ${options.k}: expected at most the number of training points (${train.rows})`);
+    }
+    const index = kernels.knnIndex(train.buffer, train.cols);
+    let found;
+    try {
+      found = index.search(queries.data, options.k);
+    } finally {
+      index.free();
+    }
     const shape = [queries.rows, options.k];
     writeFilesAtomically(
       {

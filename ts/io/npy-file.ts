@@ -1,0 +1,50 @@
+// Reading `.npy` files from disk in Node without holding them twice: the header first, then the data
+// straight into memory the caller provides (e.g. a wasm point buffer).
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { UsageError } from '../config/load.js';
+import { checkFinite, float32MatrixShape, parseNpyHeader } from './npy.js';
+
+const HEADER_BYTES = 1 << 16;
+
+/** Memory to read into: `view()` is exactly rows * cols floats; `free()` releases it after a failure. */
+export interface Float32Target {
+  view(): Float32Array;
+  free(): void;
+}
+
+/**
+ * Reads a float32 `[rows, cols]` (or `[rows]`) `.npy` file into the buffer `allocate(rows, cols)` returns,
+ * checking that every value is finite. `what` names the file in errors; on any error the buffer is freed.
+ */
+export function readFloat32MatrixInto<B extends Float32Target>(path: string, what: string, allocate: (rows: number, cols: number) => B): { buffer: B; rows: number; cols: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(Math.min(size, HEADER_BYTES));
+    readSync(fd, head, 0, head.length, 0);
+    const header = parseNpyHeader(head, path, size);
+    const { rows, cols } = float32MatrixShape(header.dtype, header.shape, path);
+    const buffer = allocate(rows, cols);
+    try {
+      const data = buffer.view();
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      for (let done = 0; done < bytes.length; ) {
+        const n = readSync(fd, bytes, done, Math.min(bytes.length - done, 1 << 30), header.dataStart + done);
+        if (n === 0) throw new UsageError(`${path}: file ended after ${done} of ${bytes.length} data bytes`);
+        done += n;
+      }
+      checkFinite(data, cols, path);
+    } catch (error) {
+      buffer.free();
+      throw error;
+    }
+    return { buffer, rows, cols };
+  } finally {
+    closeSync(fd);
+  }
+}
