@@ -21,7 +21,7 @@ describe('config', () => {
     expect(c.data.coordination).toBe(32);
     expect(c.data.clusterSize).toBe(c.data.clusterFactor * (c.sizes.at(-1)! + c.testSize));
     expect(c.fit.window).toEqual([c.sizes[0], c.sizes.at(-1)]);
-    expect(c.model).toEqual({ kind: 'knn', k: 1 });
+    expect(c.model).toEqual({ kind: 'knn', k: 1, weights: 'uniform' });
     // A resolved config is itself a valid input and resolves to itself.
     expect(resolveConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
   });

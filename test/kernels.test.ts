@@ -63,6 +63,29 @@ describe('wasm kernels', () => {
     }
   });
 
+  it('distance-weighted k-NN regression weights the reference neighbours by 1/distance, exact matches first', () => {
+    const next = uniformSource(10);
+    const d = 3;
+    const train = Float32Array.from({ length: 500 * d }, next);
+    const targets = Float32Array.from({ length: 500 }, next);
+    // The first 5 queries are training points: the prediction is their own target.
+    const queries = Float32Array.from({ length: 50 * d }, (_, i) => (i < 5 * d ? train[i]! : next()));
+    const want = referenceKnn(train, queries, d, 4);
+    const got = kernels.knnRegress(train, targets, d, queries, 4, 'distance');
+    for (let i = 0; i < 50; i++) {
+      let [num, den] = [0, 0];
+      const zero = want.squared[i * 4] === 0;
+      for (let t = 0; t < 4; t++) {
+        const w = zero ? (want.squared[i * 4 + t] === 0 ? 1 : 0) : 1 / Math.sqrt(want.squared[i * 4 + t]!);
+        num += w * targets[want.indices[i * 4 + t]!]!;
+        den += w;
+      }
+      expect(got[i]).toBeCloseTo(num / den, 12);
+      if (i < 5) expect(got[i]).toBe(targets[i]);
+    }
+    expect(() => kernels.knnRegress(train, targets, d, queries, 4, 'cosine')).toThrow(/weights must be "uniform" or "distance", got "cosine"/);
+  });
+
   it('turn bad arguments into KernelErrors whose message says what is allowed', () => {
     const bad = (call: () => unknown, message: RegExp) => {
       let caught: unknown;

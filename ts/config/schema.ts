@@ -40,8 +40,12 @@ export const TeacherSchema = z
 
 export const ModelSchema = z
   .strictObject({
-    kind: z.literal('knn').default('knn').describe('"knn": exact k-nearest-neighbour regression, uniform weights.'),
+    kind: z.literal('knn').default('knn').describe('"knn": exact k-nearest-neighbour regression.'),
     k: int().min(1).max(2 ** 31).default(1).describe('Neighbours averaged per prediction (at most the smallest training size).'),
+    weights: z
+      .enum(['uniform', 'distance'])
+      .default('uniform')
+      .describe('"uniform": the plain mean of the k targets; "distance": weights 1/distance (exact matches take all the weight, as in scikit-learn).'),
   })
   .describe('The learner fitted at each training-set size.');
 

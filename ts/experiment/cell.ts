@@ -29,7 +29,7 @@ export function runSeed(kernels: Kernels, config: Config, seed: number): LossPoi
   const largest = config.sizes[config.sizes.length - 1]!;
   const train = gatherRows(points, labels, d, order, config.testSize, config.testSize + largest);
   return config.sizes.map((n) => {
-    const predictions = kernels.knnRegress(train.x.subarray(0, n * d), train.y.subarray(0, n), d, test.x, config.model.k);
+    const predictions = kernels.knnRegress(train.x.subarray(0, n * d), train.y.subarray(0, n), d, test.x, config.model.k, config.model.weights);
     let sum = 0;
     predictions.forEach((p, i) => (sum += (p - test.y[i]!) ** 2));
     return { seed, n, loss: sum / predictions.length };

@@ -13,6 +13,7 @@ export class KernelPanic extends Error {
 }
 
 export type Sampler = 'exact' | 'grow-cut';
+export type KnnWeights = 'uniform' | 'distance';
 
 export interface BuildInfo {
   version: string;
@@ -81,7 +82,8 @@ export interface Kernels {
    * caller owns the index and frees it (`using` or `free()`).
    */
   knnIndex(train: Float32Array | PointBuffer, dimension: number): KnnIndex;
-  knnRegress(train: Float32Array, targets: Float32Array, dimension: number, queries: Float32Array, k: number): Float64Array;
+  /** k-NN regression; `distance` weights are 1/distance, exact matches taking all the weight. */
+  knnRegress(train: Float32Array, targets: Float32Array, dimension: number, queries: Float32Array, k: number, weights?: KnnWeights): Float64Array;
   /** Intrinsic-dimension estimates (exact neighbour distances; bootstrap 16th-84th percentile interval). */
   estimateDimension(points: Float32Array, dimension: number, methods: DimensionMethod[], seed: number, replicates: number): DimensionEstimate[];
 }
@@ -220,7 +222,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
         [Symbol.dispose]: free,
       };
     },
-    knnRegress: (train, targets, dimension, queries, k) => call(() => glue.knnRegress(train, targets, dimension, queries, k)),
+    knnRegress: (train, targets, dimension, queries, k, weights = 'uniform') => call(() => glue.knnRegress(train, targets, dimension, queries, k, weights)),
     estimateDimension: (points, dimension, methods, seed, replicates) =>
       JSON.parse(call(() => glue.estimateDimension(points, dimension, methods.join(','), big(seed), replicates))),
   };

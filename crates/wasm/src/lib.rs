@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
-use percolab_neighbors::{KdTree, KnnRegressor, Neighbors, DEFAULT_LEAF_SIZE};
+use percolab_neighbors::{KdTree, KnnRegressor, Neighbors, Weighting, DEFAULT_LEAF_SIZE};
 use percolab_percolation::{sample, Lattice, Method};
 use percolab_random::{permutation as random_permutation, stream, Purpose};
 use percolab_teachers::{Linear, Teacher};
@@ -180,11 +180,18 @@ pub fn knn_search(train: Vec<f32>, dimension: u32, queries: &[f32], k: u32) -> R
     KnnIndex::new(train, dimension)?.search(queries, k)
 }
 
-/// k-NN regression with uniform weights: the mean target of each query's k nearest training points.
+/// k-NN regression: the mean target of each query's k nearest training points, weighted `"uniform"` or
+/// by inverse `"distance"` (exact matches, if any, take all the weight).
 #[wasm_bindgen(js_name = knnRegress)]
-pub fn knn_regress(train: &[f32], targets: &[f32], dimension: u32, queries: &[f32], k: u32) -> Result<Vec<f64>, JsError> {
-    let model = KnnRegressor::new(train, dimension as usize, targets).map_err(err)?;
-    model.predict(queries, k as usize).map_err(err)
+pub fn knn_regress(train: Vec<f32>, targets: &[f32], dimension: u32, queries: &[f32], k: u32, weights: &str) -> Result<Vec<f64>, JsError> {
+    let weighting = match weights {
+        "uniform" => Weighting::Uniform,
+        "distance" => Weighting::InverseDistance,
+        other => return Err(JsError::new(&format!("weights must be \"uniform\" or \"distance\", got {other:?}"))),
+    };
+    let index = KdTree::from_vec(train, dimension as usize, DEFAULT_LEAF_SIZE).map_err(err)?;
+    let model = KnnRegressor::from_index(index, targets).map_err(err)?;
+    model.predict_with(queries, k as usize, weighting).map_err(err)
 }
 
 /// Intrinsic-dimension estimates of a point set, as JSON: one object per method with `method`,
