@@ -6,11 +6,10 @@
 //! - the leaf-order -> original index map: 4n bytes (= raw/d);
 //! - nodes, 16 bytes each. A split leaves at least 1/8 of a node's rows on either side, so (for leaf
 //!   sizes >= 8) every leaf holds >= leaf_size/8 rows, there are < 16n/leaf_size nodes, and at the
-//!   default leaf size 32 they take < 8n bytes (measured: ~1.6n).
+//!   default leaf size 16 they take < 16n bytes (measured: ~3.2n).
 //!
-//! In total at most raw * (1 + 3/d) (+ a fixed 100 bytes): <= 1.30x at d = 10, <= 1.10x at d = 32, <= 1.03x at
-//! d = 128 (measured 1.14x, 1.044x, 1.011x). For d < 10 the index map alone exceeds the 0.35x margin
-//! (it is raw/d). Building temporarily adds two bounding boxes (2d floats each) per recursion level, a
+//! In total at most raw * (1 + 5/d) (+ a fixed 100 bytes): <= 1.50x at d = 10, <= 1.16x at d = 32, <= 1.04x at
+//! d = 128 (measured 1.18x, 1.056x, 1.014x). For small d the index map alone is raw/d. Building temporarily adds two bounding boxes (2d floats each) per recursion level, a
 //! sample of 64 floats and, when a split is rebalanced, one float per row of that node.
 
 use std::collections::BinaryHeap;
@@ -18,8 +17,8 @@ use std::ops::Range;
 
 use crate::{BLOCK, check_points, check_queries, for_each_chunk, sq_dist_f32, sq_dist_f64, top_k, Neighbors, NeighborsError, Rounding};
 
-/// Rows per leaf, chosen by measurement (see `examples/bench.rs`).
-pub const DEFAULT_LEAF_SIZE: usize = 32;
+/// Rows per leaf, chosen by measurement in wasm (16 beat 8 and 32 on cluster data at d = 10, 32, 128).
+pub const DEFAULT_LEAF_SIZE: usize = 16;
 
 const SAMPLE: usize = 64;
 /// `dim` of a leaf node.

@@ -428,10 +428,13 @@ fn sq_dist_f32(q: &[f32], x: &[f32], d: usize) -> f32 {
     use core::arch::x86_64::*;
     let len = q.len();
     assert!(len % 4 == 0 && x.len() >= d && d <= len && len < d + 4, "q is padded, x holds a row");
-    // SAFETY (whole block): SSE2 is part of x86_64; loads read i..i+4 <= both lengths (see `lanes`),
+    // SAFETY (whole block): SSE2 is part of x86_64; `diff` loads i..i+4 <= d <= both lengths (in the
+    // tail only when x holds them), `tail` reads x through `lanes`;
     // unaligned.
     unsafe {
-        let diff = |i: usize| _mm_sub_ps(_mm_loadu_ps(q.as_ptr().add(i)), _mm_loadu_ps(lanes(x, i).as_ptr()));
+        let diff = |i: usize| _mm_sub_ps(_mm_loadu_ps(q.as_ptr().add(i)), _mm_loadu_ps(x.as_ptr().add(i)));
+        // The last vector may run past the end of `x` (its last row): load it through `lanes` then.
+        let tail = |i: usize| _mm_sub_ps(_mm_loadu_ps(q.as_ptr().add(i)), _mm_loadu_ps(lanes(x, i).as_ptr()));
         let (mut a, mut b) = (_mm_setzero_ps(), _mm_setzero_ps());
         let mut i = 0;
         while i + 8 <= d {
@@ -443,7 +446,7 @@ fn sq_dist_f32(q: &[f32], x: &[f32], d: usize) -> f32 {
         while i < d {
             // Lanes j >= d hold whatever follows the row: zero them (x is finite, so q - x is too).
             let keep = _mm_castsi128_ps(_mm_cmplt_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32((d - i) as i32)));
-            let s = _mm_and_ps(diff(i), keep);
+            let s = _mm_and_ps(if i + 4 <= x.len() { diff(i) } else { tail(i) }, keep);
             a = _mm_add_ps(a, _mm_mul_ps(s, s));
             i += 4;
         }
@@ -459,8 +462,11 @@ fn sq_dist_f32(q: &[f32], x: &[f32], d: usize) -> f32 {
     use core::arch::wasm32::*;
     let len = q.len();
     assert!(len % 4 == 0 && x.len() >= d && d <= len && len < d + 4, "q is padded, x holds a row");
-    let diff = |i: usize| {
-        // SAFETY: i + 4 <= both lengths (see `lanes`); v128_load has no alignment requirement.
+    // SAFETY: i + 4 <= d <= both lengths; v128_load has no alignment requirement.
+    let diff = |i: usize| unsafe { f32x4_sub(v128_load(q.as_ptr().add(i).cast()), v128_load(x.as_ptr().add(i).cast())) };
+    // The last vector may run past the end of `x` (its last row): load it through `lanes` then.
+    let tail = |i: usize| {
+        // SAFETY: i + 4 <= len = q.len(); `lanes` stays inside x.
         let (a, b) = unsafe { (v128_load(q.as_ptr().add(i).cast()), v128_load(lanes(x, i).as_ptr().cast())) };
         f32x4_sub(a, b)
     };
@@ -475,7 +481,7 @@ fn sq_dist_f32(q: &[f32], x: &[f32], d: usize) -> f32 {
     while i < d {
         // Lanes j >= d hold whatever follows the row: zero them (x is finite, so q - x is too).
         let keep = i32x4_lt(i32x4(0, 1, 2, 3), i32x4_splat((d - i) as i32));
-        let s = v128_and(diff(i), keep);
+        let s = v128_and(if i + 4 <= x.len() { diff(i) } else { tail(i) }, keep);
         a = f32x4_add(a, f32x4_mul(s, s));
         i += 4;
     }
