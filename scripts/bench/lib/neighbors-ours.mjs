@@ -4,6 +4,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { asFloat32Matrix, loadThreadedKernels, parseNpy, readFloat32MatrixInto } from '../../../dist/node/index.js';
 
+/**
+ * This process's peak RSS (VmHWM). Not getrusage's maxRSS: on Linux that survives exec, so a child
+ * inherits the peak of the (large) benchmark driver that forked it.
+ */
+function peakRssMiB() {
+  return Number(/VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
+}
+
 const { values } = parseArgs({ options: { train: { type: 'string' }, query: { type: 'string' }, k: { type: 'string' }, threads: { type: 'string' } } });
 const kernels = await loadThreadedKernels(Number(values.threads));
 // Warm up: V8 compiles each wasm function on its first call, a one-time cost per process that the
@@ -16,7 +24,7 @@ const kernels = await loadThreadedKernels(Number(values.threads));
   index.free();
 }
 // Peak RSS of the runtime and the kernels before any data: what the data and the index add is above it.
-const baselineRssMiB = process.resourceUsage().maxRSS / 1024;
+const baselineRssMiB = peakRssMiB();
 const query = asFloat32Matrix(parseNpy(readFileSync(values.query), values.query), values.query);
 const t0 = performance.now();
 const train = readFloat32MatrixInto(values.train, 'training file', (rows, cols) => kernels.pointBuffer(rows * cols));
@@ -38,7 +46,7 @@ console.log(JSON.stringify({
   build: (t1 - tRead) / 1000,
   query: query1 / 1000,
   baselineRssMiB,
-  peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  peakRssMiB: peakRssMiB(),
   indexMiB: index.memoryBytes / 2 ** 20,
   firstNeighbours: Array.from({ length: Math.min(50, query.rows) }, (_, i) => found.indices[i * k]),
 }));
