@@ -10,7 +10,7 @@ import { cli } from './helpers.js';
 const percolab = (args: string[], cwd: string) =>
   spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, PERCOLAB_DEBUG: '' } });
 
-const small = { seeds: 2, sizes: [50, 100, 200], testSize: 50, data: { dimension: 8, clusterSize: 20000 } };
+const small = { seeds: 2, sizes: [50, 100, 200], testSize: 50, data: { dimension: 8, clusterSize: 20000 }, measure: { points: 3000 } };
 
 describe('percolab run: bad input', () => {
   const cases: [string, string[], (dir: string) => void, RegExp][] = [
@@ -83,11 +83,19 @@ describe('percolab run: a small experiment', () => {
     expect(results.fit.window).toEqual([50, 200]);
     expect(results.theory).toEqual({ dimension: 4, c: 2, exponent: 0.5 });
     expect(results.timing.seconds).toBeGreaterThan(0);
+    // The dimension of seed 1's data, measured on 3000 of its points: near D = 4 (pre-asymptotic, so loosely).
+    expect(results.dimension.seed).toBe(1);
+    expect(results.dimension.points).toBe(3000);
+    expect(results.dimension.estimates.map((e: { method: string }) => e.method)).toEqual(['twonn', 'mle', 'corrint', 'dq']);
+    const mle = results.dimension.estimates[1];
+    expect(mle.dimension).toBeGreaterThan(3);
+    expect(mle.dimension).toBeLessThan(4.5);
     const config = JSON.parse(readFileSync(join(dir, 'runs/a/config.json'), 'utf8'));
     expect(config.percolab).toEqual({ version: results.percolab, seeds: [1, 2] });
     expect(config.data).toMatchObject({ dimension: 8, coordination: 16, clusterSize: 20000 });
     const html = readFileSync(join(dir, 'runs/a/report.html'), 'utf8');
     expect(html).toContain('<svg');
+    expect(html).toContain('Intrinsic dimension of the data');
 
     // The written config.json is a valid config that reproduces the run bit for bit, with 1 worker.
     const again = percolab(['run', 'runs/a/config.json', '--out', 'runs/b', '--workers', '1'], dir);
@@ -95,6 +103,7 @@ describe('percolab run: a small experiment', () => {
     const repeat = JSON.parse(readFileSync(join(dir, 'runs/b/results.json'), 'utf8'));
     expect(repeat.points).toEqual(results.points);
     expect(repeat.fit).toEqual(results.fit);
+    expect(repeat.dimension).toEqual(results.dimension);
   });
 
   it('prints help with the config reference', () => {

@@ -22,6 +22,7 @@ describe('config', () => {
     expect(c.data.clusterSize).toBe(c.data.clusterFactor * (c.sizes.at(-1)! + c.testSize));
     expect(c.fit.window).toEqual([c.sizes[0], c.sizes.at(-1)]);
     expect(c.model).toEqual({ kind: 'knn', k: 1, weights: 'uniform' });
+    expect(c.measure).toEqual({ points: 20000 });
     // A resolved config is itself a valid input and resolves to itself.
     expect(resolveConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
   });

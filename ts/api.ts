@@ -12,4 +12,19 @@ export { WorkerPool, type CellApi } from './pool/pool.js';
 export { createTeacher, type Teacher } from './teachers/teacher.js';
 export { renderReport } from './report/index.js';
 export { version } from './version.js';
-export { KernelError, KernelPanic, threadsAvailable, type BuildInfo, type Flavour, type Kernels, type KnnIndex, type KnnResult, type PointBuffer, type ThreadedKernels } from './wasm/kernels.js';
+export {
+  dimensionMethods,
+  KernelError,
+  KernelPanic,
+  threadsAvailable,
+  type BuildInfo,
+  type DimensionEstimate,
+  type DimensionMethod,
+  type DuplicatePolicy,
+  type Flavour,
+  type Kernels,
+  type KnnIndex,
+  type KnnResult,
+  type PointBuffer,
+  type ThreadedKernels,
+} from './wasm/kernels.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../config/load.js';
+import { parseConfigText, UsageError } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 
 /** A commander parser for an integer option >= 1 that fails with a usage error naming the option. */
 export function positiveInt(name: string) {
@@ -19,4 +20,10 @@ export function readInput(path: string, what: string): Buffer {
   } catch (error) {
     throw new UsageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+}
+
+/** The config in `file` (or the default config) with `--set` overrides applied, validated. */
+export function readConfig(file: string | undefined, sets: readonly string[]): Config {
+  if (file === undefined) return parseConfigText('{}', 'the default config', sets);
+  return parseConfigText(readInput(file, 'config').toString('utf8'), file, sets);
 }

@@ -58,6 +58,16 @@ export const FitSchema = z
   })
   .describe('The scaling-law fit.');
 
+export const MeasureSchema = z
+  .strictObject({
+    points: int()
+      .min(0)
+      .max(10_000_000)
+      .default(20_000)
+      .describe('Points of the first seed\'s data (a random subset) on which the run measures the intrinsic dimension for its report (TwoNN, MLE, CorrInt, sandbox D_q); 0 skips it.'),
+  })
+  .describe('The dimension measurement shown in the run report.');
+
 export const ConfigSchema = z
   .strictObject({
     seed: int().min(0).max(Number.MAX_SAFE_INTEGER).default(1).describe('Base seed; repetition i uses seed + i.'),
@@ -77,6 +87,7 @@ export const ConfigSchema = z
     teacher: TeacherSchema.prefault({}),
     model: ModelSchema.prefault({}),
     fit: FitSchema.prefault({}),
+    measure: MeasureSchema.prefault({}),
     percolab: z
       .strictObject({ version: z.string(), seeds: z.array(int()) })
       .optional()

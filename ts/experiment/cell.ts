@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { createTeacher } from '../teachers/teacher.js';
-import type { Kernels } from '../wasm/kernels.js';
+import type { DimensionEstimate, Kernels } from '../wasm/kernels.js';
 import type { LossPoint } from './results.js';
 
 /** Copies the rows `order[from..to)` of a row-major matrix and their labels. */
@@ -19,10 +19,16 @@ function gatherRows(points: Float32Array, labels: Float32Array, d: number, order
  * One repetition of the experiment: a cluster, its embedding and labels from `seed`; a test set and
  * nested training sets (prefixes of one random order of the remaining sites); the test MSE at each size.
  */
-export function runSeed(kernels: Kernels, config: Config, seed: number): LossPoint[] {
+/** The points the experiment draws from for `seed`: row-major `[data.clusterSize, data.dimension]`. */
+export function seedPoints(kernels: Kernels, config: Config, seed: number): Float32Array {
   const { dimension: d, coordination, clusterSize, sampler } = config.data;
   const parents = kernels.sampleCluster(seed, 0, clusterSize, coordination, sampler);
-  const points = kernels.embedNaive(parents, d, seed, 0);
+  return kernels.embedNaive(parents, d, seed, 0);
+}
+
+export function runSeed(kernels: Kernels, config: Config, seed: number): LossPoint[] {
+  const { dimension: d, clusterSize } = config.data;
+  const points = seedPoints(kernels, config, seed);
   const labels = createTeacher(config.teacher, kernels, seed).label(points, d);
   const order = kernels.permutation(seed, 0, clusterSize);
   const test = gatherRows(points, labels, d, order, 0, config.testSize);
@@ -34,4 +40,34 @@ export function runSeed(kernels: Kernels, config: Config, seed: number): LossPoi
     predictions.forEach((p, i) => (sum += (p - test.y[i]!) ** 2));
     return { seed, n, loss: sum / predictions.length };
   });
+}
+
+/**
+ * `m` rows of a row-major matrix in a random order drawn from `seed` (all rows if fewer). Split stream
+ * index 1, so the subset is independent of the experiment's train/test order (index 0).
+ */
+export function randomRows(kernels: Kernels, points: Float32Array, d: number, m: number, seed: number): Float32Array {
+  const rows = points.length / d;
+  if (m >= rows) return points;
+  const order = kernels.permutation(seed, 1, rows);
+  const subset = new Float32Array(m * d);
+  for (let i = 0; i < m; i++) subset.set(points.subarray(order[i]! * d, order[i]! * d + d), i * d);
+  return subset;
+}
+
+/** Dimension estimates on a random subset of `measure.points` of the seed's points (all if fewer). */
+export function measureDimension(kernels: Kernels, config: Config, seed: number): { points: number; estimates: DimensionEstimate[] } {
+  const d = config.data.dimension;
+  const subset = randomRows(kernels, seedPoints(kernels, config, seed), d, config.measure.points, seed);
+  const m = subset.length / d;
+  // CorrInt from 1000 centres: the exact all-pairs count is O(m^2). A method the data do not suit (too
+  // few points for a scaling range, say) reports its error instead of failing the run.
+  const estimates = (['twonn', 'mle', 'corrint', 'dq'] as const).map((method): DimensionEstimate => {
+    try {
+      return kernels.estimateDimension(subset, d, [method], seed, 50, { duplicates: 'drop', corrintCentres: 1000 })[0]!;
+    } catch (error) {
+      return { method, dimension: null, interval: null, error: (error as Error).message };
+    }
+  });
+  return { points: m, estimates };
 }

@@ -1,3 +1,5 @@
+import type { DimensionEstimate } from '../wasm/kernels.js';
+
 /** The contents of a run's `results.json`. Field names are a contract with users' scripts. */
 export interface RunResults {
   /** Version of percolab that produced the run. */
@@ -10,7 +12,17 @@ export interface RunResults {
   points: LossPoint[];
   fit: ScalingFit;
   theory: Theory;
+  /** Intrinsic dimension of the first seed's data (absent when `measure.points` is 0). */
+  dimension?: DimensionMeasurement;
   timing: { seconds: number };
+}
+
+export interface DimensionMeasurement {
+  seed: number;
+  /** Points measured (a random subset of the seed's data). */
+  points: number;
+  /** TwoNN, MLE, CorrInt (with the correlation integral and its local slopes), sandbox D_q and f(alpha). */
+  estimates: DimensionEstimate[];
 }
 
 export interface LossPoint {

@@ -3,7 +3,7 @@ import type { Config, ConfigInput } from '../config/schema.js';
 import { fitScaling } from '../fit/scaling.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { version } from '../version.js';
-import type { RunResults } from './results.js';
+import type { DimensionMeasurement, LossPoint, RunResults } from './results.js';
 import { theoryFor } from './theory.js';
 
 export interface RunOptions {
@@ -19,8 +19,20 @@ export const seedsOf = (config: Config): number[] => Array.from({ length: config
 export async function runExperiment(config: Config, { pool, onProgress }: RunOptions): Promise<RunResults> {
   const start = performance.now();
   const seeds = seedsOf(config);
-  const perSeed = await pool.map(seeds, (api, seed) => api.runSeed(config, seed), onProgress);
-  const points = perSeed.flat();
+  // One pass over the pool: the dimension of the first seed's data (the longest task, so first: the
+  // seeds then fill the other workers), then every seed's losses.
+  type Task = { seed: number; measure: boolean };
+  const measure = config.measure.points > 0;
+  const tasks: Task[] = [...(measure ? [{ seed: seeds[0]!, measure: true }] : []), ...seeds.map((seed) => ({ seed, measure: false }))];
+  let seedsDone = 0;
+  const done = await pool.map(tasks, async (api, t): Promise<LossPoint[] | DimensionMeasurement> => {
+    if (t.measure) return api.measureDimension(config, t.seed);
+    const losses = await api.runSeed(config, t.seed);
+    onProgress?.(++seedsDone, seeds.length);
+    return losses;
+  });
+  const dimension = measure ? (done.shift() as DimensionMeasurement) : undefined;
+  const points = (done as LossPoint[][]).flat();
   return {
     percolab: version,
     config,
@@ -28,6 +40,7 @@ export async function runExperiment(config: Config, { pool, onProgress }: RunOpt
     points,
     fit: fitScaling(points, seeds, config.fit.window),
     theory: theoryFor(config),
+    ...(dimension ? { dimension } : {}),
     timing: { seconds: (performance.now() - start) / 1000 },
   };
 }

@@ -2,13 +2,14 @@
 // browsers (Web Workers); only spawning differs (pool/node.ts, pool/browser.ts).
 import type { Remote } from 'comlink';
 import type { Config } from '../config/schema.js';
-import type { LossPoint } from '../experiment/results.js';
+import type { DimensionMeasurement, LossPoint } from '../experiment/results.js';
 import type { BuildInfo } from '../wasm/kernels.js';
 
 /** What a cell worker exposes through Comlink. */
 export interface CellApi {
   info(): BuildInfo | Promise<BuildInfo>;
   runSeed(config: Config, seed: number): LossPoint[] | Promise<LossPoint[]>;
+  measureDimension(config: Config, seed: number): DimensionMeasurement | Promise<DimensionMeasurement>;
 }
 
 export interface PoolWorker {

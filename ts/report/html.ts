@@ -1,4 +1,5 @@
 import type { RunResults } from '../experiment/results.js';
+import { dimensionSection } from './dimension.js';
 import { formatAlpha, lossCurveSvg, medianLossBySize } from './plot.js';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -107,6 +108,16 @@ dt { color: #5b6470; }
 dd { margin: 0; }
 `;
 
+async function dimensionReport(results: RunResults): Promise<string> {
+  const m = results.dimension;
+  if (!m) return '';
+  return `<h2>Intrinsic dimension of the data</h2>
+<p class="note">${m.points} points of seed ${m.seed}'s data; theory: D = ${results.theory.dimension}. The local slopes of the
+correlation integral should level off near D inside the scaling window.</p>
+${await dimensionSection(m.estimates, results.theory.dimension)}
+`;
+}
+
 /** A self-contained HTML5 report: inline CSS and SVG only, nothing fetched at view time. */
 export async function renderReport(results: RunResults): Promise<string> {
   const svg = await lossCurveSvg(results);
@@ -127,7 +138,7 @@ export async function renderReport(results: RunResults): Promise<string> {
 <h2>Exponents</h2>
 ${exponentTable(results)}
 <p class="note">Per-seed least-squares fits of ln(loss) on ln(N) for N in [${escapeHtml(formatSize(w0))}, ${escapeHtml(formatSize(w1))}].</p>
-<h2>Test losses (MSE)</h2>
+${await dimensionReport(results)}<h2>Test losses (MSE)</h2>
 ${lossTable(results)}
 <p class="note">Shaded rows lie inside the fit window.</p>
 <h2>Run</h2>

@@ -170,13 +170,17 @@ export function lossCurveSpec(results: RunResults): TopLevelSpec {
   } as unknown as TopLevelSpec;
 }
 
-/** Renders the log-log loss curve to a standalone SVG string (no canvas, no network). */
-export async function lossCurveSvg(results: RunResults): Promise<string> {
-  const vgSpec = compile(lossCurveSpec(results)).spec;
-  const view = new View(parse(vgSpec), { renderer: 'none' });
+/** Renders a vega-lite spec to a standalone SVG string (no canvas, no network). */
+export async function specToSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {
     view.finalize();
   }
+}
+
+/** Renders the log-log loss curve to a standalone SVG string. */
+export function lossCurveSvg(results: RunResults): Promise<string> {
+  return specToSvg(lossCurveSpec(results));
 }

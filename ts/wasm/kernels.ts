@@ -85,10 +85,26 @@ export interface Kernels {
   /** k-NN regression; `distance` weights are 1/distance, exact matches taking all the weight. */
   knnRegress(train: Float32Array, targets: Float32Array, dimension: number, queries: Float32Array, k: number, weights?: KnnWeights): Float64Array;
   /** Intrinsic-dimension estimates (exact neighbour distances; bootstrap 16th-84th percentile interval). */
-  estimateDimension(points: Float32Array, dimension: number, methods: DimensionMethod[], seed: number, replicates: number): DimensionEstimate[];
+  /**
+   * Intrinsic and multifractal dimension estimates (exact neighbour distances; bootstrap 16th-84th
+   * percentile intervals). `duplicates`: points with another point at distance 0 make TwoNN and MLE
+   * fail naming how many (`error`, default), or are left out of them and counted (`drop`).
+   * `corrintCentres`: CorrInt counts pairs from this many centres (0, default: all n^2 pairs, exactly
+   * scikit-dimension's O(n^2) count).
+   */
+  estimateDimension(
+    points: Float32Array,
+    dimension: number,
+    methods: DimensionMethod[],
+    seed: number,
+    replicates: number,
+    options?: { duplicates?: DuplicatePolicy; corrintCentres?: number },
+  ): DimensionEstimate[];
 }
 
-export type DimensionMethod = 'twonn' | 'mle' | 'corrint';
+export const dimensionMethods = ['twonn', 'mle', 'corrint', 'dq', 'box'] as const;
+export type DimensionMethod = (typeof dimensionMethods)[number];
+export type DuplicatePolicy = 'error' | 'drop';
 
 /** One estimator's answer; method-specific fields (e.g. `dimensionMl`, `k`, `r1`) ride along. */
 export interface DimensionEstimate {
@@ -223,8 +239,8 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
       };
     },
     knnRegress: (train, targets, dimension, queries, k, weights = 'uniform') => call(() => glue.knnRegress(train, targets, dimension, queries, k, weights)),
-    estimateDimension: (points, dimension, methods, seed, replicates) =>
-      JSON.parse(call(() => glue.estimateDimension(points, dimension, methods.join(','), big(seed), replicates))),
+    estimateDimension: (points, dimension, methods, seed, replicates, { duplicates = 'error', corrintCentres = 0 } = {}) =>
+      JSON.parse(call(() => glue.estimateDimension(points, dimension, methods.join(','), big(seed), replicates, duplicates, corrintCentres))),
   };
 }
 

@@ -10,6 +10,7 @@ use percolab_percolation::{sample, Lattice, Method};
 use percolab_random::{permutation as random_permutation, stream, Purpose};
 use percolab_teachers::{Linear, Teacher};
 
+mod estimate;
 #[cfg(feature = "threads")]
 mod threads;
 
@@ -192,56 +193,4 @@ pub fn knn_regress(train: Vec<f32>, targets: &[f32], dimension: u32, queries: &[
     let index = KdTree::from_vec(train, dimension as usize, DEFAULT_LEAF_SIZE).map_err(err)?;
     let model = KnnRegressor::from_index(index, targets).map_err(err)?;
     model.predict_with(queries, k as usize, weighting).map_err(err)
-}
-
-/// Intrinsic-dimension estimates of a point set, as JSON: one object per method with `method`,
-/// `dimension`, `interval` ([lo, hi], the bootstrap 16th-84th percentiles) and method details.
-/// `methods` is a comma list of `twonn`, `mle`, `corrint`.
-#[wasm_bindgen(js_name = estimateDimension)]
-pub fn estimate_dimension(points: &[f32], dimension: u32, methods: &str, seed: u64, replicates: u32) -> Result<String, JsError> {
-    use percolab_estimators::{Bootstrap, CorrInt, Interval, Mle, NeighborTable, TwoNn};
-    let d = dimension as usize;
-    let bootstrap = Bootstrap { replicates: replicates as usize, ..Default::default() };
-    let interval = |i: &Option<Interval>| i.as_ref().map_or("null".to_string(), |i| format!("[{},{}]", json_number(i.low), json_number(i.high)));
-    let methods: Vec<&str> = methods.split(',').map(str::trim).collect();
-    if let Some(other) = methods.iter().find(|m| !["twonn", "mle", "corrint"].contains(m)) {
-        return Err(JsError::new(&format!("method must be twonn, mle or corrint, got {other:?}")));
-    }
-    // One neighbour table, as wide as the widest method needs.
-    let widest = methods.iter().map(|m| if *m == "twonn" { 2 } else { Mle::default().k.max(CorrInt::default().k2) }).max().unwrap_or(2);
-    let found = KdTree::new(points, d).map_err(err)?.search_self(widest).map_err(err)?;
-    let table = NeighborTable::from_squared_distances(widest, found.squared_distances).map_err(err)?;
-    let mut out = Vec::new();
-    for method in methods {
-        out.push(match method {
-            "twonn" => {
-                let fit = TwoNn { bootstrap, seed, ..Default::default() }.fit(&table).map_err(err)?;
-                format!(
-                    r#"{{"method":"twonn","dimension":{},"interval":{},"dimensionMl":{},"intervalMl":{},"discardFraction":{},"points":{}}}"#,
-                    json_number(fit.dimension), interval(&fit.interval), json_number(fit.dimension_ml), interval(&fit.interval_ml),
-                    TwoNn::default().discard_fraction, fit.n_used
-                )
-            }
-            "mle" => {
-                let options = Mle { bootstrap, seed, ..Default::default() };
-                let fit = options.fit(&table).map_err(err)?;
-                format!(r#"{{"method":"mle","dimension":{},"interval":{},"k":{},"points":{}}}"#, json_number(fit.dimension), interval(&fit.interval), options.k, fit.n_used)
-            }
-            "corrint" => {
-                let options = CorrInt { bootstrap, seed, ..Default::default() };
-                let fit = options.fit(points, d, &table).map_err(err)?;
-                format!(
-                    r#"{{"method":"corrint","dimension":{},"interval":{},"k1":{},"k2":{},"r1":{},"r2":{}}}"#,
-                    json_number(fit.dimension), interval(&fit.interval), options.k1, options.k2, json_number(fit.r1), json_number(fit.r2)
-                )
-            }
-            _ => unreachable!("methods were checked above"),
-        });
-    }
-    Ok(format!("[{}]", out.join(",")))
-}
-
-/// A JSON number, or `null` for NaN and infinities (JSON has no such numbers).
-fn json_number(x: f64) -> String {
-    if x.is_finite() { format!("{x}") } else { "null".into() }
 }

@@ -1,35 +1,84 @@
-// `percolab estimate`: intrinsic dimension of the points in a `.npy` file.
+// `percolab estimate`: intrinsic and multifractal dimension of the points in a `.npy` file, or of the
+// data an experiment config generates.
 import { Command, Option } from 'commander';
-import { asFloat32Matrix, parseNpy } from '../../io/npy.js';
-import type { DimensionMethod } from '../../wasm/kernels.js';
+import { UsageError } from '../../config/load.js';
+import { randomRows, seedPoints } from '../../experiment/cell.js';
+import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';
+import { readFloat32MatrixInto } from '../../io/npy-file.js';
+import { renderDimensionReport } from '../../report/dimension.js';
+import { dimensionMethods, type DimensionMethod, type DuplicatePolicy, type Kernels } from '../../wasm/kernels.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
-import { positiveInt, readInput } from '../options.js';
-
-const all: DimensionMethod[] = ['twonn', 'mle', 'corrint'];
+import { collect, positiveInt, readConfig } from '../options.js';
 
 interface Options {
   method: DimensionMethod | 'all';
   json: boolean;
   seed: number;
   replicates: number;
+  duplicates: DuplicatePolicy;
+  centres?: number;
   threads?: number;
+  config?: string;
+  set: string[];
+  points?: number;
+  report?: string;
+  force: boolean;
 }
 
-async function estimate(file: string, options: Options) {
-  const points = asFloat32Matrix(parseNpy(readInput(file, 'points file'), file), file);
+interface PointSet {
+  source: string;
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+function fromFile(file: string): PointSet {
+  // A plain array: the estimators read the points in place (the index keeps its own reordered copy).
+  const read = readFloat32MatrixInto(file, 'points file', (rows, cols) => {
+    const data = new Float32Array(rows * cols);
+    return { data, view: () => data, free: () => {} };
+  });
+  return { source: file, data: read.buffer.data, rows: read.rows, cols: read.cols };
+}
+
+/** The first seed's data of an experiment config, optionally a random subset of `points` of them (as the run report's). */
+function fromConfig(kernels: Kernels, file: string | undefined, sets: string[], points: number | undefined): PointSet {
+  const config = readConfig(file, sets);
+  const d = config.data.dimension;
+  const all = seedPoints(kernels, config, config.seed);
+  const data = randomRows(kernels, all, d, points ?? Infinity, config.seed);
+  const rows = data.length / d;
+  const subset = rows < all.length / d ? `, ${rows} of ${all.length / d} points` : '';
+  return { source: `${file ?? 'the default config'} (seed ${config.seed}${subset})`, data, rows, cols: d };
+}
+
+async function estimate(file: string | undefined, options: Options) {
+  const fromData = options.config !== undefined || options.set.length > 0;
+  if (file !== undefined && fromData) throw new UsageError('give either a points file or --config/--set, not both');
+  if (file === undefined && !fromData) throw new UsageError('give a points file (.npy), or --config/--set to measure generated data');
+  if (options.report) checkWritable(options.report, 'report file', options.force);
   const kernels = await loadThreadedKernels(options.threads);
   try {
-    const methods = options.method === 'all' ? all : [options.method];
-    const estimates = kernels.estimateDimension(points.data, points.cols, methods, options.seed, options.replicates);
+    const points = file !== undefined ? fromFile(file) : fromConfig(kernels, options.config, options.set, options.points);
+    // Box counting needs boxes to fill: in more than a few ambient dimensions every point sits alone.
+    const methods = options.method === 'all' ? dimensionMethods.filter((m) => m !== 'box') : [options.method];
+    const estimates = kernels.estimateDimension(points.data, points.cols, methods, options.seed, options.replicates, {
+      duplicates: options.duplicates,
+      corrintCentres: options.centres ?? 0,
+    });
+    if (options.report) writeFilesAtomically({ [options.report]: await renderDimensionReport(points.source, points, estimates) }, options.force);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(estimates, null, 2)}\n`);
       return;
     }
-    process.stdout.write(`${file}: ${points.rows} points in R^${points.cols}\n`);
+    process.stdout.write(`${points.source}: ${points.rows} points in R^${points.cols}\n`);
     for (const e of estimates) {
       const band = e.interval ? `  [${e.interval[0].toFixed(3)}, ${e.interval[1].toFixed(3)}]` : '';
-      process.stdout.write(`  ${e.method.padEnd(8)} ${e.dimension === null ? 'undefined' : e.dimension.toFixed(3)}${band}\n`);
+      const what = { twonn: 'TwoNN', mle: `MLE (k = ${e.k})`, corrint: 'CorrInt', dq: 'D_1 (sandbox)', box: 'D_0 (box counting)' }[e.method];
+      const dropped = typeof e.duplicatesDropped === 'number' && e.duplicatesDropped > 0 ? `  (${e.duplicatesDropped} duplicate points left out)` : '';
+      process.stdout.write(`  ${what.padEnd(20)} ${e.dimension === null ? 'undefined' : e.dimension.toFixed(3)}${band}${dropped}\n`);
     }
+    if (options.report) process.stdout.write(`report: ${options.report}\n`);
   } finally {
     kernels.close();
   }
@@ -37,13 +86,23 @@ async function estimate(file: string, options: Options) {
 
 export function estimateCommand(): Command {
   return new Command('estimate')
-    .description('Intrinsic dimension of a point set: TwoNN, MLE (Levina-Bickel, k = 20) and CorrInt, with bootstrap intervals.')
-    .argument('<points>', 'float32 .npy of shape [N, d]')
-    .addOption(new Option('--method <name>', 'estimator').choices([...all, 'all']).default('all'))
-    .option('--json', 'print [{ "method", "dimension", "interval": [lo, hi], ... }] as JSON', false)
+    .description('Intrinsic and multifractal dimension: TwoNN, MLE (k = 20), CorrInt, sandbox D_q with f(alpha), box counting; bootstrap intervals.')
+    .argument('[points]', 'float32 .npy of shape [N, d] (or use --config/--set to measure generated data)')
+    .addOption(new Option('--method <name>', 'estimator ("all": every one but box, which only suits low ambient dimensions)').choices([...dimensionMethods, 'all']).default('all'))
+    .option('--json', 'print [{ "method", "dimension", "interval": [lo, hi], ...plot inputs }] as JSON', false)
+    .option('--config <file>', 'measure the data this experiment config generates (its first seed)')
+    .option('--set <path=value>', 'override a config key (repeatable); implies the default config if no --config', collect, [])
+    .addOption(new Option('--points <n>', 'with --config/--set: a random subset of this many points').argParser(positiveInt('--points')))
+    .addOption(new Option('--duplicates <policy>', 'points with another point at distance 0: fail naming how many, or leave them out of TwoNN and MLE').choices(['error', 'drop']).default('error'))
+    .addOption(new Option('--centres <n>', 'CorrInt counts pairs from this many random centres (default: all n^2 pairs, exactly scikit-dimension; O(n^2))').argParser(positiveInt('--centres')))
+    .option('--report <file.html>', 'also write an HTML report: the correlation integral with its local slopes, f(alpha) and D_q')
+    .option('--force', 'replace the report if it exists', false)
     .addOption(new Option('--seed <n>', 'bootstrap seed').argParser((v) => positiveInt('--seed')(String(Number(v) + 1)) - 1).default(0))
     .addOption(new Option('--replicates <n>', 'bootstrap replicates (intervals are the 16th-84th percentiles)').argParser(positiveInt('--replicates')).default(200))
     .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(positiveInt('--threads')))
-    .addHelpText('after', '\nDuplicate points (distance 0 to a neighbour) make TwoNN and MLE infinite: they are reported as an error naming how many points are affected.')
+    .addHelpText(
+      'after',
+      '\nDuplicate points (distance 0 to a neighbour) make TwoNN and MLE infinite: by default that is an error naming how many points are affected; --duplicates drop leaves them out (and reports the count).',
+    )
     .action(estimate);
 }

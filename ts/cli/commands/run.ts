@@ -1,20 +1,13 @@
 // `percolab run`: one experiment into an atomically written run folder.
 import { Command, Option } from 'commander';
-import { parseConfigText } from '../../config/load.js';
 import { referenceText } from '../../config/reference.js';
-import type { Config } from '../../config/schema.js';
 import { runExperiment, seedsOf } from '../../experiment/run.js';
 import { checkOutputFolder, writeRunFolder } from '../../io/atomic.js';
 import { createNodePool, defaultWorkers } from '../../pool/node.js';
 import { renderReport } from '../../report/index.js';
 import { version } from '../../version.js';
-import { collect, positiveInt, readInput } from '../options.js';
+import { collect, positiveInt, readConfig } from '../options.js';
 import { delayedProgress } from '../progress.js';
-
-function readConfig(file: string | undefined, sets: string[]): Config {
-  if (file === undefined) return parseConfigText('{}', 'the default config', sets);
-  return parseConfigText(readInput(file, 'config').toString('utf8'), file, sets);
-}
 
 async function run(file: string | undefined, options: { out: string; set: string[]; workers?: number; force: boolean; progress: boolean }) {
   const config = readConfig(file, options.set);
