@@ -1,8 +1,8 @@
 // What the Node and browser entry points share.
-export { applySets, parseConfigText, resolveConfig, UsageError } from './config/load.js';
+export { applySets, parseConfigText, resolveConfig, rowsPerSeed, UsageError } from './config/load.js';
 export { configJsonSchema, referenceMarkdown } from './config/reference.js';
 export { ConfigSchema, type Config, type ConfigInput } from './config/schema.js';
-export { runSeed } from './experiment/cell.js';
+export { dataSpec, measureDimension, randomRows, readRows, runSeed, seedPoints } from './experiment/cell.js';
 export type { LossPoint, RunResults, ScalingFit, Theory } from './experiment/results.js';
 export { runExperiment, seedsOf, type RunOptions } from './experiment/run.js';
 export { theoryFor } from './experiment/theory.js';
@@ -18,6 +18,8 @@ export {
   KernelPanic,
   threadsAvailable,
   type BuildInfo,
+  type DataSpec,
+  type DataStream,
   type DimensionEstimate,
   type DimensionMethod,
   type DuplicatePolicy,

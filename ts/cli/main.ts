@@ -4,6 +4,7 @@ import { UsageError } from '../config/load.js';
 import { version } from '../version.js';
 import { KernelError } from '../wasm/kernels.js';
 import { estimateCommand } from './commands/estimate.js';
+import { generateCommand } from './commands/generate.js';
 import { neighborsCommand } from './commands/neighbors.js';
 import { runCommand } from './commands/run.js';
 
@@ -15,7 +16,7 @@ function program(): Command {
     .exitOverride()
     .configureOutput(output);
   // Commands built apart do not inherit these settings.
-  for (const command of [runCommand(), neighborsCommand(), estimateCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
+  for (const command of [runCommand(), generateCommand(), neighborsCommand(), estimateCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
   return cli;
 }
 

@@ -1,13 +1,13 @@
 import cliProgress from 'cli-progress';
 
 /** A progress bar on stderr that appears only once work has taken longer than `delayMs`. */
-export function delayedProgress(label: string, delayMs = 1000, enabled = true) {
+export function delayedProgress(label: string, delayMs = 1000, enabled = true, unit = 'seeds') {
   let bar: cliProgress.SingleBar | undefined;
   let latest = { done: 0, total: 1 };
   const timer = enabled
     ? setTimeout(() => {
         bar = new cliProgress.SingleBar(
-          { stream: process.stderr, format: `${label} [{bar}] {value}/{total} seeds | {duration_formatted}`, noTTYOutput: true, notTTYSchedule: 5000, hideCursor: true },
+          { stream: process.stderr, format: `${label} [{bar}] {value}/{total} ${unit} | {duration_formatted}`, noTTYOutput: true, notTTYSchedule: 5000, hideCursor: true },
           cliProgress.Presets.shades_classic,
         );
         bar.start(latest.total, latest.done);

@@ -104,11 +104,26 @@ export function resolveConfig(input: unknown): Config {
   if (clusterSize > 2 ** 32 - 1) {
     throw new UsageError(`invalid config: data.clusterSize = ${clusterSize}: expected at most ${2 ** 32 - 1} (lower data.clusterFactor or sizes)`);
   }
+  const needed = largest + c.testSize;
+  const pieces = c.data.branches ** c.data.levels;
+  const branchSize = c.data.branchSize ?? Math.ceil((2 * needed) / pieces);
+  const baseSize = c.data.baseSize ?? Math.max(10 * branchSize, 2);
+  if (pieces * branchSize > 2 ** 40) {
+    throw new UsageError(`invalid config: data.branches^levels x branchSize = ${pieces * branchSize}: expected at most 2^40 points`);
+  }
+  if (baseSize > 2 ** 32 - 1) throw new UsageError(`invalid config: data.baseSize = ${baseSize}: expected at most ${2 ** 32 - 1} (lower data.branchSize)`);
   return {
     ...c,
-    data: { ...c.data, coordination: c.data.coordination ?? 2 * c.data.dimension, clusterSize },
+    data: { ...c.data, coordination: c.data.coordination ?? 2 * c.data.dimension, clusterSize, branchSize, baseSize },
     fit: { window: c.fit.window ?? [c.sizes[0]!, largest] },
   };
+}
+
+/** Rows of one seed's data set: the cluster, the branching construction, or the manifold sample (i.i.d., just enough). */
+export function rowsPerSeed(config: Config): number {
+  const { kind, embedder, branches, levels, branchSize, clusterSize } = config.data;
+  if (kind === 'manifold') return config.sizes[config.sizes.length - 1]! + config.testSize;
+  return embedder === 'branching' ? branches ** levels * branchSize : clusterSize;
 }
 
 /** Parses config text (JSON) and applies overrides; `source` names it in messages. */

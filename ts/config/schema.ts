@@ -6,7 +6,10 @@ const int = () => z.number().int();
 
 export const DataSchema = z
   .strictObject({
-    kind: z.literal('cluster').default('cluster').describe('Data model: one critical percolation cluster per seed.'),
+    kind: z
+      .enum(['cluster', 'manifold'])
+      .default('cluster')
+      .describe('"cluster": a critical percolation cluster per seed; "manifold": a control of known dimension (data.manifold, data.manifoldDimension).'),
     dimension: int().min(1).max(4096).default(16).describe('Ambient dimension d of the embedding.'),
     coordination: int()
       .min(2)
@@ -17,7 +20,24 @@ export const DataSchema = z
       .enum(['exact', 'grow-cut'])
       .default('exact')
       .describe('"exact": the cluster conditioned on its size (cycle lemma); "grow-cut": grow until large enough, cut at the size.'),
-    embedder: z.literal('naive').default('naive').describe('"naive": child = parent + N(0, I_d/d).'),
+    embedder: z
+      .enum(['naive', 'branching'])
+      .default('naive')
+      .describe('"naive": child = parent + N(0, I_d/d), one cluster of data.clusterSize sites; "branching": B^L pieces of branchSize points standing in for a much larger cluster (see README).'),
+    branches: int().min(1).max(1_000_000).default(100).describe('Branching: B, pieces per level (the base cluster and B - 1 branches grown from its sites).'),
+    levels: int().min(1).max(15).default(1).describe('Branching: L, levels of recursion; a seed has B^L x branchSize points.'),
+    branchSize: int()
+      .min(1)
+      .max(2 ** 32 - 2)
+      .optional()
+      .describe('Branching: N_branch, points kept per piece (default: enough for 2 x (largest size + testSize) in all).'),
+    baseSize: int()
+      .min(2)
+      .max(2 ** 32 - 1)
+      .optional()
+      .describe('Branching: N_hat, sites of each grown cluster before subsampling (default 10 x branchSize).'),
+    manifold: z.enum(['cube', 'sphere', 'torus']).default('cube').describe('Manifold: the unit cube [0,1]^D, the unit sphere S^D, or the flat torus T^D, rotated into R^d.'),
+    manifoldDimension: int().min(1).max(1024).default(4).describe('Manifold: its intrinsic dimension D (theory: exponent 2/D).'),
     clusterSize: int()
       .min(2)
       .max(2 ** 32 - 1)
@@ -103,6 +123,20 @@ export const ConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['model', 'k'], input: config.model.k, message: `must be at most the smallest training size ${config.sizes[0]}` });
     }
     const needed = config.sizes[config.sizes.length - 1]! + config.testSize;
+    const { kind, embedder, manifold, manifoldDimension, dimension } = config.data;
+    const native = manifold === 'cube' ? manifoldDimension : manifold === 'sphere' ? manifoldDimension + 1 : 2 * manifoldDimension;
+    if (kind === 'manifold' && dimension < native) {
+      ctx.addIssue({ code: 'custom', path: ['data', 'dimension'], input: dimension, message: `must be at least ${native} to hold a ${manifold} of dimension ${manifoldDimension}` });
+    }
+    const { branches, levels, branchSize, baseSize } = config.data;
+    if (kind === 'cluster' && embedder === 'branching' && branchSize !== undefined) {
+      if (branches ** levels * branchSize < needed) {
+        ctx.addIssue({ code: 'custom', path: ['data', 'branchSize'], input: branchSize, message: `gives ${branches ** levels * branchSize} points (branches^levels x branchSize), fewer than the largest size plus testSize (${needed})` });
+      }
+      if (baseSize !== undefined && branchSize > (branches > 1 ? baseSize - 1 : baseSize)) {
+        ctx.addIssue({ code: 'custom', path: ['data', 'branchSize'], input: branchSize, message: `must be below baseSize (${baseSize}): a piece keeps a subsample of its cluster` });
+      }
+    }
     if (config.data.clusterSize !== undefined && config.data.clusterSize < needed) {
       ctx.addIssue({ code: 'custom', path: ['data', 'clusterSize'], input: config.data.clusterSize, message: `must be at least the largest size plus testSize (${needed})` });
     }
@@ -121,6 +155,6 @@ type Parsed = z.output<typeof ConfigSchema>;
 
 /** A validated config with every default filled in, including the derived ones. */
 export type Config = Omit<Parsed, 'percolab'> & {
-  data: Parsed['data'] & { coordination: number; clusterSize: number };
+  data: Parsed['data'] & { coordination: number; clusterSize: number; branchSize: number; baseSize: number };
   fit: { window: [number, number] };
 };

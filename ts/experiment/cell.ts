@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { createTeacher } from '../teachers/teacher.js';
-import type { DimensionEstimate, Kernels } from '../wasm/kernels.js';
+import { rowsPerSeed } from '../config/load.js';
+import type { DataSpec, DataStream, DimensionEstimate, Kernels } from '../wasm/kernels.js';
 import type { LossPoint } from './results.js';
 
 /** Copies the rows `order[from..to)` of a row-major matrix and their labels. */
@@ -19,18 +20,48 @@ function gatherRows(points: Float32Array, labels: Float32Array, d: number, order
  * One repetition of the experiment: a cluster, its embedding and labels from `seed`; a test set and
  * nested training sets (prefixes of one random order of the remaining sites); the test MSE at each size.
  */
-/** The points the experiment draws from for `seed`: row-major `[data.clusterSize, data.dimension]`. */
+/** What a data stream should draw for `config`, with `size` sites for a naive cluster. */
+export function dataSpec(config: Config, size = config.data.clusterSize): DataSpec {
+  const { kind, embedder, dimension, coordination, branches, branchSize, baseSize, levels, manifold, manifoldDimension } = config.data;
+  if (kind === 'manifold') return { kind, dimension, manifold, manifoldDimension };
+  if (embedder === 'branching') return { kind, dimension, coordination, embedder, branches, branchSize, baseSize, levels };
+  return { kind, dimension, coordination, embedder, size };
+}
+
+/** Reads `rows` rows of a data stream into one array. */
+export function readRows(stream: DataStream, rows: number): Float32Array {
+  const out = new Float32Array(rows * stream.dimension);
+  for (let at = 0; at < rows; ) {
+    const chunk = stream.next(Math.min(rows - at, 1 << 16));
+    if (chunk.length === 0) throw new Error(`data stream ended after ${at} of ${rows} rows`);
+    out.set(chunk, at * stream.dimension);
+    at += chunk.length / stream.dimension;
+  }
+  return out;
+}
+
+/** The points the experiment draws from for `seed`: row-major `[rowsPerSeed(config), data.dimension]`. */
 export function seedPoints(kernels: Kernels, config: Config, seed: number): Float32Array {
-  const { dimension: d, coordination, clusterSize, sampler } = config.data;
-  const parents = kernels.sampleCluster(seed, 0, clusterSize, coordination, sampler);
-  return kernels.embedNaive(parents, d, seed, 0);
+  const { kind, embedder, dimension: d, coordination, clusterSize, sampler } = config.data;
+  if (kind === 'cluster' && embedder === 'naive') {
+    // Breadth-first sampling and embedding (either sampler); the stream walks the exact sampler's cluster depth-first.
+    const parents = kernels.sampleCluster(seed, 0, clusterSize, coordination, sampler);
+    return kernels.embedNaive(parents, d, seed, 0);
+  }
+  const stream = kernels.dataStream(dataSpec(config), seed);
+  try {
+    return readRows(stream, rowsPerSeed(config));
+  } finally {
+    stream.free();
+  }
 }
 
 export function runSeed(kernels: Kernels, config: Config, seed: number): LossPoint[] {
-  const { dimension: d, clusterSize } = config.data;
+  const d = config.data.dimension;
   const points = seedPoints(kernels, config, seed);
+  const rows = points.length / d;
   const labels = createTeacher(config.teacher, kernels, seed).label(points, d);
-  const order = kernels.permutation(seed, 0, clusterSize);
+  const order = kernels.permutation(seed, 0, rows);
   const test = gatherRows(points, labels, d, order, 0, config.testSize);
   const largest = config.sizes[config.sizes.length - 1]!;
   const train = gatherRows(points, labels, d, order, config.testSize, config.testSize + largest);

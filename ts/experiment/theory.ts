@@ -9,7 +9,8 @@ export const CLUSTER_DIMENSION = 4;
  * under MSE has c = 2 (science note §4).
  */
 export function theoryFor(config: Config): Theory {
-  const dimension = CLUSTER_DIMENSION;
+  // A manifold's dimension is its own; the branching embedder stands in for a larger cluster (D = 4).
+  const dimension = config.data.kind === 'manifold' ? config.data.manifoldDimension : CLUSTER_DIMENSION;
   const c = config.model.kind === 'knn' ? 2 : Number.NaN;
   return { dimension, c, exponent: c / dimension };
 }

@@ -1,8 +1,9 @@
 // Reading `.npy` files from disk in Node without holding them twice: the header first, then the data
 // straight into memory the caller provides (e.g. a wasm point buffer).
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../config/load.js';
-import { checkFinite, float32MatrixShape, parseNpyHeader } from './npy.js';
+import { checkFinite, float32MatrixShape, npyHeader, parseNpyHeader, type NpyDtype } from './npy.js';
 
 const HEADER_BYTES = 1 << 16;
 
@@ -46,5 +47,51 @@ export function readFloat32MatrixInto<B extends Float32Target>(path: string, wha
     return { buffer, rows, cols };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Files written in pieces under temporary names beside their targets, renamed into place together by
+ * `commit()`; `abort()` (or any failure before commit) removes them, so no partial file is ever seen.
+ */
+export class AtomicFiles {
+  private readonly files: { fd: number; temp: string; target: string }[] = [];
+
+  /** Opens a `.npy` file of `shape` and writes its header; fill it with `write`. */
+  openNpy(path: string, dtype: NpyDtype, shape: readonly number[]): number {
+    const fd = this.open(path);
+    writeSync(fd, npyHeader(dtype, shape));
+    return fd;
+  }
+
+  open(path: string): number {
+    const target = resolve(path);
+    const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${this.files.length}`);
+    const fd = openSync(temp, 'w');
+    this.files.push({ fd, temp, target });
+    return fd;
+  }
+
+  write(fd: number, data: ArrayBufferView): void {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+  }
+
+  commit(): void {
+    for (const f of this.files) closeSync(f.fd);
+    for (const f of this.files) renameSync(f.temp, f.target);
+    this.files.length = 0;
+  }
+
+  abort(): void {
+    for (const f of this.files) {
+      try {
+        closeSync(f.fd);
+      } catch {
+        // already closed
+      }
+      rmSync(f.temp, { force: true });
+    }
+    this.files.length = 0;
   }
 }

@@ -73,24 +73,31 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   return { dtype, shape, data: type.make(copy.buffer) };
 }
 
-/** Encodes a C-ordered array as a version-1 `.npy` file. */
-export function encodeNpy(array: NpyArray): Uint8Array {
-  const entry = Object.entries(dtypes).find(([, t]) => t.name === array.dtype);
-  if (!entry) throw new Error(`cannot encode dtype ${array.dtype}`);
-  const count = array.shape.reduce((a, b) => a * b, 1);
-  if (count !== array.data.length) throw new Error(`shape (${array.shape.join(', ')}) does not match ${array.data.length} values`);
-  const shape = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(', ')})`;
-  let header = `{'descr': '${entry[0]}', 'fortran_order': False, 'shape': ${shape}, }`;
-  // Pad with spaces so the data starts on a 64-byte boundary, ending the header with a newline.
+/** The version-1 `.npy` header of a C-ordered array, padded so the data start on a 64-byte boundary. */
+export function npyHeader(dtype: NpyDtype, shape: readonly number[]): Uint8Array {
+  const entry = Object.entries(dtypes).find(([, t]) => t.name === dtype);
+  if (!entry) throw new Error(`cannot encode dtype ${dtype}`);
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '${entry[0]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
   header = `${header}${' '.repeat(total - 10 - header.length - 1)}\n`;
-  const out = new Uint8Array(total + array.data.byteLength);
+  const out = new Uint8Array(total);
   out.set(MAGIC, 0);
   out[6] = 1;
   out[7] = 0;
   new DataView(out.buffer).setUint16(8, header.length, true);
   out.set(new TextEncoder().encode(header), 10);
-  out.set(new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength), total);
+  return out;
+}
+
+/** Encodes a C-ordered array as a version-1 `.npy` file. */
+export function encodeNpy(array: NpyArray): Uint8Array {
+  const count = array.shape.reduce((a, b) => a * b, 1);
+  if (count !== array.data.length) throw new Error(`shape (${array.shape.join(', ')}) does not match ${array.data.length} values`);
+  const header = npyHeader(array.dtype, array.shape);
+  const out = new Uint8Array(header.length + array.data.byteLength);
+  out.set(header, 0);
+  out.set(new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength), header.length);
   return out;
 }
 

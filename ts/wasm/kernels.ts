@@ -52,6 +52,23 @@ export interface PointBuffer {
   free(): void;
 }
 
+/** Rows of a data set in chunks (see `DataSpec`); the owner frees it. */
+export interface DataStream {
+  readonly dimension: number;
+  /** Rows in total (`Infinity` for a manifold sample). */
+  readonly length: number;
+  /** The next at most `rows` rows, row-major; empty once a finite stream is exhausted. */
+  next(rows: number): Float32Array;
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/** What a data stream draws: a cluster (walked depth-first, or the branching construction) or a manifold. */
+export type DataSpec =
+  | { kind: 'cluster'; dimension: number; coordination: number; embedder: 'naive'; size: number }
+  | { kind: 'cluster'; dimension: number; coordination: number; embedder: 'branching'; branches: number; branchSize: number; baseSize: number; levels: number }
+  | { kind: 'manifold'; dimension: number; manifold: 'cube' | 'sphere' | 'torus'; manifoldDimension: number };
+
 /** What the threaded flavour needs to start helper threads on the instance's shared memory. */
 export interface SharedInstance {
   module: WebAssembly.Module;
@@ -75,6 +92,8 @@ export interface Kernels {
   teacherLinear(points: Float32Array, dimension: number, seed: number, index: number): Float32Array;
   permutation(seed: number, index: number, n: number): Uint32Array;
   knnSearch(train: Float32Array, dimension: number, queries: Float32Array, k: number): KnnResult;
+  /** The data set `spec` describes for `seed`, streamed in chunks. */
+  dataStream(spec: DataSpec, seed: number): DataStream;
   /** `length` zeros in wasm memory, to fill and hand to a kernel. */
   pointBuffer(length: number): PointBuffer;
   /**
@@ -194,6 +213,11 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     teacherLinear: (points, dimension, seed, index) => call(() => glue.teacherLinear(points, dimension, big(seed), big(index))),
     permutation: (seed, index, n) => call(() => glue.permutation(big(seed), big(index), n)),
     knnSearch: (train, dimension, queries, k) => call(() => copyOut(glue.knnSearch(train, dimension, queries, k))),
+    dataStream: (spec, seed) => {
+      const raw = call(() => new glue.DataStream(JSON.stringify(spec), big(seed)));
+      const free = () => raw.free();
+      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), free, [Symbol.dispose]: free };
+    },
     pointBuffer: (length) => {
       const raw = call(() => new glue.PointBuffer(length));
       let state: 'live' | 'consumed' | 'freed' = 'live';

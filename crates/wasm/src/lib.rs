@@ -10,6 +10,7 @@ use percolab_percolation::{sample, Lattice, Method};
 use percolab_random::{permutation as random_permutation, stream, Purpose};
 use percolab_teachers::{Linear, Teacher};
 
+mod data;
 mod estimate;
 #[cfg(feature = "threads")]
 mod threads;

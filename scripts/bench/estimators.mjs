@@ -1,0 +1,60 @@
+// `npm run bench -- estimators [--quick]`: our TwoNN and MLE (1 and 2 threads) beside scikit-dimension on
+// the same percolation-cluster points at d = 32, in one run. Writes bench/results/estimators.json.
+// scikit-dimension runs up to 1e5 points (its neighbour search is the slow part); ours also at 1e6.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeNpy, loadKernels } from '../../dist/node/index.js';
+import { machine, writeResult } from './lib/common.mjs';
+
+const quick = process.argv.includes('--quick');
+const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+const d = 32;
+const sizes = quick ? [10_000] : [10_000, 100_000, 1_000_000];
+const anchorUpTo = quick ? 10_000 : 100_000;
+const kernels = loadKernels();
+
+/** n sites of one critical cluster in R^d, in random order. */
+function cluster(n) {
+  const points = kernels.embedNaive(kernels.sampleCluster(5, 0, n, 2 * d, 'exact'), d, 5, 0);
+  const order = kernels.permutation(5, 0, n);
+  const out = new Float32Array(n * d);
+  order.forEach((row, i) => out.set(points.subarray(row * d, row * d + d), i * d));
+  return out;
+}
+
+const run = (cmd, args) => {
+  try {
+    return JSON.parse(execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 1_800_000 }).trim().split('\n').pop());
+  } catch (error) {
+    return { error: String(error.message).split('\n')[0] };
+  }
+};
+
+const rows = [];
+const dir = mkdtempSync(join(tmpdir(), 'percolab-bench-est-'));
+try {
+  for (const n of sizes) {
+    const file = join(dir, 'points.npy');
+    writeFileSync(file, encodeNpy({ dtype: 'float32', shape: [n, d], data: cluster(n) }));
+    for (const method of ['twonn', 'mle']) {
+      const results = {};
+      for (const threads of [1, 2]) results[`percolab (${threads} thread${threads > 1 ? 's' : ''})`] = run('node', ['scripts/bench/lib/estimators-ours.mjs', '--method', method, '--points', file, '--threads', String(threads)]);
+      if (n <= anchorUpTo) results['scikit-dimension'] = run(python, ['scripts/python/bench_estimators.py', '--method', method, '--points', file, '--threads', '2']);
+      const ours = results['percolab (2 threads)'];
+      const anchor = results['scikit-dimension'];
+      const row = {
+        d, n, method, rawMiB: (n * d * 4) / 2 ** 20, results,
+        speedupVsSkdim: anchor && !anchor.error && !ours.error ? anchor.seconds / ours.seconds : null,
+        sameDimension: anchor && !anchor.error && !ours.error ? Math.abs(anchor.dimension / ours.dimension - 1) < 1e-6 : null,
+      };
+      rows.push(row);
+      const fmt = (r) => (r && !r.error ? `${r.seconds.toFixed(3)}s (${(r.peakRssMiB - r.baselineRssMiB).toFixed(0)} MiB)` : r?.error ?? '—');
+      process.stderr.write(`${method} n=${n}: ${Object.entries(results).map(([k, r]) => `${k} ${fmt(r)}`).join(' | ')}${row.speedupVsSkdim ? ` | ${row.speedupVsSkdim.toFixed(1)}x` : ''}\n`);
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+writeResult('estimators', { machine: machine(), quick, rows });

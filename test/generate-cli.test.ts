@@ -1,0 +1,65 @@
+// `percolab generate` as a user runs it: streamed .npy files that round-trip, and bad input writing nothing.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseNpy } from '../ts/io/npy.js';
+import { cli, distNode } from './helpers.js';
+
+const lib = await import(`${distNode}index.js`);
+const kernels = lib.loadKernels();
+const percolab = (args: string[], cwd: string) => spawnSync(process.execPath, [cli, 'generate', ...args], { cwd, encoding: 'utf8' });
+const workdir = () => mkdtempSync(join(tmpdir(), 'percolab-gen-'));
+
+describe('percolab generate', () => {
+  it('streams points, teacher labels and a record; chunks join into the whole and reproduce from the record', () => {
+    const dir = workdir();
+    // 150000 points: three chunks of 65536 rows or fewer.
+    const result = percolab(['--set', 'data.dimension=8', '--points', '150000', '--out', 'data.npy', '--seed', '3'], dir);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['data.json', 'data.labels.npy', 'data.npy']);
+    const points = parseNpy(readFileSync(join(dir, 'data.npy')), 'points');
+    const labels = parseNpy(readFileSync(join(dir, 'data.labels.npy')), 'labels');
+    expect(points.dtype).toBe('float32');
+    expect(points.shape).toEqual([150000, 8]);
+    expect(labels.shape).toEqual([150000]);
+    // The same stream read in one piece, and the same teacher, give the same numbers.
+    const record = JSON.parse(readFileSync(join(dir, 'data.json'), 'utf8'));
+    expect(record).toMatchObject({ seed: 3, points: 150000, dimension: 8, percolab: lib.version });
+    const config = lib.resolveConfig(record.config);
+    const stream = kernels.dataStream(lib.dataSpec(config, 150000), 3);
+    const whole = stream.next(150000);
+    stream.free();
+    expect(points.data).toEqual(whole);
+    expect(labels.data).toEqual(kernels.teacherLinear(whole, 8, 3, 0));
+  });
+
+  it('writes manifold samples and the branching construction', () => {
+    const dir = workdir();
+    expect(percolab(['--set', 'data.kind=manifold', '--set', 'data.manifold=sphere', '--set', 'data.manifoldDimension=2', '--set', 'data.dimension=5', '--points', '1000', '--out', 's.npy'], dir).status).toBe(0);
+    const s = parseNpy(readFileSync(join(dir, 's.npy')), 's').data as Float32Array;
+    for (let i = 0; i < 1000; i++) expect(Math.hypot(...s.subarray(i * 5, i * 5 + 5))).toBeCloseTo(1, 5);
+    const b = percolab(['--set', 'data.embedder=branching', '--set', 'data.branches=4', '--set', 'data.branchSize=50', '--set', 'sizes=[10,20]', '--set', 'testSize=10', '--points', '200', '--out', 'b.npy'], dir);
+    expect(b.stderr).toBe('');
+    expect(parseNpy(readFileSync(join(dir, 'b.npy')), 'b').shape).toEqual([200, 16]);
+  });
+
+  it.each([
+    ['not a .npy name', ['--points', '10', '--out', 'x.csv'], /--out x\.csv: expected a \.npy file name/],
+    ['no points', ['--points', '0', '--out', 'x.npy'], /--points = "0": expected an integer >= 1/],
+    ['missing --points', ['--out', 'x.npy'], /required option '--points <n>' not specified/],
+    ['more points than the construction has', ['--set', 'data.embedder=branching', '--set', 'data.branches=4', '--set', 'data.branchSize=50', '--set', 'sizes=[10,20]', '--set', 'testSize=10', '--points', '201', '--out', 'x.npy'], /--points 201: this config's data set has only 200 points/],
+    ['bad config', ['--set', 'data.kind=sheet', '--points', '10', '--out', 'x.npy'], /data\.kind = "sheet"/],
+    ['unwritable output', ['--points', '10', '--out', 'f/x.npy'], /cannot write output file f\/x\.npy: .*f is not a folder/],
+  ])('%s: status 2, one line, nothing written', (_name, args, message) => {
+    const dir = workdir();
+    writeFileSync(join(dir, 'f'), 'a file, not a folder');
+    const result = percolab(args, dir);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(dir)).toEqual(['f']);
+  });
+});
