@@ -46,6 +46,25 @@ describe('percolab generate', () => {
     expect(parseNpy(readFileSync(join(dir, 'b.npy')), 'b').shape).toEqual([200, 16]);
   });
 
+  it('writes a population with every point\'s cluster id, clusters in id order and of their drawn sizes', () => {
+    const dir = workdir();
+    const sets = ['data.kind=population', 'data.clusters=300', 'data.minClusterSize=5', 'data.maxClusterSize=500', 'data.dimension=4'];
+    const result = percolab([...sets.flatMap((s) => ['--set', s]), '--points', '2000', '--out', 'p.npy'], dir);
+    expect(result.stderr).toBe('');
+    expect(readdirSync(dir).sort()).toEqual(['p.ids.npy', 'p.json', 'p.labels.npy', 'p.npy']);
+    const ids = parseNpy(readFileSync(join(dir, 'p.ids.npy')), 'ids');
+    expect(ids.dtype).toBe('uint32');
+    const list = Array.from(ids.data as Uint32Array);
+    expect(list).toHaveLength(2000);
+    list.slice(1).forEach((id, i) => expect(id).toBeGreaterThanOrEqual(list[i]!));
+    // Every complete cluster (all but the last one cut by --points) has between 5 and 500 points.
+    const counts = new Map<number, number>();
+    for (const id of list) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const complete = [...counts.entries()].filter(([id]) => id !== list.at(-1));
+    for (const [, c] of complete) expect(c).toBeGreaterThanOrEqual(5);
+    for (const [, c] of complete) expect(c).toBeLessThanOrEqual(500);
+  });
+
   it.each([
     ['not a .npy name', ['--points', '10', '--out', 'x.csv'], /--out x\.csv: expected a \.npy file name/],
     ['no points', ['--points', '0', '--out', 'x.npy'], /--points = "0": expected an integer >= 1/],

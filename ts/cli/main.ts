@@ -7,6 +7,7 @@ import { estimateCommand } from './commands/estimate.js';
 import { generateCommand } from './commands/generate.js';
 import { neighborsCommand } from './commands/neighbors.js';
 import { runCommand } from './commands/run.js';
+import { sweepCommand } from './commands/sweep.js';
 
 function program(): Command {
   const output = { writeErr: (text: string) => process.stderr.write(text) };
@@ -16,7 +17,7 @@ function program(): Command {
     .exitOverride()
     .configureOutput(output);
   // Commands built apart do not inherit these settings.
-  for (const command of [runCommand(), generateCommand(), neighborsCommand(), estimateCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
+  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
   return cli;
 }
 

@@ -7,9 +7,9 @@ const int = () => z.number().int();
 export const DataSchema = z
   .strictObject({
     kind: z
-      .enum(['cluster', 'manifold'])
+      .enum(['cluster', 'population', 'manifold'])
       .default('cluster')
-      .describe('"cluster": a critical percolation cluster per seed; "manifold": a control of known dimension (data.manifold, data.manifoldDimension).'),
+      .describe('"cluster": a critical percolation cluster per seed; "population": many clusters with sizes n_s ~ s^-sizeExponent, each a context with its id; "manifold": a control of known dimension.'),
     dimension: int().min(1).max(4096).default(16).describe('Ambient dimension d of the embedding.'),
     coordination: int()
       .min(2)
@@ -36,6 +36,14 @@ export const DataSchema = z
       .max(2 ** 32 - 1)
       .optional()
       .describe('Branching: N_hat, sites of each grown cluster before subsampling (default 10 x branchSize).'),
+    clusters: int().min(1).max(100_000_000).default(2000).describe('Population: number of clusters (contexts).'),
+    minClusterSize: int().min(1).max(2 ** 32 - 1).default(10).describe('Population: smallest cluster size.'),
+    maxClusterSize: int().min(1).max(2 ** 32 - 1).default(100_000).describe('Population: largest cluster size.'),
+    sizeExponent: z.number().gt(1).max(100).default(2.5).describe('Population: tau in n_s ~ s^-tau (5/2 at criticality on the Bethe lattice).'),
+    placement: z
+      .enum(['separated', 'overlapping'])
+      .default('separated')
+      .describe('Population: "separated" puts the clusters on a grid with their balls 10 step lengths apart; "overlapping" roots them all at the origin.'),
     manifold: z.enum(['cube', 'sphere', 'torus']).default('cube').describe('Manifold: the unit cube [0,1]^D, the unit sphere S^D, or the flat torus T^D, rotated into R^d.'),
     manifoldDimension: int().min(1).max(1024).default(4).describe('Manifold: its intrinsic dimension D (theory: exponent 2/D).'),
     clusterSize: int()
@@ -127,6 +135,9 @@ export const ConfigSchema = z
     const native = manifold === 'cube' ? manifoldDimension : manifold === 'sphere' ? manifoldDimension + 1 : 2 * manifoldDimension;
     if (kind === 'manifold' && dimension < native) {
       ctx.addIssue({ code: 'custom', path: ['data', 'dimension'], input: dimension, message: `must be at least ${native} to hold a ${manifold} of dimension ${manifoldDimension}` });
+    }
+    if (config.data.minClusterSize > config.data.maxClusterSize) {
+      ctx.addIssue({ code: 'custom', path: ['data', 'minClusterSize'], input: config.data.minClusterSize, message: `must be at most maxClusterSize (${config.data.maxClusterSize})` });
     }
     const { branches, levels, branchSize, baseSize } = config.data;
     if (kind === 'cluster' && embedder === 'branching' && branchSize !== undefined) {

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { createTeacher } from '../teachers/teacher.js';
-import { rowsPerSeed } from '../config/load.js';
+import { rowsPerSeed, UsageError } from '../config/load.js';
 import type { DataSpec, DataStream, DimensionEstimate, Kernels } from '../wasm/kernels.js';
 import type { LossPoint } from './results.js';
 
@@ -24,6 +24,10 @@ function gatherRows(points: Float32Array, labels: Float32Array, d: number, order
 export function dataSpec(config: Config, size = config.data.clusterSize): DataSpec {
   const { kind, embedder, dimension, coordination, branches, branchSize, baseSize, levels, manifold, manifoldDimension } = config.data;
   if (kind === 'manifold') return { kind, dimension, manifold, manifoldDimension };
+  if (kind === 'population') {
+    const { clusters, minClusterSize: minSize, maxClusterSize: maxSize, sizeExponent: exponent, placement } = config.data;
+    return { kind, dimension, coordination, clusters, minSize, maxSize, exponent, placement };
+  }
   if (embedder === 'branching') return { kind, dimension, coordination, embedder, branches, branchSize, baseSize, levels };
   return { kind, dimension, coordination, embedder, size };
 }
@@ -50,7 +54,10 @@ export function seedPoints(kernels: Kernels, config: Config, seed: number): Floa
   }
   const stream = kernels.dataStream(dataSpec(config), seed);
   try {
-    return readRows(stream, rowsPerSeed(config));
+    const rows = rowsPerSeed(config) ?? stream.length;
+    const needed = config.sizes[config.sizes.length - 1]! + config.testSize;
+    if (rows < needed) throw new UsageError(`seed ${seed}: the data set has ${rows} points, fewer than the largest size plus testSize (${needed}); add clusters or raise their sizes`);
+    return readRows(stream, rows);
   } finally {
     stream.free();
   }

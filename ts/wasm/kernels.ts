@@ -59,6 +59,8 @@ export interface DataStream {
   readonly length: number;
   /** The next at most `rows` rows, row-major; empty once a finite stream is exhausted. */
   next(rows: number): Float32Array;
+  /** Cluster ids of the rows `next` returned last (populations only; empty otherwise). */
+  lastIds(): Uint32Array;
   free(): void;
   [Symbol.dispose](): void;
 }
@@ -67,7 +69,8 @@ export interface DataStream {
 export type DataSpec =
   | { kind: 'cluster'; dimension: number; coordination: number; embedder: 'naive'; size: number }
   | { kind: 'cluster'; dimension: number; coordination: number; embedder: 'branching'; branches: number; branchSize: number; baseSize: number; levels: number }
-  | { kind: 'manifold'; dimension: number; manifold: 'cube' | 'sphere' | 'torus'; manifoldDimension: number };
+  | { kind: 'manifold'; dimension: number; manifold: 'cube' | 'sphere' | 'torus'; manifoldDimension: number }
+  | { kind: 'population'; dimension: number; coordination: number; clusters: number; minSize: number; maxSize: number; exponent: number; placement: 'separated' | 'overlapping' };
 
 /** What the threaded flavour needs to start helper threads on the instance's shared memory. */
 export interface SharedInstance {
@@ -216,7 +219,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     dataStream: (spec, seed) => {
       const raw = call(() => new glue.DataStream(JSON.stringify(spec), big(seed)));
       const free = () => raw.free();
-      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), free, [Symbol.dispose]: free };
+      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), lastIds: () => raw.lastIds(), free, [Symbol.dispose]: free };
     },
     pointBuffer: (length) => {
       const raw = call(() => new glue.PointBuffer(length));

@@ -4,8 +4,9 @@
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use percolab_embedding::{Branching, BranchingOptions, DepthFirst, PointStream};
+use percolab_embedding::{Branching, BranchingOptions, DepthFirst, Placement, PointStream, PopulationStream};
 use percolab_manifolds::{Manifold, ManifoldOptions, ManifoldSampler};
+use percolab_percolation::population::{Population, PopulationOptions};
 use percolab_percolation::Lattice;
 
 use crate::err;
@@ -15,17 +16,24 @@ enum Source {
     Stream(Box<dyn PointStream>),
     /// An endless i.i.d. sample of a manifold.
     Manifold(ManifoldSampler),
+    /// Many clusters, each row tagged with its cluster id.
+    Population(PopulationStream),
 }
 
 /// Rows of a data set in chunks. The spec (JSON) has `kind`:
 /// - `"cluster"`: `dimension`, `coordination`, `embedder` = `"naive"` (one exact cluster of `size`
 ///   sites walked depth-first: the naive embedder's points, in preorder) or `"branching"` (`branches`,
 ///   `branchSize`, `baseSize`, `levels`);
-/// - `"manifold"`: `manifold` (`"cube"`, `"sphere"`, `"torus"`), `manifoldDimension`, `dimension`.
+/// - `"manifold"`: `manifold` (`"cube"`, `"sphere"`, `"torus"`), `manifoldDimension`, `dimension`;
+/// - `"population"`: `dimension`, `coordination`, `clusters`, `minSize`, `maxSize`, `exponent` (sizes
+///   `n_s ~ s^-exponent`), `placement` (`"separated"`: balls 10 step lengths apart; `"overlapping"`:
+///   every root at the origin).
 #[wasm_bindgen]
 pub struct DataStream {
     source: Source,
     dimension: usize,
+    /// Cluster ids of the rows `next` returned last (populations only).
+    ids: Vec<u32>,
 }
 
 fn field<'a>(spec: &'a Value, name: &str) -> Result<&'a Value, JsError> {
@@ -76,9 +84,21 @@ impl DataStream {
                 };
                 Source::Manifold(ManifoldSampler::new(seed, 0, options).map_err(err)?)
             }
-            other => return Err(JsError::new(&format!("data spec: kind must be \"cluster\" or \"manifold\", got {other:?}"))),
+            "population" => {
+                let lattice = Lattice::new(uint(&spec, "coordination")? as u32).map_err(err)?;
+                let exponent = field(&spec, "exponent")?.as_f64().ok_or_else(|| JsError::new("data spec: exponent must be a number"))?;
+                let options = PopulationOptions { clusters: uint(&spec, "clusters")?, min_size: uint(&spec, "minSize")?, max_size: uint(&spec, "maxSize")?, exponent };
+                let placement = match text(&spec, "placement")? {
+                    "separated" => Placement::default(),
+                    "overlapping" => Placement::Origin,
+                    other => return Err(JsError::new(&format!("data spec: placement must be \"separated\" or \"overlapping\", got {other:?}"))),
+                };
+                let population = Population::new(seed, lattice, options).map_err(err)?;
+                Source::Population(PopulationStream::new(population, dimension, placement).map_err(err)?)
+            }
+            other => return Err(JsError::new(&format!("data spec: kind must be \"cluster\", \"manifold\" or \"population\", got {other:?}"))),
         };
-        Ok(DataStream { source, dimension })
+        Ok(DataStream { source, dimension, ids: Vec::new() })
     }
 
     /// The next at most `rows` rows, row-major; empty once a finite source is exhausted.
@@ -89,8 +109,18 @@ impl DataStream {
                 s.fill(&mut out, rows as usize);
             }
             Source::Manifold(m) => m.fill(&mut out, None, rows as usize),
+            Source::Population(p) => {
+                self.ids.clear();
+                p.fill_with_ids(&mut out, &mut self.ids, rows as usize);
+            }
         }
         out
+    }
+
+    /// Cluster ids of the rows the last `next` returned (empty unless a population).
+    #[wasm_bindgen(js_name = lastIds)]
+    pub fn last_ids(&self) -> Vec<u32> {
+        self.ids.clone()
     }
 
     #[wasm_bindgen(getter)]
@@ -104,6 +134,7 @@ impl DataStream {
         match &self.source {
             Source::Stream(s) => s.len() as f64,
             Source::Manifold(_) => f64::INFINITY,
+            Source::Population(p) => p.len() as f64,
         }
     }
 }

@@ -28,7 +28,8 @@ async function generate(file: string | undefined, options: Options) {
   const seed = options.seed ?? config.seed;
   if (!options.out.endsWith('.npy')) throw new UsageError(`--out ${options.out}: expected a .npy file name`);
   const base = options.out.slice(0, -'.npy'.length);
-  const paths = { points: options.out, labels: `${base}.labels.npy`, record: `${base}.json` };
+  const population = config.data.kind === 'population';
+  const paths = { points: options.out, labels: `${base}.labels.npy`, ...(population ? { ids: `${base}.ids.npy` } : {}), record: `${base}.json` };
   for (const path of Object.values(paths)) checkWritable(path, 'output file', options.force);
   const d = config.data.dimension;
   const n = options.points;
@@ -45,14 +46,17 @@ async function generate(file: string | undefined, options: Options) {
     const teacher = createTeacher(config.teacher, kernels, seed);
     const points = files.openNpy(paths.points, 'float32', [n, d]);
     const labels = files.openNpy(paths.labels, 'float32', [n]);
+    const ids = paths.ids ? files.openNpy(paths.ids, 'uint32', [n]) : undefined;
     for (let done = 0; done < n; ) {
       const chunk = stream.next(Math.min(CHUNK, n - done));
       files.write(points, chunk);
       files.write(labels, teacher.label(chunk, d));
+      if (ids !== undefined) files.write(ids, stream.lastIds());
       done += chunk.length / d;
       progress.update(done, n);
     }
-    const record = { percolab: version, seed, points: n, dimension: d, files: { points: paths.points, labels: paths.labels }, config: { ...config, percolab: { version, seeds: [seed] } } };
+    const { record: _record, ...written } = paths;
+    const record = { percolab: version, seed, points: n, dimension: d, files: written, config: { ...config, percolab: { version, seeds: [seed] } } };
     files.write(files.open(paths.record), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
     files.commit();
   } catch (error) {
@@ -62,7 +66,7 @@ async function generate(file: string | undefined, options: Options) {
     progress.stop();
     stream.free();
   }
-  process.stdout.write(`${paths.points}\n${paths.labels}\n${paths.record}\n`);
+  process.stdout.write(`${Object.values(paths).join('\n')}\n`);
 }
 
 export function generateCommand(): Command {
@@ -71,7 +75,7 @@ export function generateCommand(): Command {
     .argument('[config]', 'experiment config (JSON); every key optional')
     .option('--set <path=value>', 'override a config key by dotted path (repeatable)', collect, [])
     .addOption(new Option('--points <n>', 'points to write').argParser(positiveInt('--points')).makeOptionMandatory())
-    .requiredOption('--out <file.npy>', 'points file; labels go to FILE.labels.npy and the record (config, seed, version) to FILE.json')
+    .requiredOption('--out <file.npy>', 'points file; labels go to FILE.labels.npy, cluster ids of a population to FILE.ids.npy (uint32), the record (config, seed, version) to FILE.json')
     .addOption(new Option('--seed <n>', 'seed (default: the config\'s seed)').argParser((v) => positiveInt('--seed')(String(Number(v) + 1)) - 1))
     .option('--force', 'replace existing output files', false)
     .option('--no-progress', 'no progress bar on stderr')

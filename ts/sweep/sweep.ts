@@ -1,0 +1,81 @@
+// Sweeps: a base config and a grid of `--set`-style paths and values. Every cell is an ordinary run,
+// stored under a hash of its resolved config, so an interrupted sweep resumes where it stopped and
+// cells shared between sweeps are computed once.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { applySets, formatIssues, resolveConfig, UsageError } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+
+export const SweepSchema = z.strictObject({
+  name: z.string().optional().describe('A title for the combined report.'),
+  base: z
+    .union([z.record(z.string(), z.unknown()), z.string()])
+    .default({})
+    .describe('The config every cell starts from: an object, or a path to a config file relative to the sweep file.'),
+  grid: z
+    .record(z.string(), z.array(z.unknown()).min(1))
+    .refine((g) => Object.keys(g).length > 0, 'give at least one swept path')
+    .describe('Dotted config paths (as for --set) and the values each takes; cells are every combination.'),
+});
+export type SweepInput = z.input<typeof SweepSchema>;
+
+export interface Cell {
+  /** The swept values of this cell, by path, in grid order. */
+  values: Record<string, unknown>;
+  config: Config;
+  /** Hash of the resolved config (keys sorted; `workers` and the record left out): the cell's folder name. */
+  hash: string;
+}
+
+/** JSON with object keys sorted at every level: equal configs give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Keys that cannot change a run's numbers: left out of the hash. */
+export function cellHash(config: Config): string {
+  const { workers: _workers, ...rest } = config as Config & { percolab?: unknown };
+  delete (rest as { percolab?: unknown }).percolab;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
+}
+
+/** Every combination of the grid's values (the last path varies fastest), validated before any work. */
+export function expandSweep(sweep: z.output<typeof SweepSchema>, base: Record<string, unknown>): Cell[] {
+  const paths = Object.keys(sweep.grid);
+  let combos: Record<string, unknown>[] = [{}];
+  for (const path of paths) combos = combos.flatMap((c) => sweep.grid[path]!.map((v) => ({ ...c, [path]: v })));
+  return combos.map((values) => {
+    const label = describeCell(values);
+    let config: Config;
+    try {
+      config = resolveConfig(applySets(base, Object.entries(values).map(([p, v]) => `${p}=${JSON.stringify(v)}`)));
+    } catch (error) {
+      if (error instanceof UsageError) throw new UsageError(`sweep cell ${label}: ${error.message}`);
+      throw error;
+    }
+    return { values, config, hash: cellHash(config) };
+  });
+}
+
+export const describeCell = (values: Record<string, unknown>): string =>
+  Object.entries(values).map(([p, v]) => `${p}=${JSON.stringify(v)}`).join(' ');
+
+/** Parses and validates a sweep file's text; `readBase` loads a base given as a path. */
+export function parseSweep(text: string, source: string, readBase: (path: string) => Record<string, unknown>): { sweep: z.output<typeof SweepSchema>; cells: Cell[] } {
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${source}: malformed JSON: ${(error as Error).message}`);
+  }
+  const parsed = SweepSchema.safeParse(input);
+  if (!parsed.success) throw new UsageError(`${source}: ${formatIssues(parsed.error, input).replace(/^invalid config: /, 'invalid sweep: ')}`);
+  const sweep = parsed.data;
+  const base = typeof sweep.base === 'string' ? readBase(sweep.base) : sweep.base;
+  return { sweep, cells: expandSweep(sweep, base) };
+}
