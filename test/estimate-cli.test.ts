@@ -99,6 +99,31 @@ describe('percolab estimate', () => {
     for (const mark of ['correlation_integral', 'local_slopes', 'f_alpha', 'generalized_dimensions']) expect(html).toContain(mark);
   });
 
+  it('weights mode: the network of weight matrices, with nodes, edges and NeuroMFA\'s alpha_0', () => {
+    const next = uniformSource(15);
+    const dir = mkdtempSync(join(tmpdir(), 'percolab-est-'));
+    // Two layers 40 -> 60 -> 30 (PyTorch's [outputs, inputs]); a tenth of the weights are zero (no edge).
+    const layer = (outputs: number, inputs: number) => {
+      const w = Float32Array.from({ length: outputs * inputs }, () => { const u = next(); return u < 0.1 ? 0 : u - 0.55; });
+      return { w, edges: w.filter((v) => v !== 0).length, npy: encodeNpy({ dtype: 'float32', shape: [outputs, inputs], data: w }) };
+    };
+    const [a, b] = [layer(60, 40), layer(30, 60)];
+    writeFileSync(join(dir, 'w1.npy'), a.npy);
+    writeFileSync(join(dir, 'w2.npy'), b.npy);
+    const result = percolab(['--weights', 'w1.npy,w2.npy', '--json', '--replicates', '20'], dir);
+    expect(result.stderr).toBe('');
+    const [e] = JSON.parse(result.stdout);
+    expect(e.method).toBe('weights');
+    expect(e.nodes).toBe(130);
+    expect(e.edges).toBe(a.edges + b.edges);
+    expect(e.neuromfa.alpha0).toBe(e.dimension);
+    expect(e.neuromfa.q).toEqual(e.q.map((q: number) => q - 1));
+    // Mismatched layers: status 2, one line.
+    const bad = percolab(['--weights', 'w2.npy,w1.npy'], dir);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   const f32 = (rows: number, cols: number, values: ArrayLike<number>) => encodeNpy({ dtype: 'float32', shape: [rows, cols], data: Float32Array.from(values) });
   const square = f32(50, 2, Array.from({ length: 100 }, (_, i) => (i * 0.618) % 1));
   it.each([
@@ -110,8 +135,8 @@ describe('percolab estimate', () => {
     ['wrong dtype', { 'p.npy': encodeNpy({ dtype: 'float64', shape: [2, 2], data: new Float64Array(4) }) }, ['p.npy'], /p\.npy: dtype float64, expected float32/],
     ['empty file', { 'p.npy': '' }, ['p.npy'], /p\.npy: file is empty/],
     ['missing file', {}, ['p.npy'], /cannot read points file p\.npy: ENOENT/],
-    ['no input', {}, [], /give a points file \(\.npy\), or --config\/--set/],
-    ['file and config', { 'p.npy': square }, ['p.npy', '--set', 'seeds=1'], /either a points file or --config\/--set, not both/],
+    ['no input', {}, [], /give a points file \(\.npy\), --config\/--set to measure generated data, or --weights/],
+    ['file and config', { 'p.npy': square }, ['p.npy', '--set', 'seeds=1'], /give one of: a points file, --config\/--set, or --weights/],
     ['bad config value', {}, ['--set', 'data.dimension=0'], /data\.dimension = 0: expected a value at least 1/],
     ['unknown method', { 'p.npy': square }, ['p.npy', '--method', 'pca'], /argument 'pca' is invalid/],
     ['bad duplicates policy', { 'p.npy': square }, ['p.npy', '--duplicates', 'keep'], /argument 'keep' is invalid/],

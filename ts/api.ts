@@ -7,6 +7,7 @@ export type { LossPoint, RunResults, ScalingFit, Theory } from './experiment/res
 export { runExperiment, seedsOf, type RunOptions } from './experiment/run.js';
 export { theoryFor } from './experiment/theory.js';
 export { fitPowerLaw, fitScaling, percentile } from './fit/scaling.js';
+export { readArrowPoints } from './io/arrow.js';
 export { asFloat32Matrix, encodeNpy, parseNpy, parseNpyHeader, type NpyArray, type NpyDtype, type NpyHeader } from './io/npy.js';
 export { WorkerPool, type CellApi } from './pool/pool.js';
 export { createTeacher, type Teacher } from './teachers/teacher.js';

@@ -62,7 +62,7 @@ suits low ambient dimensions (in many, every point sits in a box of its own). D_
 sparsest balls most: D_q cannot increase with q, so where the right panel falls towards negative q the
 sample is too sparse at the smallest radii for those q.</p>`;
   const corrint = estimates.find((e) => e.method === 'corrint' && e.curve);
-  const dq = estimates.find((e) => e.method === 'dq' && e.alpha);
+  const dq = estimates.find((e) => (e.method === 'dq' || e.method === 'weights') && e.alpha);
   const figures = [
     corrint ? `<figure class="plot">${await specToSvg(correlationSpec(corrint, reference))}</figure>` : '',
     dq ? `<figure class="plot">${await specToSvg(spectrumSpec(dq))}</figure>` : '',
@@ -79,7 +79,7 @@ export async function renderDimensionReport(source: string, points: { rows: numb
 </head>
 <body>
 <h1>Dimension of ${escapeHtml(source)}</h1>
-<p>${points.rows} points in R<sup>${points.cols}</sup>.</p>
+<p>${points.cols > 0 ? `${points.rows} points in R<sup>${points.cols}</sup>.` : `${points.rows} nodes.`}</p>
 ${await dimensionSection(estimates)}
 </body>
 </html>

@@ -95,6 +95,11 @@ export interface Kernels {
   teacherLinear(points: Float32Array, dimension: number, seed: number, index: number): Float32Array;
   permutation(seed: number, index: number, n: number): Uint32Array;
   knnSearch(train: Float32Array, dimension: number, queries: Float32Array, k: number): KnnResult;
+  /**
+   * Weights mode: sandbox D_q of the network of dense layers `layers` (each `[outputs, inputs]` row-major,
+   * PyTorch's `Linear.weight`), edges of length 1/|w|; method `weights`, plus NeuroMFA's view.
+   */
+  estimateWeights(layers: { values: Float32Array; outputs: number; inputs: number }[], seed: number, replicates: number): DimensionEstimate;
   /** The data set `spec` describes for `seed`, streamed in chunks. */
   dataStream(spec: DataSpec, seed: number): DataStream;
   /** `length` zeros in wasm memory, to fill and hand to a kernel. */
@@ -125,7 +130,7 @@ export interface Kernels {
 }
 
 export const dimensionMethods = ['twonn', 'mle', 'corrint', 'dq', 'box'] as const;
-export type DimensionMethod = (typeof dimensionMethods)[number];
+export type DimensionMethod = (typeof dimensionMethods)[number] | 'weights';
 export type DuplicatePolicy = 'error' | 'drop';
 
 /** One estimator's answer; method-specific fields (e.g. `dimensionMl`, `k`, `r1`) ride along. */
@@ -216,6 +221,16 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     teacherLinear: (points, dimension, seed, index) => call(() => glue.teacherLinear(points, dimension, big(seed), big(index))),
     permutation: (seed, index, n) => call(() => glue.permutation(big(seed), big(index), n)),
     knnSearch: (train, dimension, queries, k) => call(() => copyOut(glue.knnSearch(train, dimension, queries, k))),
+    estimateWeights: (layers, seed, replicates) => {
+      const values = new Float32Array(layers.reduce((n, l) => n + l.values.length, 0));
+      let at = 0;
+      for (const l of layers) {
+        values.set(l.values, at);
+        at += l.values.length;
+      }
+      const shapes = Uint32Array.from(layers.flatMap((l) => [l.outputs, l.inputs]));
+      return JSON.parse(call(() => glue.estimateWeights(values, shapes, big(seed), replicates)));
+    },
     dataStream: (spec, seed) => {
       const raw = call(() => new glue.DataStream(JSON.stringify(spec), big(seed)));
       const free = () => raw.free();

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
 use percolab_estimators::{
-    Bootstrap, BoxCounting, CorrInt, CorrelationIntegral, Duplicates, Interval, Mle, NeighborTable, Sandbox, TwoNn,
+    Bootstrap, BoxCounting, CorrInt, CorrelationIntegral, Duplicates, Interval, Mle, NeighborTable, Sandbox, Scales, TwoNn,
 };
 use percolab_neighbors::KdTree;
 
@@ -125,4 +125,44 @@ pub fn estimate_dimension(
         });
     }
     Ok(Value::Array(out).to_string())
+}
+
+/// Weights mode (NeuroMFA's network, standard sandbox convention): the generalized dimensions of the
+/// network of dense layers whose weights are concatenated in `values`, layer `l` row-major
+/// `[shapes[2l], shapes[2l+1]]` = `[outputs, inputs]` (PyTorch's `Linear.weight`). Edges have length
+/// `1/|w|`. JSON as the `dq` method, plus `neuromfa` (NeuroMFA's `q - 1` and `alpha_0`) and the graph size.
+#[wasm_bindgen(js_name = estimateWeights)]
+pub fn estimate_weights(values: &[f32], shapes: &[u32], seed: u64, replicates: u32) -> Result<String, JsError> {
+    use percolab_estimators::{LayerWeights, WeightGraph};
+    if shapes.len() % 2 != 0 {
+        return Err(JsError::new("shapes must hold [outputs, inputs] pairs"));
+    }
+    let mut layers = Vec::new();
+    let mut at = 0usize;
+    for pair in shapes.chunks_exact(2) {
+        let (outputs, inputs) = (pair[0] as usize, pair[1] as usize);
+        let len = outputs * inputs;
+        let slice = values.get(at..at + len).ok_or_else(|| JsError::new("values are shorter than the shapes say"))?;
+        layers.push(LayerWeights { outputs, inputs, values: slice });
+        at += len;
+    }
+    if at != values.len() {
+        return Err(JsError::new("values are longer than the shapes say"));
+    }
+    let graph = WeightGraph::from_layers(&layers).map_err(err)?;
+    let bootstrap = Bootstrap { replicates: replicates as usize, ..Default::default() };
+    // Networks are small worlds: path lengths span a short range, so the radii run from the 3rd nearest
+    // node to half the diameter (the point-cloud defaults, 10th neighbour to a tenth, often leave none).
+    let radii = Scales::Auto { count: 16, lower_neighbor: 3, upper_fraction: 0.5 };
+    let fit = Sandbox { bootstrap, seed, radii, ..Default::default() }.fit_graph(&graph).map_err(err)?;
+    let view = fit.neuromfa();
+    Ok(json!({
+        "method": "weights", "dimension": fit.information_dimension, "interval": interval(&fit.information_interval),
+        "q": fit.q, "tau": fit.tau, "tauIntervals": intervals(&fit.tau_intervals),
+        "generalizedDimensions": fit.generalized_dimensions, "dimensionIntervals": intervals(&fit.dimension_intervals),
+        "alpha": fit.alpha, "fAlpha": fit.f_alpha, "radii": fit.radii, "logMass": fit.log_mass, "centres": fit.centres,
+        "nodes": graph.num_nodes(), "edges": graph.num_edges(),
+        "neuromfa": { "q": view.q, "tau": view.tau, "alpha0": view.alpha_0 },
+    })
+    .to_string())
 }

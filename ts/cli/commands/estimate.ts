@@ -22,6 +22,7 @@ interface Options {
   set: string[];
   points?: number;
   report?: string;
+  weights?: string;
   force: boolean;
 }
 
@@ -52,10 +53,23 @@ function fromConfig(kernels: Kernels, file: string | undefined, sets: string[], 
   return { source: `${file ?? 'the default config'} (seed ${config.seed}${subset})`, data, rows, cols: d };
 }
 
+/** Weight matrices from `.npy` files, one per layer (`[outputs, inputs]` float32), in order. */
+function readLayers(list: string) {
+  return list.split(',').map((path) => {
+    const read = readFloat32MatrixInto(path, 'weights file', (rows, cols) => {
+      const data = new Float32Array(rows * cols);
+      return { data, view: () => data, free: () => {} };
+    });
+    return { values: read.buffer.data, outputs: read.rows, inputs: read.cols, path };
+  });
+}
+
 async function estimate(file: string | undefined, options: Options) {
   const fromData = options.config !== undefined || options.set.length > 0;
-  if (file !== undefined && fromData) throw new UsageError('give either a points file or --config/--set, not both');
-  if (file === undefined && !fromData) throw new UsageError('give a points file (.npy), or --config/--set to measure generated data');
+  const sources = [file !== undefined, fromData, options.weights !== undefined].filter(Boolean).length;
+  if (sources > 1) throw new UsageError('give one of: a points file, --config/--set, or --weights');
+  if (sources === 0) throw new UsageError('give a points file (.npy), --config/--set to measure generated data, or --weights W1.npy,W2.npy');
+  if (options.weights !== undefined) return estimateWeights(options.weights, options);
   if (options.report) checkWritable(options.report, 'report file', options.force);
   const kernels = await loadThreadedKernels(options.threads);
   try {
@@ -74,11 +88,33 @@ async function estimate(file: string | undefined, options: Options) {
     process.stdout.write(`${points.source}: ${points.rows} points in R^${points.cols}\n`);
     for (const e of estimates) {
       const band = e.interval ? `  [${e.interval[0].toFixed(3)}, ${e.interval[1].toFixed(3)}]` : '';
-      const what = { twonn: 'TwoNN', mle: `MLE (k = ${e.k})`, corrint: 'CorrInt', dq: 'D_1 (sandbox)', box: 'D_0 (box counting)' }[e.method];
+      const what = { twonn: 'TwoNN', mle: `MLE (k = ${e.k})`, corrint: 'CorrInt', dq: 'D_1 (sandbox)', box: 'D_0 (box counting)', weights: 'D_1 (network)' }[e.method];
       const dropped = typeof e.duplicatesDropped === 'number' && e.duplicatesDropped > 0 ? `  (${e.duplicatesDropped} duplicate points left out)` : '';
       process.stdout.write(`  ${what.padEnd(20)} ${e.dimension === null ? 'undefined' : e.dimension.toFixed(3)}${band}${dropped}\n`);
     }
     if (options.report) process.stdout.write(`report: ${options.report}\n`);
+  } finally {
+    kernels.close();
+  }
+}
+
+async function estimateWeights(list: string, options: Options) {
+  if (options.report) checkWritable(options.report, 'report file', options.force);
+  const layers = readLayers(list);
+  const kernels = await loadThreadedKernels(options.threads);
+  try {
+    const estimate = kernels.estimateWeights(layers, options.seed, options.replicates);
+    const shape = `${layers.length} layers (${[layers[0]!.inputs, ...layers.map((l) => l.outputs)].join(' -> ')} neurons)`;
+    if (options.report) {
+      writeFilesAtomically({ [options.report]: await renderDimensionReport(`the network of ${list}`, { rows: estimate.nodes as number, cols: 0 }, [estimate]) }, options.force);
+    }
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify([estimate], null, 2)}\n`);
+      return;
+    }
+    const band = estimate.interval ? `  [${estimate.interval[0].toFixed(3)}, ${estimate.interval[1].toFixed(3)}]` : '';
+    const alpha0 = (estimate.neuromfa as { alpha0: number }).alpha0;
+    process.stdout.write(`${shape}: ${estimate.nodes} nodes, ${estimate.edges} edges of length 1/|w|\n  D_1 (sandbox) ${estimate.dimension === null ? 'undefined' : estimate.dimension.toFixed(3)}${band}  (NeuroMFA alpha_0 = ${alpha0.toFixed(3)})\n`);
   } finally {
     kernels.close();
   }
@@ -90,6 +126,7 @@ export function estimateCommand(): Command {
     .argument('[points]', 'float32 .npy of shape [N, d] (or use --config/--set to measure generated data)')
     .addOption(new Option('--method <name>', 'estimator ("all": every one but box, which only suits low ambient dimensions)').choices([...dimensionMethods, 'all']).default('all'))
     .option('--json', 'print [{ "method", "dimension", "interval": [lo, hi], ...plot inputs }] as JSON', false)
+    .option('--weights <files>', 'weights mode (NeuroMFA network): comma-separated .npy weight matrices [outputs, inputs], first layer first')
     .option('--config <file>', 'measure the data this experiment config generates (its first seed)')
     .option('--set <path=value>', 'override a config key (repeatable); implies the default config if no --config', collect, [])
     .addOption(new Option('--points <n>', 'with --config/--set: a random subset of this many points').argParser(positiveInt('--points')))

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../config/load.js';
 import { dataSpec } from '../../experiment/cell.js';
 import { checkWritable } from '../../io/atomic.js';
+import { arrowFileWriter, pointsBatch, pointsSchema } from '../../io/arrow.js';
 import { AtomicFiles } from '../../io/npy-file.js';
 import { createTeacher } from '../../teachers/teacher.js';
 import { version } from '../../version.js';
@@ -26,10 +27,14 @@ const CHUNK = 1 << 16;
 async function generate(file: string | undefined, options: Options) {
   const config = readConfig(file, options.set);
   const seed = options.seed ?? config.seed;
-  if (!options.out.endsWith('.npy')) throw new UsageError(`--out ${options.out}: expected a .npy file name`);
-  const base = options.out.slice(0, -'.npy'.length);
+  const arrow = options.out.endsWith('.arrow');
+  if (!options.out.endsWith('.npy') && !arrow) throw new UsageError(`--out ${options.out}: expected a .npy or .arrow file name`);
+  const base = options.out.slice(0, options.out.lastIndexOf('.'));
   const population = config.data.kind === 'population';
-  const paths = { points: options.out, labels: `${base}.labels.npy`, ...(population ? { ids: `${base}.ids.npy` } : {}), record: `${base}.json` };
+  // Arrow IPC holds everything in one file (the record as schema metadata); .npy needs siblings.
+  const paths: Record<string, string> = arrow
+    ? { points: options.out }
+    : { points: options.out, labels: `${base}.labels.npy`, ...(population ? { ids: `${base}.ids.npy` } : {}), record: `${base}.json` };
   for (const path of Object.values(paths)) checkWritable(path, 'output file', options.force);
   const d = config.data.dimension;
   const n = options.points;
@@ -44,20 +49,33 @@ async function generate(file: string | undefined, options: Options) {
   try {
     if (stream.length < n) throw new UsageError(`--points ${n}: this config's data set has only ${stream.length} points (raise data.branchSize or data.levels)`);
     const teacher = createTeacher(config.teacher, kernels, seed);
-    const points = files.openNpy(paths.points, 'float32', [n, d]);
-    const labels = files.openNpy(paths.labels, 'float32', [n]);
-    const ids = paths.ids ? files.openNpy(paths.ids, 'uint32', [n]) : undefined;
-    for (let done = 0; done < n; ) {
-      const chunk = stream.next(Math.min(CHUNK, n - done));
-      files.write(points, chunk);
-      files.write(labels, teacher.label(chunk, d));
-      if (ids !== undefined) files.write(ids, stream.lastIds());
-      done += chunk.length / d;
-      progress.update(done, n);
-    }
-    const { record: _record, ...written } = paths;
+    const { record: recordPath, ...written } = paths;
     const record = { percolab: version, seed, points: n, dimension: d, files: written, config: { ...config, percolab: { version, seeds: [seed] } } };
-    files.write(files.open(paths.record), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+    if (arrow) {
+      const fd = files.open(paths.points!);
+      const schema = pointsSchema(d, population, JSON.stringify(record));
+      const writer = arrowFileWriter(schema, (bytes) => files.write(fd, bytes));
+      for (let done = 0; done < n; ) {
+        const chunk = stream.next(Math.min(CHUNK, n - done));
+        await writer.write(pointsBatch(schema, chunk, teacher.label(chunk, d), population ? stream.lastIds() : undefined));
+        done += chunk.length / d;
+        progress.update(done, n);
+      }
+      await writer.finish();
+    } else {
+      const points = files.openNpy(paths.points!, 'float32', [n, d]);
+      const labels = files.openNpy(paths.labels!, 'float32', [n]);
+      const ids = paths.ids ? files.openNpy(paths.ids, 'uint32', [n]) : undefined;
+      for (let done = 0; done < n; ) {
+        const chunk = stream.next(Math.min(CHUNK, n - done));
+        files.write(points, chunk);
+        files.write(labels, teacher.label(chunk, d));
+        if (ids !== undefined) files.write(ids, stream.lastIds());
+        done += chunk.length / d;
+        progress.update(done, n);
+      }
+      files.write(files.open(recordPath!), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+    }
     files.commit();
   } catch (error) {
     files.abort();
@@ -71,11 +89,11 @@ async function generate(file: string | undefined, options: Options) {
 
 export function generateCommand(): Command {
   return new Command('generate')
-    .description("Write a config's data set (its first seed, or --seed) to .npy: points [N, d] float32, labels [N] float32, and a JSON record.")
+    .description("Write a config's data set (its first seed, or --seed) to .npy files or an Arrow IPC file: points, teacher labels, cluster ids, and the record of how they were made.")
     .argument('[config]', 'experiment config (JSON); every key optional')
     .option('--set <path=value>', 'override a config key by dotted path (repeatable)', collect, [])
     .addOption(new Option('--points <n>', 'points to write').argParser(positiveInt('--points')).makeOptionMandatory())
-    .requiredOption('--out <file.npy>', 'points file; labels go to FILE.labels.npy, cluster ids of a population to FILE.ids.npy (uint32), the record (config, seed, version) to FILE.json')
+    .requiredOption('--out <file>', 'FILE.npy: points; labels go to FILE.labels.npy, cluster ids of a population to FILE.ids.npy (uint32), the record (config, seed, version) to FILE.json. FILE.arrow: one Arrow IPC file with columns x (d float32), y, cluster (populations) and the record as schema metadata')
     .addOption(new Option('--seed <n>', 'seed (default: the config\'s seed)').argParser((v) => positiveInt('--seed')(String(Number(v) + 1)) - 1))
     .option('--force', 'replace existing output files', false)
     .option('--no-progress', 'no progress bar on stderr')
