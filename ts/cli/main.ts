@@ -30,12 +30,13 @@ export async function main(argv: string[]): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
       return 2; // commander has already printed its one-line message
     }
-    // A kernel rejecting its arguments means the user's data or options were out of range.
-    if (error instanceof UsageError || error instanceof KernelError) {
-      process.stderr.write(`percolab: ${error.message}\n`);
+    // A kernel rejecting its arguments means the user's data or options were out of range. Errors from
+    // worker threads arrive as plain errors that keep their name.
+    const err = error as Error;
+    if (error instanceof UsageError || error instanceof KernelError || err?.name === 'UsageError' || err?.name === 'KernelError') {
+      process.stderr.write(`percolab: ${err.message}\n`);
       return 2;
     }
-    const err = error as Error;
     process.stderr.write(`percolab: internal error: ${err.name}: ${err.message}\n`);
     if (process.env.PERCOLAB_DEBUG) process.stderr.write(`${err.stack}\n`);
     return 1;

@@ -16,10 +16,6 @@ function gatherRows(points: Float32Array, labels: Float32Array, d: number, order
   return { x, y };
 }
 
-/**
- * One repetition of the experiment: a cluster, its embedding and labels from `seed`; a test set and
- * nested training sets (prefixes of one random order of the remaining sites); the test MSE at each size.
- */
 /** What a data stream should draw for `config`, with `size` sites for a naive cluster. */
 export function dataSpec(config: Config, size = config.data.clusterSize): DataSpec {
   const { kind, embedder, dimension, coordination, branches, branchSize, baseSize, levels, manifold, manifoldDimension } = config.data;
@@ -63,6 +59,10 @@ export function seedPoints(kernels: Kernels, config: Config, seed: number): Floa
   }
 }
 
+/**
+ * One repetition of the experiment: the seed's data set and labels; a test set and nested training sets
+ * (prefixes of one random order of the remaining points); the test MSE at each size.
+ */
 export function runSeed(kernels: Kernels, config: Config, seed: number): LossPoint[] {
   const d = config.data.dimension;
   const points = seedPoints(kernels, config, seed);

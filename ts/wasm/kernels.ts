@@ -247,8 +247,9 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
         length: raw.length,
         view: () => new Float32Array(exports.memory.buffer, live().pointer, raw.length),
         free: () => {
-          if (state === 'live') raw.free();
-          if (state === 'live') state = 'freed';
+          if (state !== 'live') return;
+          raw.free();
+          state = 'freed';
         },
       };
       buffers.set(buffer, () => {

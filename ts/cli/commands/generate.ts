@@ -97,6 +97,10 @@ export function generateCommand(): Command {
     .addOption(new Option('--seed <n>', 'seed (default: the config\'s seed)').argParser((v) => positiveInt('--seed')(String(Number(v) + 1)) - 1))
     .option('--force', 'replace existing output files', false)
     .option('--no-progress', 'no progress bar on stderr')
-    .addHelpText('after', '\nStreams in chunks of 65536 rows: memory stays flat for any --points. Files appear only when complete.')
+    .addHelpText(
+      'after',
+      '\nStreams in chunks of 65536 rows: memory stays flat for any --points. Files appear only when complete.\n' +
+        'A naive cluster is one exact cluster of --points sites walked depth-first: the law of the experiment\'s clusters, not its numbers.',
+    )
     .action(generate);
 }
