@@ -6,7 +6,7 @@ import { createNodePool, defaultWorkers } from './pool/node.js';
 
 export * from './api.js';
 export { writeRunFolder } from './io/atomic.js';
-export { readFloat32MatrixInto, type Float32Target } from './io/npy-file.js';
+export { readFloat32Matrix, readFloat32MatrixInto, type Float32Target } from './io/npy-file.js';
 export { createNodePool, defaultWorkers } from './pool/node.js';
 export { loadKernels, loadThreadedKernels } from './wasm/load-node.js';
 

@@ -130,8 +130,8 @@ export function rowsPerSeed(config: Config): number | undefined {
   return embedder === 'branching' ? branches ** levels * branchSize : clusterSize;
 }
 
-/** Parses config text (JSON) and applies overrides; `source` names it in messages. */
-export function parseConfigText(text: string, source: string, sets: readonly string[] = []): Config {
+/** The JSON object in config text, not yet validated; `source` names it in messages. */
+export function parseConfigObject(text: string, source: string): Record<string, unknown> {
   let input: unknown;
   try {
     input = JSON.parse(text);
@@ -141,7 +141,12 @@ export function parseConfigText(text: string, source: string, sets: readonly str
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new UsageError(`invalid config: ${source} must hold a JSON object, got ${describeValue(input)}`);
   }
-  return resolveConfig(applySets(input as Record<string, unknown>, sets));
+  return input as Record<string, unknown>;
+}
+
+/** Parses config text (JSON) and applies overrides; `source` names it in messages. */
+export function parseConfigText(text: string, source: string, sets: readonly string[] = []): Config {
+  return resolveConfig(applySets(parseConfigObject(text, source), sets));
 }
 
 export type { Config, ConfigInput };

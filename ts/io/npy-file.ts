@@ -50,6 +50,15 @@ export function readFloat32MatrixInto<B extends Float32Target>(path: string, wha
   }
 }
 
+/** A float32 `[rows, cols]` `.npy` file read into a fresh array (checked as by `readFloat32MatrixInto`). */
+export function readFloat32Matrix(path: string, what: string): { data: Float32Array; rows: number; cols: number } {
+  const { buffer, rows, cols } = readFloat32MatrixInto(path, what, (r, c) => {
+    const data = new Float32Array(r * c);
+    return { data, view: () => data, free: () => {} };
+  });
+  return { data: buffer.data, rows, cols };
+}
+
 /**
  * Files written in pieces under temporary names beside their targets, renamed into place together by
  * `commit()`; `abort()` (or any failure before commit) removes them, so no partial file is ever seen.

@@ -39,8 +39,7 @@ export function canonicalJson(value: unknown): string {
 
 /** Keys that cannot change a run's numbers: left out of the hash. */
 export function cellHash(config: Config): string {
-  const { workers: _workers, ...rest } = config as Config & { percolab?: unknown };
-  delete (rest as { percolab?: unknown }).percolab;
+  const { workers: _workers, percolab: _record, ...rest } = config as Config & { percolab?: unknown };
   return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
 }
 

@@ -1,5 +1,5 @@
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { version } from '../../../dist/node/index.js';
 
 export function machine() {
@@ -24,4 +24,12 @@ export function mulberry(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * This process's peak RSS in MiB (VmHWM). Not getrusage's maxRSS: on Linux that survives exec, so a
+ * child would inherit the peak of the (large) benchmark driver that forked it.
+ */
+export function peakRssMiB() {
+  return Number(/VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
 }

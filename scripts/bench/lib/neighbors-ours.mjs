@@ -3,14 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { asFloat32Matrix, loadThreadedKernels, parseNpy, readFloat32MatrixInto } from '../../../dist/node/index.js';
-
-/**
- * This process's peak RSS (VmHWM). Not getrusage's maxRSS: on Linux that survives exec, so a child
- * inherits the peak of the (large) benchmark driver that forked it.
- */
-function peakRssMiB() {
-  return Number(/VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
-}
+import { peakRssMiB } from './common.mjs';
 
 const { values } = parseArgs({ options: { train: { type: 'string' }, query: { type: 'string' }, k: { type: 'string' }, threads: { type: 'string' } } });
 const kernels = await loadThreadedKernels(Number(values.threads));

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../config/load.js';
 import { randomRows, seedPoints } from '../../experiment/cell.js';
 import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';
-import { readFloat32MatrixInto } from '../../io/npy-file.js';
+import { readFloat32Matrix } from '../../io/npy-file.js';
 import { renderDimensionReport } from '../../report/dimension.js';
 import { dimensionMethods, type DimensionMethod, type DuplicatePolicy, type Kernels } from '../../wasm/kernels.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
@@ -34,12 +34,7 @@ interface PointSet {
 }
 
 function fromFile(file: string): PointSet {
-  // A plain array: the estimators read the points in place (the index keeps its own reordered copy).
-  const read = readFloat32MatrixInto(file, 'points file', (rows, cols) => {
-    const data = new Float32Array(rows * cols);
-    return { data, view: () => data, free: () => {} };
-  });
-  return { source: file, data: read.buffer.data, rows: read.rows, cols: read.cols };
+  return { source: file, ...readFloat32Matrix(file, 'points file') };
 }
 
 /** The first seed's data of an experiment config, optionally a random subset of `points` of them (as the run report's). */
@@ -56,11 +51,8 @@ function fromConfig(kernels: Kernels, file: string | undefined, sets: string[], 
 /** Weight matrices from `.npy` files, one per layer (`[outputs, inputs]` float32), in order. */
 function readLayers(list: string) {
   return list.split(',').map((path) => {
-    const read = readFloat32MatrixInto(path, 'weights file', (rows, cols) => {
-      const data = new Float32Array(rows * cols);
-      return { data, view: () => data, free: () => {} };
-    });
-    return { values: read.buffer.data, outputs: read.rows, inputs: read.cols, path };
+    const { data, rows, cols } = readFloat32Matrix(path, 'weights file');
+    return { values: data, outputs: rows, inputs: cols, path };
   });
 }
 

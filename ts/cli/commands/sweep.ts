@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { UsageError } from '../../config/load.js';
+import { parseConfigObject } from '../../config/load.js';
 import type { RunResults } from '../../experiment/results.js';
 import { runExperiment, seedsOf } from '../../experiment/run.js';
 import { checkWritable, writeFilesAtomically, writeRunFolder } from '../../io/atomic.js';
@@ -23,12 +23,7 @@ interface Options {
 async function sweep(file: string, options: Options) {
   const readBase = (path: string) => {
     const full = resolve(dirname(file), path);
-    const text = readInput(full, 'base config').toString('utf8');
-    try {
-      return JSON.parse(text) as Record<string, unknown>;
-    } catch (error) {
-      throw new UsageError(`${full}: malformed JSON: ${(error as Error).message}`);
-    }
+    return parseConfigObject(readInput(full, 'base config').toString('utf8'), full);
   };
   const { sweep: spec, cells } = parseSweep(readInput(file, 'sweep file').toString('utf8'), file, readBase);
   const paths = Object.keys(spec.grid);
