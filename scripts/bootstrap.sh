@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
 # rustc-web/cargo-web/rust-web-src >= 1.96 (bookworm-security) build std for wasm32 from source; lld-22
-# links it; wabt lets the build check the SIMD opcodes; chromium runs the browser tests.
-APT_PACKAGES=(rustc-web cargo-web rust-web-src lld-22 wabt chromium)
+# links it; wabt lets the build check the SIMD opcodes; chromium runs the browser tests; the EGL/Mesa
+# packages give Dawn (the webgpu package) its OpenGL ES software adapter, llvmpipe.
+APT_PACKAGES=(rustc-web cargo-web rust-web-src lld-22 wabt chromium libegl1 libegl-mesa0 libegl-dev libgl1-mesa-dri)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

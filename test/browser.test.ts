@@ -105,3 +105,40 @@ describe('browser build', () => {
     }
   });
 });
+
+describe('teachers on WebGPU in headless Chromium', () => {
+  it('agree with the CPU twin on SwiftShader, after the known-answer check', async () => {
+    // WebGPU needs the GPU process: no --disable-gpu here; --enable-unsafe-webgpu exposes SwiftShader.
+    const gpuBrowser = await chromium.launch({
+      executablePath,
+      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await gpuBrowser.newPage();
+      await page.goto(site.url);
+      const outcome = await page.evaluate(`(async () => {
+        const percolab = await import('/index.js');
+        const kernels = await percolab.loadKernels();
+        const choice = await percolab.chooseDevice('gpu', percolab.browserGpu, kernels);
+        const d = 12, rows = 20000;
+        let s = 7;
+        const points = new Float32Array(rows * d).map(() => ((s = (s * 16807) % 2147483647) / 2147483647 - 0.5) * 8);
+        const errors = {};
+        for (const teacher of [{ kind: 'linear' }, { kind: 'relu', depth: 4, width: 100, sigmaB: 0.2 }, { kind: 'fourier', terms: 30, maxFreq: 3 }]) {
+          const spec = percolab.resolveConfig({ teacher: { ...teacher, repetitions: 0 } }).teacher;
+          const cpu = await percolab.createTeacher(spec, kernels, d, 5, { reference: points }).label(points);
+          const gpu = await percolab.createTeacher(spec, kernels, d, 5, { reference: points, gpu: choice.gpu }).label(points);
+          errors[teacher.kind] = cpu.reduce((m, v, i) => Math.max(m, Math.abs(gpu[i] - v) / (1 + Math.abs(v))), 0);
+        }
+        return { device: choice.device, why: choice.why, errors, tolerance: percolab.AGREEMENT_TOLERANCE };
+      })()`) as { device: string; why: string; errors: Record<string, number>; tolerance: number };
+      expect(outcome.device, outcome.why).toBe('gpu');
+      expect(outcome.why).toMatch(/known-answer check passed/);
+      for (const [kind, error] of Object.entries(outcome.errors)) expect(error, kind).toBeLessThanOrEqual(outcome.tolerance);
+      console.log(`browser WebGPU vs CPU twin: ${outcome.why}; max relative errors ${JSON.stringify(outcome.errors)}`);
+    } finally {
+      await gpuBrowser.close();
+    }
+  });
+});

@@ -13,7 +13,7 @@ const percolab = (args: string[], cwd: string) => spawnSync(process.execPath, [c
 const workdir = () => mkdtempSync(join(tmpdir(), 'percolab-gen-'));
 
 describe('percolab generate', () => {
-  it('streams points, teacher labels and a record; chunks join into the whole and reproduce from the record', () => {
+  it('streams points, teacher labels and a record; chunks join into the whole and reproduce from the record', async () => {
     const dir = workdir();
     // 150000 points: three chunks of 65536 rows or fewer.
     const result = percolab(['--set', 'data.dimension=8', '--points', '150000', '--out', 'data.npy', '--seed', '3'], dir);
@@ -33,7 +33,7 @@ describe('percolab generate', () => {
     const whole = stream.next(150000);
     stream.free();
     expect(points.data).toEqual(whole);
-    expect(labels.data).toEqual(kernels.teacherLinear(whole, 8, 3, 0));
+    expect(labels.data).toEqual(await lib.createTeacher(config.teacher, kernels, 8, 3).label(whole));
   });
 
   it('writes one Arrow IPC file (points, labels, cluster ids, the record as metadata) that reads back equal to the .npy files', () => {

@@ -16,6 +16,7 @@ function synthetic(opts: { seeds?: number[]; window?: [number, number]; config?:
     config: opts.config ?? { seed: seeds[0], dimension: 4 },
     seeds,
     points,
+ teachers: [],
     fit: fitScaling(points, seeds, window),
     theory: { dimension: 4, c: 2, exponent: 0.5 },
     timing: { seconds: 3.25 },

@@ -2,15 +2,18 @@
 export { applySets, parseConfigText, resolveConfig, rowsPerSeed, UsageError } from './config/load.js';
 export { configJsonSchema, referenceMarkdown } from './config/reference.js';
 export { ConfigSchema, type Config, type ConfigInput } from './config/schema.js';
-export { dataSpec, measureDimension, randomRows, readRows, runSeed, seedPoints } from './experiment/cell.js';
-export type { LossPoint, RunResults, ScalingFit, Theory } from './experiment/results.js';
+export { dataSpec, labelSeed, measureDimension, randomRows, readRows, runSeed, seedData, seedPoints, type SeedData } from './experiment/cell.js';
+export type { LossPoint, RunResults, ScalingFit, SeedResult, Theory } from './experiment/results.js';
 export { runExperiment, seedsOf, type RunOptions } from './experiment/run.js';
 export { theoryFor } from './experiment/theory.js';
 export { fitPowerLaw, fitScaling, percentile } from './fit/scaling.js';
 export { readArrowPoints } from './io/arrow.js';
 export { asFloat32Matrix, encodeNpy, parseNpy, parseNpyHeader, type NpyArray, type NpyDtype, type NpyHeader } from './io/npy.js';
 export { WorkerPool, type CellApi } from './pool/pool.js';
-export { createTeacher, type Teacher } from './teachers/teacher.js';
+export { createTeacher, type Teacher, type TeacherOptions, type TeacherRecord } from './teachers/teacher.js';
+export { AGREEMENT_TOLERANCE, chooseDevice, DeviceError, knownAnswerCheck, type CheckResult, type DeviceChoice, type DeviceSetting, type GpuCandidate, type GpuProvider } from './teachers/device.js';
+export { GpuEvaluator, type GpuTeacher } from './teachers/gpu.js';
+export { cpuModel, gpuTeacher, type TeacherSpec } from './teachers/model.js';
 export { renderReport } from './report/index.js';
 export { version } from './version.js';
 export {
@@ -29,5 +32,7 @@ export {
   type KnnIndex,
   type KnnResult,
   type PointBuffer,
+  type TeacherDraw,
+  type TeacherModel,
   type ThreadedKernels,
 } from './wasm/kernels.js';

@@ -9,6 +9,7 @@ export { writeRunFolder } from './io/atomic.js';
 export { readFloat32Matrix, readFloat32MatrixInto, type Float32Target } from './io/npy-file.js';
 export { createNodePool, defaultWorkers } from './pool/node.js';
 export { loadKernels, loadThreadedKernels } from './wasm/load-node.js';
+export { nodeGpu, prepareGpuEnvironment } from './teachers/gpu-node.js';
 
 /** Validates `input`, runs it on a fresh pool of `workers` workers (else the config's, else one per core), and closes the pool. */
 export function run(input: ConfigInput = {}, { workers }: { workers?: number } = {}): Promise<RunResults> {

@@ -1,12 +1,25 @@
 import { measureDimension, runSeed } from '../ts/experiment/cell.js';
 import type { CellApi } from '../ts/pool/pool.js';
+import { chooseDevice, type DeviceChoice, type GpuProvider } from '../ts/teachers/device.js';
 import type { Kernels } from '../ts/wasm/kernels.js';
 
-/** The worker side of the pool contract; kernels may still be loading when the first call arrives. */
-export function cellApi(kernels: Kernels | Promise<Kernels>): CellApi {
+/**
+ * The worker side of the pool contract; kernels may still be loading when the first call arrives. A
+ * worker resolves `teacher.device` once per setting (the GPU check runs once) and keeps the device.
+ */
+export function cellApi(kernels: Kernels | Promise<Kernels>, gpu?: GpuProvider): CellApi {
+  const devices = new Map<string, Promise<DeviceChoice>>();
+  const device = async (setting: 'auto' | 'gpu' | 'cpu') => {
+    if (!devices.has(setting)) devices.set(setting, (async () => chooseDevice(setting, gpu, await kernels))());
+    return devices.get(setting)!;
+  };
   return {
     info: async () => (await kernels).info,
-    runSeed: async (config, seed) => runSeed(await kernels, config, seed),
+    runSeed: async (config, seed) => {
+      const choice = await device(config.teacher.device);
+      const result = await runSeed(await kernels, config, seed, choice.gpu);
+      return { ...result, teacher: { ...result.teacher, why: choice.why } };
+    },
     measureDimension: async (config, seed) => ({ seed, ...measureDimension(await kernels, config, seed) }),
   };
 }

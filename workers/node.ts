@@ -1,8 +1,9 @@
 import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { nodeGpu } from '../ts/teachers/gpu-node.js';
 import { loadKernels } from '../ts/wasm/load-node.js';
 import { cellApi } from './cell-api.js';
 
 if (!parentPort) throw new Error('workers/node.ts must run inside a worker_threads Worker');
-Comlink.expose(cellApi(loadKernels()), nodeEndpoint(parentPort));
+Comlink.expose(cellApi(loadKernels(), nodeGpu), nodeEndpoint(parentPort));

@@ -8,6 +8,8 @@ import { generateCommand } from './commands/generate.js';
 import { neighborsCommand } from './commands/neighbors.js';
 import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
+import { teacherCommand } from './commands/teacher.js';
+import { prepareGpuEnvironment } from '../teachers/gpu-node.js';
 
 function program(): Command {
   const output = { writeErr: (text: string) => process.stderr.write(text) };
@@ -17,7 +19,7 @@ function program(): Command {
     .exitOverride()
     .configureOutput(output);
   // Commands built apart do not inherit these settings.
-  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
+  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
   return cli;
 }
 
@@ -33,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     // A kernel rejecting its arguments means the user's data or options were out of range. Errors from
     // worker threads arrive as plain errors that keep their name.
     const err = error as Error;
-    if (error instanceof UsageError || error instanceof KernelError || err?.name === 'UsageError' || err?.name === 'KernelError') {
+    if (error instanceof UsageError || error instanceof KernelError || ['UsageError', 'KernelError', 'DeviceError'].includes(err?.name)) {
       process.stderr.write(`percolab: ${err.message}\n`);
       return 2;
     }
@@ -43,4 +45,5 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+prepareGpuEnvironment(); // before any worker starts: they inherit the environment
 process.exitCode = await main(process.argv.slice(2));

@@ -62,7 +62,30 @@ export const DataSchema = z
 
 export const TeacherSchema = z
   .strictObject({
-    kind: z.literal('linear').default('linear').describe('"linear": y = w.x with w ~ N(0, I_d/d), drawn from the seed.'),
+    kind: z
+      .enum(['linear', 'relu', 'fourier'])
+      .default('linear')
+      .describe('"linear": y = w.x, w ~ N(0, I_d/d); "relu": a random ReLU network d -> width (x depth) -> 1; "fourier": a sum of random Fourier terms on standardized inputs. Parameters come from the seed.'),
+    depth: int().min(1).max(64).default(2).describe('ReLU: hidden layers.'),
+    width: int().min(1).max(4096).default(100).describe('ReLU: units per hidden layer.'),
+    sigmaW: z.number().positive().max(1e3).default(Math.SQRT2).describe('ReLU: weights ~ N(0, sigmaW^2 / fan_in) (sqrt 2 keeps the scale through ReLU layers).'),
+    sigmaB: z.number().min(0).max(1e3).default(0).describe('ReLU: biases ~ N(0, sigmaB^2) (Sharma & Kaplan\'s default 0).'),
+    terms: int().min(1).max(100_000).default(20).describe('Fourier: number of terms.'),
+    maxFreq: int().min(0).max(1000).default(1).describe('Fourier: integer frequency components uniform in [-maxFreq, maxFreq].'),
+    scale: z.number().positive().max(1e6).default(1).describe('ReLU and Fourier: the output is multiplied by this.'),
+    perCluster: z.boolean().default(false).describe('Population data: each cluster is labelled by its own teacher, drawn from the seed and the cluster id (Brill).'),
+    device: z
+      .enum(['auto', 'gpu', 'cpu'])
+      .default('auto')
+      .describe('"cpu": the wasm twin; "gpu": WebGPU (an adapter must pass the known-answer check); "auto": a hardware GPU that passes the check, else the CPU (says which on stderr).'),
+    minNonlinearity: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('Vetting: redraw the parameters until the non-linearity score is at or below this (lower = more non-linear).'),
+    maxDraws: int().min(1).max(10_000).default(100).describe('Vetting: draws to try before giving up with an error.'),
+    repetitions: int().min(0).max(100_000).default(200).describe('Non-linearity score: repetitions of the random slices (0: do not score unless vetting).'),
   })
   .describe('The target function that labels the points.');
 
@@ -122,6 +145,9 @@ export const ConfigSchema = z
       .describe('Written into a run\'s config.json for the record (library version, seeds used); ignored on input.'),
   })
   .superRefine((config, ctx) => {
+    if (config.teacher.perCluster && config.data.kind !== 'population') {
+      ctx.addIssue({ code: 'custom', path: ['teacher', 'perCluster'], input: true, message: 'needs data.kind "population" (clusters to draw teachers for)' });
+    }
     config.sizes.forEach((n, i) => {
       if (i > 0 && n <= config.sizes[i - 1]!) {
         ctx.addIssue({ code: 'custom', path: ['sizes', i], input: n, message: `must be greater than the previous size ${config.sizes[i - 1]} (sizes strictly increase)` });

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
-import { createTeacher } from '../teachers/teacher.js';
+import type { GpuEvaluator } from '../teachers/gpu.js';
+import { createTeacher, type TeacherRecord } from '../teachers/teacher.js';
 import { rowsPerSeed, UsageError } from '../config/load.js';
 import type { DataSpec, DataStream, DimensionEstimate, Kernels } from '../wasm/kernels.js';
 import type { LossPoint } from './results.js';
@@ -28,34 +29,55 @@ export function dataSpec(config: Config, size = config.data.clusterSize): DataSp
   return { kind, dimension, coordination, embedder, size };
 }
 
-/** Reads `rows` rows of a data stream into one array. */
-export function readRows(stream: DataStream, rows: number): Float32Array {
+/** Reads `rows` rows of a data stream into one array, with their cluster ids when `ids` is set. */
+export function readRows(stream: DataStream, rows: number, ids?: Uint32Array): Float32Array {
   const out = new Float32Array(rows * stream.dimension);
   for (let at = 0; at < rows; ) {
     const chunk = stream.next(Math.min(rows - at, 1 << 16));
     if (chunk.length === 0) throw new Error(`data stream ended after ${at} of ${rows} rows`);
     out.set(chunk, at * stream.dimension);
+    ids?.set(stream.lastIds(), at);
     at += chunk.length / stream.dimension;
   }
   return out;
 }
 
-/** The points the experiment draws from for `seed`: row-major `[rowsPerSeed(config), data.dimension]`. */
-export function seedPoints(kernels: Kernels, config: Config, seed: number): Float32Array {
+/** A seed's data set: row-major points and, for populations, each point's cluster id. */
+export interface SeedData {
+  points: Float32Array;
+  ids?: Uint32Array;
+}
+
+/** The data the experiment draws from for `seed`: `[rowsPerSeed(config), data.dimension]` points. */
+export function seedData(kernels: Kernels, config: Config, seed: number): SeedData {
   const { kind, embedder, dimension: d, coordination, clusterSize, sampler } = config.data;
   if (kind === 'cluster' && embedder === 'naive') {
     // Breadth-first sampling and embedding (either sampler); the stream walks the exact sampler's cluster depth-first.
     const parents = kernels.sampleCluster(seed, 0, clusterSize, coordination, sampler);
-    return kernels.embedNaive(parents, d, seed, 0);
+    return { points: kernels.embedNaive(parents, d, seed, 0) };
   }
   const stream = kernels.dataStream(dataSpec(config), seed);
   try {
     const rows = rowsPerSeed(config) ?? stream.length;
     const needed = config.sizes[config.sizes.length - 1]! + config.testSize;
     if (rows < needed) throw new UsageError(`seed ${seed}: the data set has ${rows} points, fewer than the largest size plus testSize (${needed}); add clusters or raise their sizes`);
-    return readRows(stream, rows);
+    const ids = kind === 'population' ? new Uint32Array(rows) : undefined;
+    return { points: readRows(stream, rows, ids), ids };
   } finally {
     stream.free();
+  }
+}
+
+/** The points of `seedData`. */
+export const seedPoints = (kernels: Kernels, config: Config, seed: number): Float32Array => seedData(kernels, config, seed).points;
+
+/** Labels of a seed's data under the config's teacher (standardized by, and drawn for, that data). */
+export async function labelSeed(kernels: Kernels, config: Config, seed: number, data: SeedData, gpu?: GpuEvaluator): Promise<{ labels: Float32Array; teacher: TeacherRecord }> {
+  const teacher = createTeacher(config.teacher, kernels, config.data.dimension, seed, { reference: data.points, ids: data.ids, gpu });
+  try {
+    return { labels: await teacher.label(data.points, data.ids), teacher: teacher.record };
+  } finally {
+    teacher.free();
   }
 }
 
@@ -63,21 +85,23 @@ export function seedPoints(kernels: Kernels, config: Config, seed: number): Floa
  * One repetition of the experiment: the seed's data set and labels; a test set and nested training sets
  * (prefixes of one random order of the remaining points); the test MSE at each size.
  */
-export function runSeed(kernels: Kernels, config: Config, seed: number): LossPoint[] {
+export async function runSeed(kernels: Kernels, config: Config, seed: number, gpu?: GpuEvaluator): Promise<{ losses: LossPoint[]; teacher: TeacherRecord }> {
   const d = config.data.dimension;
-  const points = seedPoints(kernels, config, seed);
+  const data = seedData(kernels, config, seed);
+  const { points } = data;
   const rows = points.length / d;
-  const labels = createTeacher(config.teacher, kernels, seed).label(points, d);
+  const { labels, teacher } = await labelSeed(kernels, config, seed, data, gpu);
   const order = kernels.permutation(seed, 0, rows);
   const test = gatherRows(points, labels, d, order, 0, config.testSize);
   const largest = config.sizes[config.sizes.length - 1]!;
   const train = gatherRows(points, labels, d, order, config.testSize, config.testSize + largest);
-  return config.sizes.map((n) => {
+  const losses = config.sizes.map((n) => {
     const predictions = kernels.knnRegress(train.x.subarray(0, n * d), train.y.subarray(0, n), d, test.x, config.model.k, config.model.weights);
     let sum = 0;
     predictions.forEach((p, i) => (sum += (p - test.y[i]!) ** 2));
     return { seed, n, loss: sum / predictions.length };
   });
+  return { losses, teacher };
 }
 
 /**

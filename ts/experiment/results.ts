@@ -1,3 +1,4 @@
+import type { TeacherRecord } from '../teachers/teacher.js';
 import type { DimensionEstimate } from '../wasm/kernels.js';
 
 /** The contents of a run's `results.json`. Field names are a contract with users' scripts. */
@@ -12,6 +13,8 @@ export interface RunResults {
   points: LossPoint[];
   fit: ScalingFit;
   theory: Theory;
+  /** Each seed's teacher, in seed order: device, draws, non-linearity score (and standardization). */
+  teachers: (TeacherRecord & { seed: number })[];
   /** Intrinsic dimension of the first seed's data (absent when `measure.points` is 0). */
   dimension?: DimensionMeasurement;
   timing: { seconds: number };
@@ -23,6 +26,12 @@ export interface DimensionMeasurement {
   points: number;
   /** TwoNN, MLE, CorrInt (with the correlation integral and its local slopes), sandbox D_q and f(alpha). */
   estimates: DimensionEstimate[];
+}
+
+/** What one seed's cell returns. */
+export interface SeedResult {
+  losses: LossPoint[];
+  teacher: TeacherRecord;
 }
 
 export interface LossPoint {

@@ -3,7 +3,7 @@ import type { Config, ConfigInput } from '../config/schema.js';
 import { fitScaling } from '../fit/scaling.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { version } from '../version.js';
-import type { DimensionMeasurement, LossPoint, RunResults } from './results.js';
+import type { DimensionMeasurement, RunResults, SeedResult } from './results.js';
 import { theoryFor } from './theory.js';
 
 export interface RunOptions {
@@ -25,20 +25,23 @@ export async function runExperiment(config: Config, { pool, onProgress }: RunOpt
   const measure = config.measure.points > 0;
   const tasks: Task[] = [...(measure ? [{ seed: seeds[0]!, measure: true }] : []), ...seeds.map((seed) => ({ seed, measure: false }))];
   let seedsDone = 0;
-  const done = await pool.map(tasks, async (api, t): Promise<LossPoint[] | DimensionMeasurement> => {
+  const done = await pool.map(tasks, async (api, t): Promise<SeedResult | DimensionMeasurement> => {
     if (t.measure) return api.measureDimension(config, t.seed);
-    const losses = await api.runSeed(config, t.seed);
+    const result = await api.runSeed(config, t.seed);
     onProgress?.(++seedsDone, seeds.length);
-    return losses;
+    return result;
   });
   const dimension = measure ? (done.shift() as DimensionMeasurement) : undefined;
-  const points = (done as LossPoint[][]).flat();
+  const results = done as SeedResult[];
+  const points = results.flatMap((r) => r.losses);
+  const teachers = results.map((r, i) => ({ seed: seeds[i]!, ...r.teacher }));
   return {
     percolab: version,
     config,
     seeds,
     points,
     fit: fitScaling(points, seeds, config.fit.window),
+    teachers,
     theory: theoryFor(config),
     ...(dimension ? { dimension } : {}),
     timing: { seconds: (performance.now() - start) / 1000 },

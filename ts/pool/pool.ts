@@ -2,13 +2,13 @@
 // browsers (Web Workers); only spawning differs (pool/node.ts, pool/browser.ts).
 import type { Remote } from 'comlink';
 import type { Config } from '../config/schema.js';
-import type { DimensionMeasurement, LossPoint } from '../experiment/results.js';
+import type { DimensionMeasurement, SeedResult } from '../experiment/results.js';
 import type { BuildInfo } from '../wasm/kernels.js';
 
 /** What a cell worker exposes through Comlink. */
 export interface CellApi {
   info(): BuildInfo | Promise<BuildInfo>;
-  runSeed(config: Config, seed: number): LossPoint[] | Promise<LossPoint[]>;
+  runSeed(config: Config, seed: number): SeedResult | Promise<SeedResult>;
   measureDimension(config: Config, seed: number): DimensionMeasurement | Promise<DimensionMeasurement>;
 }
 

@@ -52,6 +52,26 @@ export interface PointBuffer {
   free(): void;
 }
 
+/** A drawn teacher in wasm memory (see crates/teachers). */
+export interface TeacherModel {
+  /** One label per row; per-cluster models need each row's cluster id. */
+  evaluate(points: Float32Array, ids?: Uint32Array): Float32Array;
+  /** Every teacher's f32 parameters in the GPU layout, slot after slot. */
+  parameters(): Float32Array;
+  /** Each point's teacher slot (0 for a single teacher). */
+  slots(ids: Uint32Array): Uint32Array;
+  /** Draws taken, the non-linearity score, a Fourier teacher's standardization, clusters. */
+  record(): TeacherDraw;
+  free(): void;
+}
+
+export interface TeacherDraw {
+  draws: number;
+  nonlinearity?: { score: number; standardError?: number; repetitions: number; slicePoints?: number; scoredClusters?: number };
+  standardization?: { mean: number[]; sd: number[] };
+  clusters?: number;
+}
+
 /** Rows of a data set in chunks (see `DataSpec`); the owner frees it. */
 export interface DataStream {
   readonly dimension: number;
@@ -92,7 +112,11 @@ export interface Kernels {
   memoryBytes(): number;
   sampleCluster(seed: number, index: number, size: number, coordination: number, sampler: Sampler): Uint32Array;
   embedNaive(parents: Uint32Array, dimension: number, seed: number, index: number): Float32Array;
-  teacherLinear(points: Float32Array, dimension: number, seed: number, index: number): Float32Array;
+  /**
+   * The teacher of `spec` (the `teacher` config section) for `seed`; a Fourier teacher is standardized by
+   * `reference`; with `ids`, one teacher per cluster id. The owner frees it.
+   */
+  teacherModel(spec: object, dimension: number, seed: number, reference?: Float32Array, ids?: Uint32Array): TeacherModel;
   permutation(seed: number, index: number, n: number): Uint32Array;
   knnSearch(train: Float32Array, dimension: number, queries: Float32Array, k: number): KnnResult;
   /**
@@ -218,7 +242,24 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     sampleCluster: (seed, index, size, coordination, sampler) =>
       call(() => glue.sampleCluster(big(seed), big(index), size, coordination, sampler)),
     embedNaive: (parents, dimension, seed, index) => call(() => glue.embedNaive(parents, dimension, big(seed), big(index))),
-    teacherLinear: (points, dimension, seed, index) => call(() => glue.teacherLinear(points, dimension, big(seed), big(index))),
+    teacherModel: (spec, dimension, seed, reference, ids) => {
+      const raw = call(() => new glue.TeacherModel(JSON.stringify(spec), dimension, big(seed), reference, ids));
+      let freed = false;
+      const live = () => {
+        if (freed) throw new KernelError('this teacher has been freed');
+        return raw;
+      };
+      return {
+        evaluate: (points, pointIds) => call(() => live().evaluate(points, pointIds)),
+        parameters: () => live().parameters(),
+        slots: (pointIds) => call(() => live().slots(pointIds)),
+        record: () => JSON.parse(live().record()) as TeacherDraw,
+        free: () => {
+          if (!freed) raw.free();
+          freed = true;
+        },
+      };
+    },
     permutation: (seed, index, n) => call(() => glue.permutation(big(seed), big(index), n)),
     knnSearch: (train, dimension, queries, k) => call(() => copyOut(glue.knnSearch(train, dimension, queries, k))),
     estimateWeights: (layers, seed, replicates) => {

@@ -28,6 +28,8 @@ pub enum Purpose {
     Population = 6,
     /// Synthetic manifold controls: their points and their random orthogonal frames.
     Manifold = 7,
+    /// The random slices of a teacher's non-linearity score.
+    Score = 8,
 }
 
 impl Purpose {
@@ -40,6 +42,7 @@ impl Purpose {
             5 => Some(Purpose::Bootstrap),
             6 => Some(Purpose::Population),
             7 => Some(Purpose::Manifold),
+            8 => Some(Purpose::Score),
             _ => None,
         }
     }

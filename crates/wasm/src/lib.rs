@@ -8,10 +8,10 @@ use wasm_bindgen::prelude::*;
 use percolab_neighbors::{KdTree, KnnRegressor, Neighbors, Weighting, DEFAULT_LEAF_SIZE};
 use percolab_percolation::{sample, Lattice, Method};
 use percolab_random::{permutation as random_permutation, stream, Purpose};
-use percolab_teachers::{Linear, Teacher};
 
 mod data;
 mod estimate;
+mod teacher;
 #[cfg(feature = "threads")]
 mod threads;
 
@@ -69,13 +69,6 @@ pub fn sample_cluster(seed: u64, index: u64, size: u32, coordination: u32, sampl
 pub fn embed_naive(parents: &[u32], dimension: u32, seed: u64, index: u64) -> Result<Vec<f32>, JsError> {
     let mut rng = stream(seed, Purpose::Embedding, index);
     percolab_embedding::embed_naive(&mut rng, parents, dimension as usize).map_err(err)
-}
-
-/// Labels of `points` under the linear teacher drawn from the teacher stream `(seed, index)`.
-#[wasm_bindgen(js_name = teacherLinear)]
-pub fn teacher_linear(points: &[f32], dimension: u32, seed: u64, index: u64) -> Result<Vec<f32>, JsError> {
-    let teacher = Linear::draw(seed, index, dimension as usize).map_err(err)?;
-    teacher.evaluate(points).map_err(err)
 }
 
 /// A uniform permutation of `0..n` from the split stream `(seed, index)`.

@@ -6,11 +6,58 @@ import { dataSpec } from '../../experiment/cell.js';
 import { checkWritable } from '../../io/atomic.js';
 import { arrowFileWriter, pointsBatch, pointsSchema } from '../../io/arrow.js';
 import { AtomicFiles } from '../../io/npy-file.js';
-import { createTeacher } from '../../teachers/teacher.js';
+import { createTeacher, type Teacher } from '../../teachers/teacher.js';
 import { version } from '../../version.js';
 import { loadKernels } from '../../wasm/load-node.js';
 import { collect, positiveInt, readConfig } from '../options.js';
 import { delayedProgress } from '../progress.js';
+
+/**
+ * Labels chunk by chunk with the config's teacher. A Fourier teacher is standardized by the mean and sd of
+ * all `n` points (a first pass over the stream); per-cluster teachers are drawn for each chunk's clusters
+ * (a cluster's teacher depends only on the seed and its id), without the score.
+ */
+async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: ReturnType<typeof loadKernels>, seed: number, n: number) {
+  const d = config.data.dimension;
+  let spec: Record<string, unknown> & typeof config.teacher = config.teacher;
+  if (spec.kind === 'fourier') spec = { ...spec, standardization: streamStandardization(kernels, config, seed, n) };
+  if (spec.perCluster) {
+    const chunkSpec = { ...spec, repetitions: 0 };
+    return async (chunk: Float32Array, ids?: Uint32Array) => {
+      const teacher = createTeacher(chunkSpec, kernels, d, seed, { ids });
+      try {
+        return await teacher.label(chunk, ids);
+      } finally {
+        teacher.free();
+      }
+    };
+  }
+  const teacher: Teacher = createTeacher(spec, kernels, d, seed);
+  return (chunk: Float32Array) => teacher.label(chunk);
+}
+
+/** Per-coordinate mean and sd of the first `n` rows of the config's data stream (f64 sums). */
+function streamStandardization(kernels: ReturnType<typeof loadKernels>, config: ReturnType<typeof readConfig>, seed: number, n: number) {
+  const d = config.data.dimension;
+  const stream = kernels.dataStream(dataSpec(config, n), seed);
+  const sum = new Float64Array(d);
+  const sum2 = new Float64Array(d);
+  try {
+    for (let done = 0; done < n; ) {
+      const chunk = stream.next(Math.min(CHUNK, n - done));
+      for (let i = 0; i < chunk.length; i++) {
+        const j = i % d;
+        sum[j] = sum[j]! + chunk[i]!;
+        sum2[j] = sum2[j]! + chunk[i]! * chunk[i]!;
+      }
+      done += chunk.length / d;
+    }
+  } finally {
+    stream.free();
+  }
+  const mean = Array.from(sum, (s) => s / n);
+  return { mean, sd: Array.from(sum2, (s, i) => Math.sqrt(Math.max(0, s / n - mean[i]! ** 2))) };
+}
 
 interface Options {
   set: string[];
@@ -48,7 +95,7 @@ async function generate(file: string | undefined, options: Options) {
   const progress = delayedProgress('percolab generate', 1000, options.progress, 'points');
   try {
     if (stream.length < n) throw new UsageError(`--points ${n}: this config's data set has only ${stream.length} points (raise data.branchSize or data.levels)`);
-    const teacher = createTeacher(config.teacher, kernels, seed);
+    const label = await chunkLabeller(config, kernels, seed, n);
     const { record: recordPath, ...written } = paths;
     const record = { percolab: version, seed, points: n, dimension: d, files: written, config: { ...config, percolab: { version, seeds: [seed] } } };
     if (arrow) {
@@ -57,7 +104,8 @@ async function generate(file: string | undefined, options: Options) {
       const writer = arrowFileWriter(schema, (bytes) => files.write(fd, bytes));
       for (let done = 0; done < n; ) {
         const chunk = stream.next(Math.min(CHUNK, n - done));
-        await writer.write(pointsBatch(schema, chunk, teacher.label(chunk, d), population ? stream.lastIds() : undefined));
+        const ids = population ? stream.lastIds() : undefined;
+        await writer.write(pointsBatch(schema, chunk, await label(chunk, ids), ids));
         done += chunk.length / d;
         progress.update(done, n);
       }
@@ -69,8 +117,9 @@ async function generate(file: string | undefined, options: Options) {
       for (let done = 0; done < n; ) {
         const chunk = stream.next(Math.min(CHUNK, n - done));
         files.write(points, chunk);
-        files.write(labels, teacher.label(chunk, d));
-        if (ids !== undefined) files.write(ids, stream.lastIds());
+        const chunkIds = population ? stream.lastIds() : undefined;
+        files.write(labels, await label(chunk, chunkIds));
+        if (ids !== undefined) files.write(ids, chunkIds!);
         done += chunk.length / d;
         progress.update(done, n);
       }

@@ -1,0 +1,207 @@
+// Teachers: the WebGPU kernels against the CPU twin on this machine's software adapter, the known-answer
+// check refusing a device that returns wrong numbers, the non-linearity score and vetting, the CLI.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeNpy, parseNpy } from '../ts/io/npy.js';
+import { cli, distNode, uniformSource } from './helpers.js';
+
+process.env.EGL_PLATFORM ??= 'surfaceless';
+const lib = await import(`${distNode}index.js`);
+const kernels = lib.loadKernels();
+const percolab = (args: string[], cwd: string) => spawnSync(process.execPath, [cli, 'teacher', ...args], { cwd, encoding: 'utf8' });
+const workdir = () => mkdtempSync(join(tmpdir(), 'percolab-teacher-'));
+const spec = (teacher: { perCluster?: boolean; [key: string]: unknown }) => lib.resolveConfig({ teacher, ...(teacher.perCluster ? { data: { kind: 'population' } } : {}) }).teacher;
+
+function randomPoints(rows: number, d: number, seed: number, spread = 4) {
+  const next = uniformSource(seed);
+  return new Float32Array(rows * d).map(() => (next() - 0.5) * 2 * spread);
+}
+
+/** Max |a - b| / (1 + |b|), the measure the known-answer check bounds. */
+function maxRelativeError(a: Float32Array, b: Float32Array) {
+  let worst = 0;
+  b.forEach((v, i) => (worst = Math.max(worst, Math.abs(a[i]! - v) / (1 + Math.abs(v)))));
+  return worst;
+}
+
+const choice = await lib.chooseDevice('gpu', lib.nodeGpu, kernels);
+
+describe('GPU and CPU twins', () => {
+  const kinds = [
+    { kind: 'linear' },
+    { kind: 'relu', depth: 1, width: 10 },
+    { kind: 'relu', depth: 4, width: 100, sigmaB: 0.2 },
+    { kind: 'fourier', terms: 30, maxFreq: 3 },
+  ];
+  const measured: Record<string, number> = {};
+  for (const teacher of kinds) {
+    it(`agree on fresh random inputs: ${JSON.stringify(teacher)}`, async () => {
+      expect(choice.device).toBe('gpu');
+      const d = 12;
+      const points = randomPoints(20000, d, 7 + Object.keys(measured).length);
+      const s = spec({ ...teacher, repetitions: 0 });
+      const cpu = lib.createTeacher(s, kernels, d, 5, { reference: points });
+      const gpu = lib.createTeacher(s, kernels, d, 5, { reference: points, gpu: choice.gpu });
+      const [a, b] = [await cpu.label(points), await gpu.label(points)];
+      const error = maxRelativeError(b, a);
+      measured[JSON.stringify(teacher)] = error;
+      console.log(`Node WebGPU (${choice.gpu.description}) vs CPU twin, ${JSON.stringify(teacher)}: max relative error ${error.toExponential(2)}`);
+      expect(error).toBeLessThanOrEqual(lib.AGREEMENT_TOLERANCE);
+      // Not a constant: the comparison has something to compare.
+      expect(new Set(a.slice(0, 100)).size).toBeGreaterThan(90);
+      cpu.free();
+      gpu.free();
+    });
+  }
+
+  it('agree on per-cluster teachers (each point by its cluster\'s parameters)', async () => {
+    const d = 6;
+    const points = randomPoints(5000, d, 99);
+    const ids = Uint32Array.from({ length: 5000 }, (_, i) => [3, 17, 17, 250, 4_000_000][i % 5]!);
+    for (const kind of ['linear', 'relu', 'fourier']) {
+      const s = spec({ kind, perCluster: true, depth: 2, width: 16, repetitions: 0 });
+      const cpu = lib.createTeacher(s, kernels, d, 2, { reference: points, ids });
+      const gpu = lib.createTeacher(s, kernels, d, 2, { reference: points, ids, gpu: choice.gpu });
+      const [a, b] = [await cpu.label(points, ids), await gpu.label(points, ids)];
+      expect(maxRelativeError(b, a)).toBeLessThanOrEqual(lib.AGREEMENT_TOLERANCE);
+      // Cluster 17's points are labelled by the teacher drawn with index 17 alone.
+      const single = kernels.teacherModel({ ...s, perCluster: false, minNonlinearity: null }, d, 2, points);
+      const own = single.evaluate(points);
+      expect(a[1]).not.toBe(own[1]);
+      single.free();
+      expect(cpu.record.clusters).toBe(4);
+    }
+  });
+
+  it('the known-answer check refuses a device that returns wrong numbers', async () => {
+    // A real device whose uploads are corrupted in one float in a thousand: it runs, and it is wrong.
+    const fresh = async () => (await lib.nodeGpu(true)).candidates[0].device as GPUDevice;
+    const device = await fresh();
+    const honest = new lib.GpuEvaluator(device, 'honest');
+    expect((await lib.knownAnswerCheck((t: unknown, p: Float32Array, s?: Uint32Array) => honest.label(t, p, s), kernels)).passed).toBe(true);
+    const queue = new Proxy(device.queue, {
+      get(target, key) {
+        if (key !== 'writeBuffer') return Reflect.get(target, key).bind?.(target) ?? Reflect.get(target, key);
+        return (buffer: GPUBuffer, offset: number, data: Float32Array, from = 0, size?: number) => {
+          if (data instanceof Float32Array) {
+            const copy = data.slice(from, size === undefined ? undefined : from + size);
+            for (let i = 0; i < copy.length; i += 1000) copy[i] = copy[i]! * 1.01 + 0.01;
+            return target.writeBuffer(buffer, offset, copy);
+          }
+          return target.writeBuffer(buffer, offset, data, from, size);
+        };
+      },
+    });
+    const faulty = new Proxy(device, { get: (target, key) => (key === 'queue' ? queue : Reflect.get(target, key)?.bind?.(target) ?? Reflect.get(target, key)) });
+    const evaluator = new lib.GpuEvaluator(faulty, 'faulty');
+    const check = await lib.knownAnswerCheck((t: unknown, p: Float32Array, s?: Uint32Array) => evaluator.label(t, p, s), kernels);
+    expect(check.passed).toBe(false);
+    const provider = async () => ({ candidates: [{ device: faulty, description: 'faulty', software: false }], notes: [] });
+    await expect(lib.chooseDevice('gpu', provider, kernels)).rejects.toThrow(/"faulty" failed the known-answer check/);
+    // chooseDevice destroyed the refused device.
+    expect(((await lib.chooseDevice('auto', provider, kernels)) as { why: string }).why).toMatch(/CPU twin: no hardware GPU qualifies \("faulty" failed/);
+    await fresh();
+  });
+
+  it('auto takes the CPU twin here, saying why; cpu never touches a GPU', async () => {
+    const auto = await lib.chooseDevice('auto', lib.nodeGpu, kernels);
+    expect(auto.device).toBe('cpu');
+    expect(auto.why).toMatch(/CPU twin: no hardware GPU/);
+    expect((await lib.chooseDevice('cpu', undefined, kernels)).why).toBe('teacher.device is "cpu"');
+    await expect(lib.chooseDevice('gpu', undefined, kernels)).rejects.toThrow(/no WebGPU/);
+  });
+});
+
+describe('non-linearity score and vetting', () => {
+  const score = (teacher: Record<string, unknown>, seed = 1, d = 8) => {
+    const t = lib.createTeacher(spec(teacher), kernels, d, seed);
+    t.free();
+    return t.record.nonlinearity;
+  };
+
+  it('is 1 for linear teachers, to rounding', () => {
+    for (const seed of [1, 2, 3]) expect(Math.abs(score({ kind: 'linear' }, seed).score - 1)).toBeLessThan(1e-9);
+  });
+
+  it('falls with ReLU depth at fixed width (depths 1-4, fixed seeds, mean of 4 teachers)', () => {
+    const byDepth = [1, 2, 3, 4].map((depth) => [1, 2, 3, 4].reduce((sum, seed) => sum + score({ kind: 'relu', depth, width: 64 }, seed).score, 0) / 4);
+    for (let i = 1; i < 4; i++) expect(byDepth[i]).toBeLessThan(byDepth[i - 1]!);
+  });
+
+  it('vetting redraws until the score is at or below the threshold, and records the draws', () => {
+    const plain = score({ kind: 'relu', depth: 1, width: 8 }, 4);
+    const threshold = plain.score - 0.02;
+    const t = lib.createTeacher(spec({ kind: 'relu', depth: 1, width: 8, minNonlinearity: threshold }), kernels, 8, 4);
+    t.free();
+    expect(t.record.nonlinearity.score).toBeLessThanOrEqual(threshold);
+    expect(t.record.draws).toBeGreaterThan(1);
+  });
+});
+
+describe('percolab teacher', () => {
+  it('labels a .npy file like the API, and writes nothing on bad input', async () => {
+    const dir = workdir();
+    const points = randomPoints(3000, 5, 11);
+    writeFileSync(join(dir, 'x.npy'), encodeNpy({ dtype: 'float32', shape: [3000, 5], data: points }));
+    const ok = percolab(['--set', 'teacher.kind=fourier', '--data', 'x.npy', '--out', 'y.npy', '--device', 'cpu'], dir);
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).toBe('percolab: teacher device: teacher.device is "cpu"\n');
+    const labels = parseNpy(readFileSync(join(dir, 'y.npy')), 'y');
+    expect(labels.shape).toEqual([3000]);
+    const teacher = lib.createTeacher(spec({ kind: 'fourier' }), kernels, 5, 1, { reference: points });
+    expect(labels.data).toEqual(await teacher.label(points));
+    const before = readdirSync(dir).sort();
+    const bad: [string[], RegExp][] = [
+      [['--data', 'x.npy', '--out', 'y.csv', '--force'], /expected a \.npy file name/],
+      [['--data', 'x.npy', '--out', 'z.npy', '--set', 'teacher.kind=cubic'], /teacher\.kind/],
+      [['--data', 'missing.npy', '--out', 'z.npy'], /cannot read data file missing\.npy/],
+      [['--data', 'x.npy', '--out', 'z.npy', '--set', 'teacher.perCluster=true', '--set', 'data.kind=population'], /--ids/],
+      [['--nonlinearity', '--slice', '0,1', '--out', 'a.png'], /choose one of/],
+      [['--slice', '0,0', '--out', 'a.png'], /two different coordinate indices/],
+      [['--slice', '0,99', '--out', 'a.svg', '--set', 'sizes=[100,200]'], /coordinates 0\.\.15/],
+      [['--nonlinearity', '--set', 'teacher.minNonlinearity=0.5', '--set', 'teacher.maxDraws=3'], /no teacher among 3 draws/],
+    ];
+    for (const [args, message] of bad) {
+      const r = percolab(args, dir);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
+
+  it('prints the score as JSON, and draws a slice as SVG and PNG', () => {
+    const dir = workdir();
+    const r = percolab(['--set', 'teacher.kind=relu', '--set', 'teacher.depth=3', '--nonlinearity'], dir);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ kind: 'relu', repetitions: 200, dimension: 16, draws: 1 });
+    expect(out.score).toBeGreaterThan(0);
+    expect(out.score).toBeLessThan(1);
+    for (const file of ['s.svg', 's.png']) {
+      const p = percolab(['--set', 'teacher.kind=relu', '--set', 'sizes=[100,1000]', '--slice', '2,5', '--resolution', '50', '--out', file], dir);
+      expect(p.status, p.stderr).toBe(0);
+    }
+    expect(readFileSync(join(dir, 's.svg'), 'utf8')).toMatch(/<svg[\s\S]*data:image\/png;base64[\s\S]*teacher output/);
+    expect(readFileSync(join(dir, 's.png')).subarray(1, 4).toString()).toBe('PNG');
+  });
+});
+
+describe('experiments with non-linear teachers', () => {
+  it('run relu and fourier teachers through the pool and record each seed\'s teacher', async () => {
+    for (const kind of ['relu', 'fourier']) {
+      const results = await lib.run({ seeds: 2, sizes: [100, 300, 1000], testSize: 200, measure: { points: 0 }, data: { dimension: 8 }, teacher: { kind, repetitions: 20, device: 'cpu' } }, { workers: 2 });
+      expect(results.teachers.map((t: { seed: number }) => t.seed)).toEqual([1, 2]);
+      expect(results.teachers[0]).toMatchObject({ kind, device: 'cpu', draws: 1, why: 'teacher.device is "cpu"' });
+      expect(results.teachers[0].nonlinearity.repetitions).toBe(20);
+      if (kind === 'fourier') expect(results.teachers[0].standardization.mean).toHaveLength(8);
+      // 1-NN on a Lipschitz (ReLU) target: theory 0.5, here over one decade of small sizes. A Fourier
+      // teacher with maxFreq 1 oscillates faster than these sizes resolve (see README): no band.
+      if (kind === 'relu') expect(results.fit.exponent.median).toBeGreaterThan(0.25);
+      if (kind === 'relu') expect(results.fit.exponent.median).toBeLessThan(0.75);
+    }
+  });
+});
