@@ -37,10 +37,10 @@ fn check_regeneration(p: &Branching) {
         let anchor: Vec<f32> = match p.source(leaf) {
             None => vec![0.0; d],
             Some(pick) => {
-                // The pick lies in the base of the unit whose branch this leaf starts.
+                // The pick lies in an earlier piece of the unit whose piece this leaf starts.
                 let level = (1..=o.levels).find(|&l| leaf % o.branches.pow(l) != 0).unwrap();
                 let unit_start = leaf - leaf % o.branches.pow(level);
-                assert!((unit_start..unit_start + o.branches.pow(level - 1)).contains(&pick.leaf));
+                assert!((unit_start..leaf).contains(&pick.leaf));
                 assert!(pick.site < o.base_size);
                 absolute[pick.leaf as usize][pick.site as usize * d..][..d].to_vec()
             }
@@ -105,13 +105,14 @@ fn picks_are_uniform_over_the_base_and_kept_sites_over_the_leaf() {
     let (mut offsets, mut sites) = (vec![0u64; 40], vec![0u64; 10]);
     for unit in 0..1 {
         for pick in p.picks(2, unit) {
-            offsets[pick.leaf as usize] += 1;
+            // The offset within the parent piece (level-2 pieces are 40 leaves each).
+            offsets[(pick.leaf % 40) as usize] += 1;
             sites[pick.site as usize] += 1;
         }
     }
     for unit in 0..40 {
-        for pick in p.picks(1, unit) {
-            assert_eq!(pick.leaf, unit * 40, "a level-1 base is one leaf");
+        for (k, pick) in p.picks(1, unit).iter().enumerate() {
+            assert!((unit * 40..unit * 40 + k as u64 + 1).contains(&pick.leaf), "a level-1 piece hangs from an earlier one");
             sites[pick.site as usize] += 1;
         }
     }
@@ -168,4 +169,25 @@ fn rejects_invalid_options_with_typed_errors() {
     for e in [err(0, 2, 5, 10, 1), err(3, 2, 10, 10, 1), err(3, 1 << 20, 5, 10, 3)] {
         assert!(!e.unwrap().to_string().is_empty());
     }
+}
+
+#[test]
+fn pieces_form_a_critical_tree_not_a_star() {
+    // B = 3000 pieces in d = 2 (z = 4, offspring Bin(3, 1/3)): a conditioned critical tree has about
+    // P(no children) = (2/3)^3 = 0.296 of its nodes childless (sd ~0.008 here) and a height of order
+    // sqrt(B); a star would have B - 1 childless pieces and height 1.
+    let b = 3000u64;
+    let p = plan(5, 2, b, 1, 2, 1);
+    let parents: Vec<u64> = p.picks(1, 0).iter().map(|pick| pick.leaf).collect();
+    let mut children = vec![0u32; b as usize];
+    let mut depth = vec![0u32; b as usize];
+    for (k, &parent) in parents.iter().enumerate() {
+        assert!(parent <= k as u64, "breadth-first: parent {parent} of piece {}", k + 1);
+        children[parent as usize] += 1;
+        depth[k + 1] = depth[parent as usize] + 1;
+    }
+    let childless = children.iter().filter(|&&c| c == 0).count() as f64 / b as f64;
+    assert!((childless - 0.296).abs() < 0.04, "childless share {childless}");
+    let height = *depth.iter().max().unwrap() as f64;
+    assert!(height > 0.5 * (b as f64).sqrt(), "height {height}");
 }
