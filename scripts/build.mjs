@@ -56,7 +56,7 @@ async function bundle(wasmFiles) {
   const nodeBanner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
   const builds = [
     { platform: 'node', outdir: 'dist/node', entries: { cli: 'ts/cli/main.ts', index: 'ts/index.ts', worker: 'workers/node.ts', 'wasm-thread': 'workers/wasm-thread-node.ts' },
-      banner: { js: nodeBanner }, external: ['webgpu', '@resvg/resvg-js'] },
+      banner: { js: nodeBanner }, external: ['webgpu', '@resvg/resvg-js', 'parquet-wasm'] },
     { platform: 'browser', outdir: 'dist/browser', entries: { index: 'ts/browser.ts', worker: 'workers/browser.ts', 'wasm-thread': 'workers/wasm-thread-browser.ts' } },
   ];
   for (const b of builds) {

@@ -70,7 +70,8 @@ describe('percolab run: a small experiment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'percolab-cli-'));
     writeFileSync(join(dir, 'c.json'), JSON.stringify(small));
     const result = percolab(['run', 'c.json', '--out', 'runs/a', '--workers', '2'], dir);
-    expect(result.stderr).toBe('');
+    // teacher.device "auto": one line saying which device and why.
+    expect(result.stderr).toMatch(/^percolab: teacher device: CPU twin: no hardware GPU qualifies \(.*\)\n$/);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/report: .*runs\/a\/report\.html/);
     expect(result.stdout).toMatch(/exponent \d\.\d{3} \(16th-84th percentile .* vs theory 0\.500/);

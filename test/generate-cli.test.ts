@@ -36,20 +36,25 @@ describe('percolab generate', () => {
     expect(labels.data).toEqual(await lib.createTeacher(config.teacher, kernels, 8, 3).label(whole));
   });
 
-  it('writes one Arrow IPC file (points, labels, cluster ids, the record as metadata) that reads back equal to the .npy files', () => {
+  it.each([
+    ['Arrow IPC', 'arrow', (bytes: Uint8Array) => lib.readArrowPoints(bytes)],
+    ['Parquet', 'parquet', (bytes: Uint8Array) => lib.readParquetPoints(bytes)],
+  ])('writes one %s file (points, labels, cluster ids, the record as metadata) that reads back equal to the .npy files', (_name, ext, read) => {
     const dir = workdir();
     const sets = ['data.kind=population', 'data.clusters=5000', 'data.maxClusterSize=2000', 'data.dimension=5'].flatMap((s) => ['--set', s]);
     expect(percolab([...sets, '--points', '70000', '--out', 'p.npy'], dir).status).toBe(0);
-    const result = percolab([...sets, '--points', '70000', '--out', 'p.arrow'], dir);
+    // 70000 rows: two batches of the stream, and for Parquet more than one row group is not needed to
+    // show the batches join (row groups hold ~64 MiB).
+    const result = percolab([...sets, '--points', '70000', '--out', `p.${ext}`], dir);
     expect(result.stderr).toBe('');
-    const back = lib.readArrowPoints(readFileSync(join(dir, 'p.arrow')));
+    const back = read(readFileSync(join(dir, `p.${ext}`)));
     expect(back.dimension).toBe(5);
     expect(back.points).toEqual(parseNpy(readFileSync(join(dir, 'p.npy')), 'p').data);
     expect(back.labels).toEqual(parseNpy(readFileSync(join(dir, 'p.labels.npy')), 'l').data);
     expect(back.ids).toEqual(parseNpy(readFileSync(join(dir, 'p.ids.npy')), 'i').data);
     // The same record as the .npy files' sidecar, naming its one file.
     const npyRecord = JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8'));
-    expect(back.record).toEqual({ ...npyRecord, files: { points: 'p.arrow' } });
+    expect(back.record).toEqual({ ...npyRecord, files: { points: `p.${ext}` } });
   });
 
   it('writes manifold samples and the branching construction', () => {
@@ -82,7 +87,7 @@ describe('percolab generate', () => {
   });
 
   it.each([
-    ['not a .npy or .arrow name', ['--points', '10', '--out', 'x.csv'], /--out x\.csv: expected a \.npy or \.arrow file name/],
+    ['unknown format', ['--points', '10', '--out', 'x.csv'], /--out x\.csv: expected a \.npy, \.arrow or \.parquet file name/],
     ['no points', ['--points', '0', '--out', 'x.npy'], /--points = "0": expected an integer >= 1/],
     ['missing --points', ['--out', 'x.npy'], /required option '--points <n>' not specified/],
     ['more points than the construction has', ['--set', 'data.embedder=branching', '--set', 'data.branches=4', '--set', 'data.branchSize=50', '--set', 'sizes=[10,20]', '--set', 'testSize=10', '--points', '201', '--out', 'x.npy'], /--points 201: this config's data set has only 200 points/],

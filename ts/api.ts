@@ -7,7 +7,7 @@ export type { LossPoint, RunResults, ScalingFit, SeedResult, Theory } from './ex
 export { runExperiment, seedsOf, type RunOptions } from './experiment/run.js';
 export { theoryFor } from './experiment/theory.js';
 export { fitPowerLaw, fitScaling, percentile } from './fit/scaling.js';
-export { readArrowPoints } from './io/arrow.js';
+export { readArrowPoints, type PointsFile } from './io/arrow.js';
 export { asFloat32Matrix, encodeNpy, parseNpy, parseNpyHeader, type NpyArray, type NpyDtype, type NpyHeader } from './io/npy.js';
 export { WorkerPool, type CellApi } from './pool/pool.js';
 export { createTeacher, type Teacher, type TeacherOptions, type TeacherRecord } from './teachers/teacher.js';

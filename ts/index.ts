@@ -7,6 +7,7 @@ import { createNodePool, defaultWorkers } from './pool/node.js';
 export * from './api.js';
 export { writeRunFolder } from './io/atomic.js';
 export { readFloat32Matrix, readFloat32MatrixInto, type Float32Target } from './io/npy-file.js';
+export { readParquetPoints } from './io/parquet.js';
 export { createNodePool, defaultWorkers } from './pool/node.js';
 export { loadKernels, loadThreadedKernels } from './wasm/load-node.js';
 export { nodeGpu, prepareGpuEnvironment } from './teachers/gpu-node.js';

@@ -1,4 +1,4 @@
-// `npm run crosscheck -- data`: files from `percolab generate` loaded by numpy and pyarrow (project-local Python)
+// `npm run crosscheck -- data`: files from `percolab generate` (.npy, .arrow, .parquet) loaded by numpy and pyarrow (project-local Python)
 // hold exactly the values percolab reads back. Writes bench/results/crosscheck-data.json; exits 1 on a mismatch.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,7 +22,8 @@ print(json.dumps({"shape": list(x.shape), "dtype": str(x.dtype), "labels": list(
 const arrowScript = `
 import json, sys
 import numpy as np, pyarrow as pa
-t = pa.ipc.open_file(sys.argv[1]).read_all()
+import pyarrow.parquet as pq
+t = pq.read_table(sys.argv[1]) if sys.argv[1].endswith('.parquet') else pa.ipc.open_file(sys.argv[1]).read_all()
 x = np.stack(t.column('x').to_numpy(zero_copy_only=False)).astype(np.float32)
 print(json.dumps({"shape": list(x.shape), "sum": float(x.astype(np.float64).sum()), "labelSum": float(t.column('y').to_numpy().astype(np.float64).sum()), "record": json.loads(t.schema.metadata[b'percolab'])["seed"]}))
 `;
@@ -49,15 +50,17 @@ try {
     };
     // Both sum the same float32 values in float64, in the same order up to summation algorithm: allow rounding.
     row.ok = row.sameShape && row.sameSecondRow && row.sumDifference <= 1e-6 * Math.max(1, Math.abs(numpy.sum)) && row.labelSumDifference <= 1e-6 * Math.max(1, Math.abs(numpy.labelSum));
-    // The same data as one Arrow IPC file, read by pyarrow.
-    const arrowFile = join(dir, `${c.name}.arrow`);
-    execFileSync('node', ['dist/node/cli.js', 'generate', ...c.sets.flatMap((s) => ['--set', s]), '--points', String(c.points), '--out', arrowFile, '--no-progress'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const pa = JSON.parse(execFileSync(python, ['-c', arrowScript, arrowFile], { encoding: 'utf8' }));
-    row.pyarrow = pa;
-    row.ok &&= JSON.stringify(pa.shape) === JSON.stringify(ours.shape) && Math.abs(pa.sum - numpy.sum) <= 1e-6 * Math.max(1, Math.abs(numpy.sum)) && Math.abs(pa.labelSum - numpy.labelSum) <= 1e-6 * Math.max(1, Math.abs(numpy.labelSum)) && pa.record === 1;
+    // The same data as one Arrow IPC file and one Parquet file, read by pyarrow.
+    for (const ext of ['arrow', 'parquet']) {
+      const tableFile = join(dir, `${c.name}.${ext}`);
+      execFileSync('node', ['dist/node/cli.js', 'generate', ...c.sets.flatMap((s) => ['--set', s]), '--points', String(c.points), '--out', tableFile, '--no-progress'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const pa = JSON.parse(execFileSync(python, ['-c', arrowScript, tableFile], { encoding: 'utf8' }));
+      row[ext === 'arrow' ? 'pyarrow' : 'pyarrowParquet'] = pa;
+      row.ok &&= JSON.stringify(pa.shape) === JSON.stringify(ours.shape) && Math.abs(pa.sum - numpy.sum) <= 1e-6 * Math.max(1, Math.abs(numpy.sum)) && Math.abs(pa.labelSum - numpy.labelSum) <= 1e-6 * Math.max(1, Math.abs(numpy.labelSum)) && pa.record === 1;
+    }
     failed ||= !row.ok;
     rows.push(row);
-    process.stderr.write(`${c.name.padEnd(16)} numpy ${numpy.shape.join('x')} ${numpy.dtype}, pyarrow ${pa.shape.join('x')}  ${row.ok ? 'same values' : 'MISMATCH'}\n`);
+    process.stderr.write(`${c.name.padEnd(16)} numpy ${numpy.shape.join('x')} ${numpy.dtype}, pyarrow .arrow ${row.pyarrow.shape.join('x')}, .parquet ${row.pyarrowParquet.shape.join('x')}  ${row.ok ? 'same values' : 'MISMATCH'}\n`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

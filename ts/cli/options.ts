@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseConfigText, UsageError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { RunResults } from '../experiment/results.js';
 
 /** A commander parser for an integer option >= 1 that fails with a usage error naming the option. */
 export function positiveInt(name: string) {
@@ -20,6 +21,16 @@ export function readInput(path: string, what: string): Buffer {
   } catch (error) {
     throw new UsageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+}
+
+/**
+ * Says on stderr where the workers evaluated the teacher and why, unless the config asked for the CPU. (A
+ * "gpu" setting that no adapter satisfies has already failed the run with its own one-line error.)
+ */
+export function announceDevice(results: RunResults): void {
+  const config = results.config as Config;
+  const why = results.teachers[0]?.why;
+  if (config.teacher.device !== 'cpu' && why) process.stderr.write(`percolab: teacher device: ${why}\n`);
 }
 
 /** The config in `file` (or the default config) with `--set` overrides applied, validated. */

@@ -5,16 +5,16 @@ import { rowsPerSeed, UsageError } from '../config/load.js';
 import type { DataSpec, DataStream, DimensionEstimate, Kernels } from '../wasm/kernels.js';
 import type { LossPoint } from './results.js';
 
-/** Copies the rows `order[from..to)` of a row-major matrix and their labels. */
-function gatherRows(points: Float32Array, labels: Float32Array, d: number, order: Uint32Array, from: number, to: number) {
+/** Copies the rows `order[from..to)` of a row-major matrix, and their cluster ids when given. */
+function gatherRows(points: Float32Array, d: number, order: Uint32Array, from: number, to: number, ids?: Uint32Array) {
   const x = new Float32Array((to - from) * d);
-  const y = new Float32Array(to - from);
+  const rowIds = ids ? new Uint32Array(to - from) : undefined;
   for (let i = from; i < to; i++) {
     const row = order[i]!;
     x.set(points.subarray(row * d, row * d + d), (i - from) * d);
-    y[i - from] = labels[row]!;
+    if (rowIds) rowIds[i - from] = ids![row]!;
   }
-  return { x, y };
+  return { x, ids: rowIds };
 }
 
 /** What a data stream should draw for `config`, with `size` sites for a naive cluster. */
@@ -71,11 +71,14 @@ export function seedData(kernels: Kernels, config: Config, seed: number): SeedDa
 /** The points of `seedData`. */
 export const seedPoints = (kernels: Kernels, config: Config, seed: number): Float32Array => seedData(kernels, config, seed).points;
 
-/** Labels of a seed's data under the config's teacher (standardized by, and drawn for, that data). */
-export async function labelSeed(kernels: Kernels, config: Config, seed: number, data: SeedData, gpu?: GpuEvaluator): Promise<{ labels: Float32Array; teacher: TeacherRecord }> {
+/**
+ * Labels of `rows` (with their cluster ids) under the config's teacher for a seed's data set: the teacher
+ * is standardized by, and drawn for the clusters of, the whole data set, whichever rows it labels.
+ */
+export async function labelSeed(kernels: Kernels, config: Config, seed: number, data: SeedData, rows: { x: Float32Array; ids?: Uint32Array } = { x: data.points, ids: data.ids }, gpu?: GpuEvaluator): Promise<{ labels: Float32Array; teacher: TeacherRecord }> {
   const teacher = createTeacher(config.teacher, kernels, config.data.dimension, seed, { reference: data.points, ids: data.ids, gpu });
   try {
-    return { labels: await teacher.label(data.points, data.ids), teacher: teacher.record };
+    return { labels: await teacher.label(rows.x, rows.ids), teacher: teacher.record };
   } finally {
     teacher.free();
   }
@@ -90,11 +93,13 @@ export async function runSeed(kernels: Kernels, config: Config, seed: number, gp
   const data = seedData(kernels, config, seed);
   const { points } = data;
   const rows = points.length / d;
-  const { labels, teacher } = await labelSeed(kernels, config, seed, data, gpu);
   const order = kernels.permutation(seed, 0, rows);
-  const test = gatherRows(points, labels, d, order, 0, config.testSize);
   const largest = config.sizes[config.sizes.length - 1]!;
-  const train = gatherRows(points, labels, d, order, config.testSize, config.testSize + largest);
+  // Only the rows the experiment uses are labelled: the test set, then the largest training set.
+  const used = gatherRows(points, d, order, 0, config.testSize + largest, data.ids);
+  const { labels, teacher } = await labelSeed(kernels, config, seed, data, used, gpu);
+  const test = { x: used.x.subarray(0, config.testSize * d), y: labels.subarray(0, config.testSize) };
+  const train = { x: used.x.subarray(config.testSize * d), y: labels.subarray(config.testSize) };
   const losses = config.sizes.map((n) => {
     const predictions = kernels.knnRegress(train.x.subarray(0, n * d), train.y.subarray(0, n), d, test.x, config.model.k, config.model.weights);
     let sum = 0;

@@ -1,7 +1,7 @@
 // Arrow IPC files (Feather v2) of points: columns `x` (fixed-size list of d float32), `y` (the label,
 // float32) and, for populations, `cluster` (uint32); the record (config, seed, version) as the schema's
 // `percolab` metadata. pyarrow reads them with `pyarrow.ipc.open_file` or `pyarrow.feather.read_table`.
-import { Field, FixedSizeList, Float32, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, tableFromIPC, Uint32 } from 'apache-arrow';
+import { Field, FixedSizeList, Float32, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, type Table, tableFromIPC, Uint32 } from 'apache-arrow';
 
 export function pointsSchema(d: number, withIds: boolean, record: string): Schema {
   const fields: Field[] = [new Field('x', new FixedSizeList(d, new Field('item', new Float32(), false)), false), new Field('y', new Float32(), false)];
@@ -43,9 +43,21 @@ export function arrowFileWriter(schema: Schema, sink: (bytes: Uint8Array) => voi
   };
 }
 
-/** Reads a points file written by `percolab generate` (whole, into memory). */
-export function readArrowPoints(bytes: Uint8Array): { points: Float32Array; labels: Float32Array; ids?: Uint32Array; dimension: number; record: unknown } {
-  const table = tableFromIPC(bytes);
+export interface PointsFile {
+  points: Float32Array;
+  labels: Float32Array;
+  ids?: Uint32Array;
+  dimension: number;
+  record: unknown;
+}
+
+/** Reads an Arrow IPC points file written by `percolab generate` (whole, into memory). */
+export function readArrowPoints(bytes: Uint8Array): PointsFile {
+  return pointsFromTable(tableFromIPC(bytes));
+}
+
+/** The columns of a points table as flat arrays. */
+export function pointsFromTable(table: Table): PointsFile {
   const d = (table.schema.fields[0]!.type as FixedSizeList).listSize;
   const rows = table.numRows;
   const points = new Float32Array(rows * d);

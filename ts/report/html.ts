@@ -108,6 +108,20 @@ dt { color: #5b6470; }
 dd { margin: 0; }
 `;
 
+/** The teacher's device and non-linearity score (mean over seeds), when the run recorded them. */
+function teacherRows(results: RunResults): string {
+  const teachers = results.teachers ?? [];
+  if (teachers.length === 0) return '';
+  const scores = teachers.map((t) => t.nonlinearity?.score).filter((s): s is number => s !== undefined);
+  const draws = teachers.reduce((n, t) => n + t.draws, 0);
+  const rows = [`<dt>teacher</dt><dd>${escapeHtml(`${teachers[0]!.kind} on ${teachers[0]!.device}${teachers[0]!.why ? ` (${teachers[0]!.why})` : ''}`)}</dd>`];
+  if (scores.length) {
+    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+    rows.push(`<dt>non-linearity score</dt><dd>${mean.toFixed(3)} (mean over ${scores.length} seeds; 1 = linear; ${draws} draws in all)</dd>`);
+  }
+  return `${rows.join('\n')}\n`;
+}
+
 async function dimensionReport(results: RunResults): Promise<string> {
   const m = results.dimension;
   if (!m) return '';
@@ -146,7 +160,7 @@ ${lossTable(results)}
 <dt>percolab</dt><dd>${escapeHtml(results.percolab)}</dd>
 <dt>wall time</dt><dd>${escapeHtml(formatSeconds(results.timing.seconds))}</dd>
 <dt>seeds</dt><dd>${escapeHtml(results.seeds.join(', '))}</dd>
-</dl>
+${teacherRows(results)}</dl>
 <h2>Config</h2>
 <pre>${escapeHtml(prettyJson(results.config))}</pre>
 </body>

@@ -6,6 +6,7 @@ import { dataSpec } from '../../experiment/cell.js';
 import { checkWritable } from '../../io/atomic.js';
 import { arrowFileWriter, pointsBatch, pointsSchema } from '../../io/arrow.js';
 import { AtomicFiles } from '../../io/npy-file.js';
+import { writeParquetStream } from '../../io/parquet.js';
 import { createTeacher, type Teacher } from '../../teachers/teacher.js';
 import { version } from '../../version.js';
 import { loadKernels } from '../../wasm/load-node.js';
@@ -74,12 +75,13 @@ const CHUNK = 1 << 16;
 async function generate(file: string | undefined, options: Options) {
   const config = readConfig(file, options.set);
   const seed = options.seed ?? config.seed;
-  const arrow = options.out.endsWith('.arrow');
-  if (!options.out.endsWith('.npy') && !arrow) throw new UsageError(`--out ${options.out}: expected a .npy or .arrow file name`);
+  const format = /\.(npy|arrow|parquet)$/.exec(options.out)?.[1];
+  if (!format) throw new UsageError(`--out ${options.out}: expected a .npy, .arrow or .parquet file name`);
+  const table = format !== 'npy';
   const base = options.out.slice(0, options.out.lastIndexOf('.'));
   const population = config.data.kind === 'population';
-  // Arrow IPC holds everything in one file (the record as schema metadata); .npy needs siblings.
-  const paths: Record<string, string> = arrow
+  // Arrow IPC and Parquet hold everything in one file (the record as schema metadata); .npy needs siblings.
+  const paths: Record<string, string> = table
     ? { points: options.out }
     : { points: options.out, labels: `${base}.labels.npy`, ...(population ? { ids: `${base}.ids.npy` } : {}), record: `${base}.json` };
   for (const path of Object.values(paths)) checkWritable(path, 'output file', options.force);
@@ -98,18 +100,25 @@ async function generate(file: string | undefined, options: Options) {
     const label = await chunkLabeller(config, kernels, seed, n);
     const { record: recordPath, ...written } = paths;
     const record = { percolab: version, seed, points: n, dimension: d, files: written, config: { ...config, percolab: { version, seeds: [seed] } } };
-    if (arrow) {
+    if (table) {
       const fd = files.open(paths.points!);
+      const sink = (bytes: Uint8Array) => files.write(fd, bytes);
       const schema = pointsSchema(d, population, JSON.stringify(record));
-      const writer = arrowFileWriter(schema, (bytes) => files.write(fd, bytes));
-      for (let done = 0; done < n; ) {
-        const chunk = stream.next(Math.min(CHUNK, n - done));
-        const ids = population ? stream.lastIds() : undefined;
-        await writer.write(pointsBatch(schema, chunk, await label(chunk, ids), ids));
-        done += chunk.length / d;
-        progress.update(done, n);
+      const batches = async function* () {
+        for (let done = 0; done < n; ) {
+          const chunk = stream.next(Math.min(CHUNK, n - done));
+          const ids = population ? stream.lastIds() : undefined;
+          yield pointsBatch(schema, chunk, await label(chunk, ids), ids);
+          done += chunk.length / d;
+          progress.update(done, n);
+        }
+      };
+      if (format === 'parquet') await writeParquetStream(schema, batches(), sink);
+      else {
+        const writer = arrowFileWriter(schema, sink);
+        for await (const batch of batches()) await writer.write(batch);
+        await writer.finish();
       }
-      await writer.finish();
     } else {
       const points = files.openNpy(paths.points!, 'float32', [n, d]);
       const labels = files.openNpy(paths.labels!, 'float32', [n]);
@@ -138,11 +147,11 @@ async function generate(file: string | undefined, options: Options) {
 
 export function generateCommand(): Command {
   return new Command('generate')
-    .description("Write a config's data set (its first seed, or --seed) to .npy files or an Arrow IPC file: points, teacher labels, cluster ids, and the record of how they were made.")
+    .description("Write a config's data set (its first seed, or --seed) to .npy files, an Arrow IPC file or a Parquet file: points, teacher labels, cluster ids, and the record of how they were made.")
     .argument('[config]', 'experiment config (JSON); every key optional')
     .option('--set <path=value>', 'override a config key by dotted path (repeatable)', collect, [])
     .addOption(new Option('--points <n>', 'points to write').argParser(positiveInt('--points')).makeOptionMandatory())
-    .requiredOption('--out <file>', 'FILE.npy: points; labels go to FILE.labels.npy, cluster ids of a population to FILE.ids.npy (uint32), the record (config, seed, version) to FILE.json. FILE.arrow: one Arrow IPC file with columns x (d float32), y, cluster (populations) and the record as schema metadata')
+    .requiredOption('--out <file>', 'FILE.npy: points; labels go to FILE.labels.npy, cluster ids of a population to FILE.ids.npy (uint32), the record (config, seed, version) to FILE.json. FILE.arrow: one Arrow IPC file with columns x (d float32), y, cluster (populations) and the record as schema metadata. FILE.parquet: the same columns and metadata as Parquet (row groups of about 64 MiB)')
     .addOption(new Option('--seed <n>', 'seed (default: the config\'s seed)').argParser((v) => positiveInt('--seed')(String(Number(v) + 1)) - 1))
     .option('--force', 'replace existing output files', false)
     .option('--no-progress', 'no progress bar on stderr')

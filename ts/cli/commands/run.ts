@@ -6,7 +6,7 @@ import { checkOutputFolder, writeRunFolder } from '../../io/atomic.js';
 import { createNodePool, defaultWorkers } from '../../pool/node.js';
 import { renderReport } from '../../report/index.js';
 import { version } from '../../version.js';
-import { collect, positiveInt, readConfig } from '../options.js';
+import { announceDevice, collect, positiveInt, readConfig } from '../options.js';
 import { delayedProgress } from '../progress.js';
 
 async function run(file: string | undefined, options: { out: string; set: string[]; workers?: number; force: boolean; progress: boolean }) {
@@ -17,6 +17,7 @@ async function run(file: string | undefined, options: { out: string; set: string
   try {
     const results = await runExperiment(config, { pool, onProgress: (done, total) => progress.update(done, total) });
     progress.stop();
+    announceDevice(results);
     const record = { ...config, percolab: { version, seeds: seedsOf(config) } };
     const folder = writeRunFolder(
       options.out,

@@ -12,7 +12,7 @@ import { renderReport } from '../../report/index.js';
 import { renderSweepReport, type SweepRow } from '../../sweep/report.js';
 import { describeCell, parseSweep } from '../../sweep/sweep.js';
 import { version } from '../../version.js';
-import { positiveInt, readInput } from '../options.js';
+import { announceDevice, positiveInt, readInput } from '../options.js';
 
 interface Options {
   out: string;
@@ -32,6 +32,7 @@ async function sweep(file: string, options: Options) {
   if (options.force) rmSync(join(options.out, 'cells'), { recursive: true, force: true });
   const pool = createNodePool(options.workers ?? defaultWorkers());
   const rows: SweepRow[] = [];
+  let announced = false;
   try {
     for (const [i, cell] of cells.entries()) {
       const folder = join(options.out, 'cells', cell.hash);
@@ -43,6 +44,8 @@ async function sweep(file: string, options: Options) {
       } else {
         process.stderr.write(`${label}: running ${cell.config.seeds} seeds\n`);
         results = await runExperiment(cell.config, { pool });
+        if (!announced) announceDevice(results);
+        announced = true;
         const record = { ...cell.config, percolab: { version, seeds: seedsOf(cell.config) } };
         writeRunFolder(
           folder,

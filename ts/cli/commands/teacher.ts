@@ -110,7 +110,7 @@ async function teacher(file: string | undefined, options: Options) {
       let bytes: Uint8Array | string = svg;
       if (options.out!.endsWith('.png')) {
         const { Resvg } = await import('@resvg/resvg-js');
-        bytes = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, background: 'white' }).render().asPng();
+        bytes = new Resvg(svg, { fitTo: { mode: 'zoom', value: 1.5 }, background: 'white' }).render().asPng();
       }
       writeFilesAtomically({ [options.out!]: bytes }, options.force);
       process.stdout.write(`${options.out}\n`);
