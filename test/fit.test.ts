@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../ts/config/load.js';
+import { theoryFor } from '../ts/experiment/theory.js';
 import { fitPowerLaw, fitScaling, percentile } from '../ts/fit/scaling.js';
 
 describe('scaling fit', () => {
@@ -30,5 +32,14 @@ describe('scaling fit', () => {
     expect(fit.exponent.p16).toBeCloseTo(0.4 + 0.32 * 0.1, 10);
     expect(fit.exponent.p84).toBeCloseTo(0.5 + 0.68 * 0.1, 10);
     expect(fit.medianCurve.exponent).toBeCloseTo(0.5, 10);
+  });
+});
+
+describe('theory', () => {
+  it('predicts c/D: 2/4 for clusters, 2/D for manifolds, with a caveat for populations only', () => {
+    expect(theoryFor(resolveConfig({}))).toEqual({ dimension: 4, c: 2, exponent: 0.5 });
+    expect(theoryFor(resolveConfig({ data: { kind: 'manifold', manifoldDimension: 3 } }))).toEqual({ dimension: 3, c: 2, exponent: 2 / 3 });
+    expect(theoryFor(resolveConfig({ data: { embedder: 'branching' } })).caveat).toBeUndefined();
+    expect(theoryFor(resolveConfig({ data: { kind: 'population' } })).caveat).toMatch(/which clusters the training set has reached/);
   });
 });

@@ -59,4 +59,6 @@ export interface Theory {
   /** c in alpha = c / D (2 for nearest-neighbour regression of a smooth target with MSE). */
   c: number;
   exponent: number;
+  /** Why the prediction may not apply to this data (populations), when it may not. */
+  caveat?: string;
 }

@@ -12,5 +12,10 @@ export function theoryFor(config: Config): Theory {
   // A manifold's dimension is its own; the branching embedder stands in for a larger cluster (D = 4).
   const dimension = config.data.kind === 'manifold' ? config.data.manifoldDimension : CLUSTER_DIMENSION;
   const c = config.model.kind === 'knn' ? 2 : Number.NaN;
-  return { dimension, c, exponent: c / dimension };
+  const theory = { dimension, c, exponent: c / dimension };
+  if (config.data.kind !== 'population') return theory;
+  return {
+    ...theory,
+    caveat: 'c/D is the law within one cluster; across a population the loss also depends on which clusters the training set has reached, so the exponent need not be c/D (1.8-2.3 measured with the defaults)',
+  };
 }

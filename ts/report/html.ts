@@ -44,7 +44,8 @@ function headline(results: RunResults): string {
   return (
     `Fitted exponent ${formatAlpha(median)} (16th–84th percentile ${formatAlpha(p16)}–${formatAlpha(p84)}) ` +
     `over N in [${formatSize(w0)}, ${formatSize(w1)}]; ` +
-    `theory ${formatAlpha(t.exponent)} (c/D = ${t.c}/${t.dimension})`
+    `theory ${formatAlpha(t.exponent)} (c/D = ${t.c}/${t.dimension})` +
+    (t.caveat ? `. Caveat: ${t.caveat}.` : '')
   );
 }
 

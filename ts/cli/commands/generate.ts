@@ -7,6 +7,8 @@ import { checkWritable } from '../../io/atomic.js';
 import { arrowFileWriter, pointsBatch, pointsSchema } from '../../io/arrow.js';
 import { AtomicFiles } from '../../io/npy-file.js';
 import { writeParquetStream } from '../../io/parquet.js';
+import { chooseDevice } from '../../teachers/device.js';
+import { nodeGpu } from '../../teachers/gpu-node.js';
 import { createTeacher, type Teacher } from '../../teachers/teacher.js';
 import { version } from '../../version.js';
 import { loadKernels } from '../../wasm/load-node.js';
@@ -20,12 +22,15 @@ import { delayedProgress } from '../progress.js';
  */
 async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: ReturnType<typeof loadKernels>, seed: number, n: number) {
   const d = config.data.dimension;
+  const choice = await chooseDevice(config.teacher.device, nodeGpu, kernels);
+  if (config.teacher.device !== 'cpu') process.stderr.write(`percolab: teacher device: ${choice.why}\n`);
+  const gpu = choice.gpu;
   let spec: Record<string, unknown> & typeof config.teacher = config.teacher;
   if (spec.kind === 'fourier') spec = { ...spec, standardization: streamStandardization(kernels, config, seed, n) };
   if (spec.perCluster) {
     const chunkSpec = { ...spec, repetitions: 0 };
     return async (chunk: Float32Array, ids?: Uint32Array) => {
-      const teacher = createTeacher(chunkSpec, kernels, d, seed, { ids });
+      const teacher = createTeacher(chunkSpec, kernels, d, seed, { ids, gpu });
       try {
         return await teacher.label(chunk, ids);
       } finally {
@@ -33,7 +38,7 @@ async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: Ret
       }
     };
   }
-  const teacher: Teacher = createTeacher(spec, kernels, d, seed);
+  const teacher: Teacher = createTeacher(spec, kernels, d, seed, { gpu });
   return (chunk: Float32Array) => teacher.label(chunk);
 }
 

@@ -33,7 +33,8 @@ async function run(file: string | undefined, options: { out: string; set: string
       `report: ${folder}/report.html\n` +
         `exponent ${e.median.toFixed(3)} (16th-84th percentile ${e.p16.toFixed(3)}-${e.p84.toFixed(3)}, ${config.seeds} seeds) ` +
         `vs theory ${results.theory.exponent.toFixed(3)} (c/D = ${results.theory.c}/${results.theory.dimension}); ` +
-        `${results.timing.seconds.toFixed(1)} s\n`,
+        `${results.timing.seconds.toFixed(1)} s\n` +
+        (results.theory.caveat ? `caveat: ${results.theory.caveat}\n` : ''),
     );
   } finally {
     progress.stop();
