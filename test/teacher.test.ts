@@ -204,4 +204,12 @@ describe('experiments with non-linear teachers', () => {
       if (kind === 'relu') expect(results.fit.exponent.median).toBeLessThan(0.75);
     }
   });
+
+  it('labels on the GPU inside the worker pool, with the same losses as the CPU twin (ReLU is bit-identical)', async () => {
+    const input = { seeds: 2, sizes: [100, 300, 1000], testSize: 200, measure: { points: 0 }, data: { dimension: 8 }, teacher: { kind: 'relu', width: 16, repetitions: 0 } };
+    const gpu = await lib.run({ ...input, teacher: { ...input.teacher, device: 'gpu' } }, { workers: 2 });
+    const cpu = await lib.run({ ...input, teacher: { ...input.teacher, device: 'cpu' } }, { workers: 2 });
+    expect(gpu.teachers.map((t: { device: string }) => t.device)).toEqual(['gpu', 'gpu']);
+    expect(gpu.points).toEqual(cpu.points);
+  });
 });

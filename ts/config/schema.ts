@@ -85,7 +85,11 @@ export const TeacherSchema = z
       .optional()
       .describe('Vetting: redraw the parameters until the non-linearity score is at or below this (lower = more non-linear).'),
     maxDraws: int().min(1).max(10_000).default(100).describe('Vetting: draws to try before giving up with an error.'),
-    repetitions: int().min(0).max(100_000).default(200).describe('Non-linearity score: repetitions of the random slices (0: do not score unless vetting).'),
+    repetitions: int()
+      .min(0)
+      .max(100_000)
+      .default(200)
+      .describe('Non-linearity score: repetitions of the random slices, each d x 64 teacher evaluations per seed (0: do not score unless vetting; lower it for wide, deep teachers in high d).'),
   })
   .describe('The target function that labels the points.');
 
