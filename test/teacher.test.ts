@@ -197,7 +197,8 @@ describe('experiments with non-linear teachers', () => {
       expect(results.teachers.map((t: { seed: number }) => t.seed)).toEqual([1, 2]);
       expect(results.teachers[0]).toMatchObject({ kind, device: 'cpu', draws: 1, why: 'teacher.device is "cpu"' });
       expect(results.teachers[0].nonlinearity.repetitions).toBe(20);
-      if (kind === 'fourier') expect(results.teachers[0].standardization.mean).toHaveLength(8);
+      if (kind === 'fourier') expect(results.teachers[0].standardization).toMatchObject({ by: 'range', offset: expect.any(Array), scale: expect.any(Array) });
+      if (kind === 'fourier') expect(results.teachers[0].standardization.offset).toHaveLength(8);
       // 1-NN on a Lipschitz (ReLU) target: theory 0.5, here over one decade of small sizes. A Fourier
       // teacher with maxFreq 1 oscillates faster than these sizes resolve (see README): no band.
       if (kind === 'relu') expect(results.fit.exponent.median).toBeGreaterThan(0.25);
@@ -211,5 +212,43 @@ describe('experiments with non-linear teachers', () => {
     const cpu = await lib.run({ ...input, teacher: { ...input.teacher, device: 'cpu' } }, { workers: 2 });
     expect(gpu.teachers.map((t: { device: string }) => t.device)).toEqual(['gpu', 'gpu']);
     expect(gpu.points).toEqual(cpu.points);
+  });
+});
+
+describe('Fourier standardization', () => {
+  it('"sd" takes z-scores and "range" maps the data into [0, 1], and percolab generate matches the in-memory teacher', async () => {
+    const d = 3;
+    const points = randomPoints(4000, d, 5, 7);
+    for (const standardize of ['sd', 'range']) {
+      const t = lib.createTeacher(spec({ kind: 'fourier', standardize, repetitions: 0 }), kernels, d, 2, { reference: points });
+      const s = t.record.standardization;
+      expect(s.by).toBe(standardize);
+      for (let j = 0; j < d; j++) {
+        const col = Array.from({ length: 4000 }, (_, i) => points[i * d + j]!);
+        const mean = col.reduce((a, b) => a + b, 0) / col.length;
+        const sd = Math.sqrt(col.reduce((a, b) => a + (b - mean) ** 2, 0) / col.length);
+        const [lo, hi] = [Math.min(...col), Math.max(...col)];
+        if (standardize === 'sd') {
+          expect(s.offset[j]).toBeCloseTo(mean, 5);
+          expect(s.scale[j]).toBeCloseTo(sd, 5);
+        } else {
+          expect(s.offset[j]).toBe(Math.fround(lo));
+          expect(s.scale[j]).toBeCloseTo(hi - lo, 5);
+        }
+      }
+      t.free();
+    }
+    // generate standardizes by a first pass over the whole stream: the same function as labelling the
+    // whole data set in memory.
+    const dir = workdir();
+    const sets = ['teacher.kind=fourier', 'teacher.standardize=range', 'data.dimension=4'].flatMap((x) => ['--set', x]);
+    const r = spawnSync(process.execPath, [cli, 'generate', ...sets, '--points', '70000', '--out', 'g.npy', '--no-progress'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const x = parseNpy(readFileSync(join(dir, 'g.npy')), 'g').data as Float32Array;
+    const y = parseNpy(readFileSync(join(dir, 'g.labels.npy')), 'y').data as Float32Array;
+    const config = lib.resolveConfig(JSON.parse(readFileSync(join(dir, 'g.json'), 'utf8')).config);
+    const whole = lib.createTeacher({ ...config.teacher, repetitions: 0 }, kernels, 4, config.seed, { reference: x });
+    const expected = await whole.label(x);
+    expect(maxRelativeError(y, expected)).toBeLessThan(1e-5);
   });
 });

@@ -72,6 +72,10 @@ export const TeacherSchema = z
     sigmaB: z.number().min(0).max(1e3).default(0).describe('ReLU: biases ~ N(0, sigmaB^2) (Sharma & Kaplan\'s default 0).'),
     terms: int().min(1).max(100_000).default(20).describe('Fourier: number of terms.'),
     maxFreq: int().min(0).max(1000).default(1).describe('Fourier: integer frequency components uniform in [-maxFreq, maxFreq].'),
+    standardize: z
+      .enum(['range', 'sd'])
+      .default('range')
+      .describe('Fourier: inputs scaled into [0, 1] ("range": minus the min, over max - min) or as z-scores ("sd": minus the mean, over the sd), per coordinate of the data labelled.'),
     scale: z.number().positive().max(1e6).default(1).describe('ReLU and Fourier: the output is multiplied by this.'),
     perCluster: z.boolean().default(false).describe('Population data: each cluster is labelled by its own teacher, drawn from the seed and the cluster id (Brill).'),
     device: z

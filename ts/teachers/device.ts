@@ -28,7 +28,7 @@ export interface CheckResult {
 
 const CHECK_SPECS: TeacherSpec[] = (['linear', 'relu', 'fourier'] as const).map((kind) => ({
   kind, depth: 3, width: 24, sigmaW: Math.SQRT2, sigmaB: 0.1, terms: 12, maxFreq: 2, scale: 1.5,
-  perCluster: false, maxDraws: 1, repetitions: 0,
+  perCluster: false, maxDraws: 1, repetitions: 0, standardize: 'range',
 }));
 
 /** Runs one small teacher of every kind on the GPU and compares with the CPU twin. */

@@ -68,7 +68,7 @@ export interface TeacherModel {
 export interface TeacherDraw {
   draws: number;
   nonlinearity?: { score: number; standardError?: number; repetitions: number; slicePoints?: number; scoredClusters?: number };
-  standardization?: { mean: number[]; sd: number[] };
+  standardization?: { by: 'sd' | 'range'; offset: number[]; scale: number[] };
   clusters?: number;
 }
 

@@ -3,7 +3,8 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::{for_row_chunks, Teacher, TeacherError};
 
-/// A random Fourier teacher on standardized inputs `z_i = (x_i - mean_i) / sd_i`:
+/// A random Fourier teacher on standardized inputs `z_i = (x_i - offset_i) / scale_i` (see
+/// [`crate::Standardization`]):
 /// `y = scale * sum_t a_t cos(2 pi (k_t . z + phi_t))`, integer frequencies `k_t` with components
 /// uniform in `[-max_freq, max_freq]`, `a_t ~ N(0, 1/terms)`, phases `phi_t` uniform in `[0, 1)` turns.
 /// The phase is reduced to `[-1/2, 1/2]` turns before the cosine, on every device, so large arguments
@@ -16,8 +17,8 @@ pub struct Fourier {
     pub amplitudes: Vec<f32>,
     /// In turns.
     pub phases: Vec<f32>,
-    pub mean: Vec<f32>,
-    pub inv_sd: Vec<f32>,
+    pub offset: Vec<f32>,
+    pub inv_scale: Vec<f32>,
     pub scale: f32,
 }
 
@@ -35,13 +36,13 @@ impl Fourier {
         let amp = 1.0 / (terms as f64).sqrt();
         let amplitudes = (0..terms).map(|_| { let z: f64 = StandardNormal.sample(&mut rng); (z * amp) as f32 }).collect();
         let phases = (0..terms).map(|_| rng.random::<f64>() as f32).collect();
-        Ok(Fourier { dimension: d, frequencies, amplitudes, phases, mean: vec![0.0; d], inv_sd: vec![1.0; d], scale: scale as f32 })
+        Ok(Fourier { dimension: d, frequencies, amplitudes, phases, offset: vec![0.0; d], inv_scale: vec![1.0; d], scale: scale as f32 })
     }
 
-    /// Standardizes by the given per-coordinate mean and standard deviation (zero sd counts as 1).
-    pub fn standardized(mut self, mean: &[f32], sd: &[f32]) -> Fourier {
-        self.mean = mean.to_vec();
-        self.inv_sd = sd.iter().map(|&s| if s > 0.0 { (1.0 / s as f64) as f32 } else { 1.0 }).collect();
+    /// Standardizes by the given per-coordinate offset and scale (a zero scale counts as 1).
+    pub fn standardized(mut self, offset: &[f32], scale: &[f32]) -> Fourier {
+        self.offset = offset.to_vec();
+        self.inv_scale = scale.iter().map(|&s| if s > 0.0 { (1.0 / s as f64) as f32 } else { 1.0 }).collect();
         self
     }
 
@@ -49,12 +50,12 @@ impl Fourier {
         self.amplitudes.len()
     }
 
-    /// `[mean (d), inv_sd (d), then per term: k (d), amplitude, phase]`, the layout the GPU kernel reads.
+    /// `[offset (d), 1 / scale (d), then per term: k (d), amplitude, phase]`, the layout the GPU kernel reads.
     pub fn parameters(&self) -> Vec<f32> {
         let d = self.dimension;
         let mut out = Vec::with_capacity(2 * d + self.terms() * (d + 2));
-        out.extend_from_slice(&self.mean);
-        out.extend_from_slice(&self.inv_sd);
+        out.extend_from_slice(&self.offset);
+        out.extend_from_slice(&self.inv_scale);
         for t in 0..self.terms() {
             out.extend_from_slice(&self.frequencies[t * d..(t + 1) * d]);
             out.push(self.amplitudes[t]);
@@ -65,7 +66,7 @@ impl Fourier {
 
     fn value(&self, x: &[f32], z: &mut [f64]) -> f32 {
         for i in 0..self.dimension {
-            z[i] = (x[i] as f64 - self.mean[i] as f64) * self.inv_sd[i] as f64;
+            z[i] = (x[i] as f64 - self.offset[i] as f64) * self.inv_scale[i] as f64;
         }
         let mut sum = 0.0;
         for (t, k) in self.frequencies.chunks_exact(self.dimension).enumerate() {
@@ -111,7 +112,7 @@ mod tests {
 
     #[test]
     fn one_term_is_a_plane_wave_with_integer_periods() {
-        let f = Fourier { dimension: 2, frequencies: vec![1.0, -2.0], amplitudes: vec![0.5], phases: vec![0.25], mean: vec![0.0; 2], inv_sd: vec![1.0; 2], scale: 2.0 };
+        let f = Fourier { dimension: 2, frequencies: vec![1.0, -2.0], amplitudes: vec![0.5], phases: vec![0.25], offset: vec![0.0; 2], inv_scale: vec![1.0; 2], scale: 2.0 };
         // y = cos(2 pi (x0 - 2 x1 + 1/4)); shifting x0 by a whole period leaves it unchanged.
         let y = f.evaluate(&[0.1, 0.3, 1.1, 0.3, 0.0, 0.0]).unwrap();
         let expected = (std::f64::consts::TAU * (0.1 - 0.6 + 0.25)).cos() as f32;

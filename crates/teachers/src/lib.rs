@@ -12,7 +12,7 @@ pub use fourier::Fourier;
 pub use linear::Linear;
 pub use mlp::{Layer, Mlp};
 pub use score::{nonlinearity, Nonlinearity};
-pub use spec::{AnyTeacher, ClusterTeachers, Kind, Spec, Standardization};
+pub use spec::{AnyTeacher, ClusterTeachers, Kind, Spec, StandardizeBy, Standardization};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum TeacherError {

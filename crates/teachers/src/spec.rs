@@ -21,16 +21,37 @@ pub struct Spec {
     pub max_freq: u32,
 }
 
-/// Per-coordinate mean and standard deviation (population sd, summed in f64).
+/// How inputs are standardized: `z = (x - offset) / scale` per coordinate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StandardizeBy {
+    /// Offset the mean, scale the (population) standard deviation: z-scores.
+    Sd,
+    /// Offset the minimum, scale the range: every coordinate of the data in [0, 1].
+    Range,
+}
+
+/// Per-coordinate offset and scale of a data set (sums in f64).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Standardization {
-    pub mean: Vec<f32>,
-    pub sd: Vec<f32>,
+    pub offset: Vec<f32>,
+    pub scale: Vec<f32>,
 }
 
 impl Standardization {
-    pub fn of(points: &[f32], d: usize) -> Result<Standardization, TeacherError> {
+    pub fn of(points: &[f32], d: usize, by: StandardizeBy) -> Result<Standardization, TeacherError> {
         check_shape(points, d)?;
+        if by == StandardizeBy::Range {
+            let mut lo = vec![f32::INFINITY; d];
+            let mut hi = vec![f32::NEG_INFINITY; d];
+            for row in points.chunks_exact(d) {
+                for ((l, h), &x) in lo.iter_mut().zip(hi.iter_mut()).zip(row) {
+                    *l = l.min(x);
+                    *h = h.max(x);
+                }
+            }
+            let scale = lo.iter().zip(&hi).map(|(&l, &h)| if h > l { (h as f64 - l as f64) as f32 } else { 0.0 }).collect();
+            return Ok(Standardization { offset: lo, scale });
+        }
         let n = (points.len() / d).max(1) as f64;
         let mut mean = vec![0f64; d];
         for row in points.chunks_exact(d) {
@@ -45,7 +66,7 @@ impl Standardization {
                 *v += (x as f64 - m).powi(2);
             }
         }
-        Ok(Standardization { mean: mean.iter().map(|&m| m as f32).collect(), sd: var.iter().map(|&v| (v / n).sqrt() as f32).collect() })
+        Ok(Standardization { offset: mean.iter().map(|&m| m as f32).collect(), scale: var.iter().map(|&v| (v / n).sqrt() as f32).collect() })
     }
 }
 
@@ -71,8 +92,8 @@ impl AnyTeacher {
             Kind::Fourier => {
                 let f = Fourier::draw(seed, index, d, spec.terms, spec.max_freq, spec.scale)?;
                 AnyTeacher::Fourier(match standardization {
-                    Some(s) if s.mean.len() == d => f.standardized(&s.mean, &s.sd),
-                    Some(s) => return Err(TeacherError::Parameter(format!("standardization has {} coordinates, the teacher {d}", s.mean.len()))),
+                    Some(s) if s.offset.len() == d => f.standardized(&s.offset, &s.scale),
+                    Some(s) => return Err(TeacherError::Parameter(format!("standardization has {} coordinates, the teacher {d}", s.offset.len()))),
                     None => f,
                 })
             }
@@ -117,7 +138,7 @@ impl AnyTeacher {
         match self {
             AnyTeacher::Fourier(f) => {
                 let d = f.dimension;
-                let core = Fourier { mean: vec![0.0; d], inv_sd: vec![1.0; d], ..f.clone() };
+                let core = Fourier { offset: vec![0.0; d], inv_scale: vec![1.0; d], ..f.clone() };
                 nonlinearity(&core, seed, index, repetitions, SLICE_POINTS)
             }
             other => nonlinearity(other, seed, index, repetitions, SLICE_POINTS),
@@ -251,8 +272,10 @@ mod tests {
     }
 
     #[test]
-    fn standardization_is_the_sample_mean_and_sd() {
-        let s = Standardization::of(&[1.0, 10.0, 3.0, 10.0], 2).unwrap();
-        assert_eq!(s, Standardization { mean: vec![2.0, 10.0], sd: vec![1.0, 0.0] });
+    fn standardization_is_the_sample_mean_and_sd_or_the_range() {
+        let s = Standardization::of(&[1.0, 10.0, 3.0, 10.0], 2, StandardizeBy::Sd).unwrap();
+        assert_eq!(s, Standardization { offset: vec![2.0, 10.0], scale: vec![1.0, 0.0] });
+        let r = Standardization::of(&[1.0, 10.0, 3.0, 10.0, -2.0, 10.0], 2, StandardizeBy::Range).unwrap();
+        assert_eq!(r, Standardization { offset: vec![-2.0, 10.0], scale: vec![5.0, 0.0] });
     }
 }

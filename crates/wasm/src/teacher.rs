@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
-use percolab_teachers::{AnyTeacher, ClusterTeachers, Kind, Nonlinearity, Spec, Standardization, Teacher};
+use percolab_teachers::{AnyTeacher, ClusterTeachers, Kind, Nonlinearity, Spec, StandardizeBy, Standardization, Teacher};
 
 use crate::err;
 
@@ -53,9 +53,9 @@ pub struct TeacherModel {
 #[wasm_bindgen]
 impl TeacherModel {
     /// The teacher of `spec` (JSON: kind, depth, width, sigmaW, sigmaB, scale, terms, maxFreq,
-    /// minNonlinearity (null for none), maxDraws, repetitions, optional standardization {mean, sd}) for
-    /// `seed`. A Fourier teacher is standardized by the given standardization, else by the mean and sd of
-    /// `reference` (row-major points). With `ids`, one teacher per cluster id.
+    /// minNonlinearity (null for none), maxDraws, repetitions, standardize ("range" (default) | "sd"), optional
+    /// standardization {offset, scale}) for `seed`. A Fourier teacher is standardized by the given
+    /// standardization, else by that of `reference` (row-major points). With `ids`, one teacher per cluster id.
     #[wasm_bindgen(constructor)]
     pub fn new(spec: &str, dimension: u32, seed: u64, reference: Option<Vec<f32>>, ids: Option<Vec<u32>>) -> Result<TeacherModel, JsError> {
         let json: Value = serde_json::from_str(spec).map_err(err)?;
@@ -64,6 +64,11 @@ impl TeacherModel {
         let threshold = json.get("minNonlinearity").and_then(Value::as_f64);
         let max_draws = number(&json, "maxDraws")? as usize;
         let repetitions = number(&json, "repetitions")? as usize;
+        let by = match json.get("standardize").and_then(Value::as_str) {
+            Some("sd") => StandardizeBy::Sd,
+            None | Some("range") => StandardizeBy::Range,
+            Some(other) => return Err(JsError::new(&format!("teacher spec: standardize must be \"sd\" or \"range\", got {other:?}"))),
+        };
         let given = json.get("standardization").filter(|v| !v.is_null());
         let standardization = match (given, &reference, spec.kind) {
             (Some(s), _, Kind::Fourier) => {
@@ -74,14 +79,14 @@ impl TeacherModel {
                         .and_then(|a| a.iter().map(|v| v.as_f64().map(|x| x as f32)).collect())
                         .ok_or_else(|| JsError::new(&format!("teacher spec: standardization.{name} must be {d} numbers")))
                 };
-                Some(Standardization { mean: floats("mean")?, sd: floats("sd")? })
+                Some(Standardization { offset: floats("offset")?, scale: floats("scale")? })
             }
-            (None, Some(points), Kind::Fourier) => Some(Standardization::of(points, d).map_err(err)?),
+            (None, Some(points), Kind::Fourier) => Some(Standardization::of(points, d, by).map_err(err)?),
             _ => None,
         };
         let mut record = json!({});
         if let Some(s) = &standardization {
-            record["standardization"] = json!({ "mean": s.mean, "sd": s.sd });
+            record["standardization"] = json!({ "by": if by == StandardizeBy::Range { "range" } else { "sd" }, "offset": s.offset, "scale": s.scale });
         }
         let model = match ids {
             None => {

@@ -42,27 +42,36 @@ async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: Ret
   return (chunk: Float32Array) => teacher.label(chunk);
 }
 
-/** Per-coordinate mean and sd of the first `n` rows of the config's data stream (f64 sums). */
+/**
+ * The Fourier teacher's per-coordinate offset and scale over the first `n` rows of the config's data
+ * stream: mean and sd (f64 sums), or min and max - min.
+ */
 function streamStandardization(kernels: ReturnType<typeof loadKernels>, config: ReturnType<typeof readConfig>, seed: number, n: number) {
   const d = config.data.dimension;
   const stream = kernels.dataStream(dataSpec(config, n), seed);
   const sum = new Float64Array(d);
   const sum2 = new Float64Array(d);
+  const lo = new Float64Array(d).fill(Infinity);
+  const hi = new Float64Array(d).fill(-Infinity);
   try {
     for (let done = 0; done < n; ) {
       const chunk = stream.next(Math.min(CHUNK, n - done));
       for (let i = 0; i < chunk.length; i++) {
         const j = i % d;
-        sum[j] = sum[j]! + chunk[i]!;
-        sum2[j] = sum2[j]! + chunk[i]! * chunk[i]!;
+        const x = chunk[i]!;
+        sum[j] = sum[j]! + x;
+        sum2[j] = sum2[j]! + x * x;
+        lo[j] = Math.min(lo[j]!, x);
+        hi[j] = Math.max(hi[j]!, x);
       }
       done += chunk.length / d;
     }
   } finally {
     stream.free();
   }
+  if (config.teacher.standardize === 'range') return { offset: Array.from(lo), scale: Array.from(hi, (h, j) => h - lo[j]!) };
   const mean = Array.from(sum, (s) => s / n);
-  return { mean, sd: Array.from(sum2, (s, i) => Math.sqrt(Math.max(0, s / n - mean[i]! ** 2))) };
+  return { offset: mean, scale: Array.from(sum2, (s, i) => Math.sqrt(Math.max(0, s / n - mean[i]! ** 2))) };
 }
 
 interface Options {
