@@ -57,6 +57,16 @@ describe('GPU and CPU twins', () => {
     });
   }
 
+  it('agree on a wide network (width 1024: the layer-by-layer kernel; a per-point kernel with the layer in private memory was wrong here)', async () => {
+    const d = 12;
+    const points = randomPoints(500, d, 77);
+    const s = spec({ kind: 'relu', depth: 2, width: 1024, repetitions: 0 });
+    const [a, b] = [await lib.createTeacher(s, kernels, d, 5).label(points), await lib.createTeacher(s, kernels, d, 5, { gpu: choice.gpu }).label(points)];
+    const error = maxRelativeError(b, a);
+    console.log(`Node WebGPU vs CPU twin, relu depth 2 width 1024: max relative error ${error.toExponential(2)}`);
+    expect(error).toBeLessThanOrEqual(lib.AGREEMENT_TOLERANCE);
+  });
+
   it('agree on per-cluster teachers (each point by its cluster\'s parameters)', async () => {
     const d = 6;
     const points = randomPoints(5000, d, 99);
@@ -99,6 +109,17 @@ describe('GPU and CPU twins', () => {
     const evaluator = new lib.GpuEvaluator(faulty, 'faulty');
     const check = await lib.knownAnswerCheck((t: unknown, p: Float32Array, s?: Uint32Array) => evaluator.label(t, p, s), kernels);
     expect(check.passed).toBe(false);
+    // A teacher handed that device checks its own first labels: "auto" falls back to the twin (and says
+    // so), "gpu" refuses.
+    const points = randomPoints(3000, 6, 21);
+    const relu = spec({ kind: 'relu', depth: 2, width: 64, repetitions: 0 });
+    const twin = await lib.createTeacher(relu, kernels, 6, 3).label(points);
+    const fallback = lib.createTeacher(relu, kernels, 6, 3, { gpu: evaluator });
+    expect(await fallback.label(points)).toEqual(twin);
+    expect(fallback.record.device).toBe('cpu');
+    expect(fallback.record.why).toMatch(/^CPU twin: the GPU's relu kernel for this teacher differs from the CPU twin by .* on its first 256 points$/);
+    const strict = lib.createTeacher({ ...relu, device: 'gpu' }, kernels, 6, 3, { gpu: evaluator });
+    await expect(strict.label(points)).rejects.toThrow(/teacher.device is "gpu" but the GPU's relu kernel/);
     const provider = async () => ({ candidates: [{ device: faulty, description: 'faulty', software: false }], notes: [] });
     await expect(lib.chooseDevice('gpu', provider, kernels)).rejects.toThrow(/"faulty" failed the known-answer check/);
     // chooseDevice destroyed the refused device.

@@ -18,7 +18,7 @@ export function cellApi(kernels: Kernels | Promise<Kernels>, gpu?: GpuProvider):
     runSeed: async (config, seed) => {
       const choice = await device(config.teacher.device);
       const result = await runSeed(await kernels, config, seed, choice.gpu);
-      return { ...result, teacher: { ...result.teacher, why: choice.why } };
+      return { ...result, teacher: { ...result.teacher, why: result.teacher.why ?? choice.why } };
     },
     measureDimension: async (config, seed) => ({ seed, ...measureDimension(await kernels, config, seed) }),
   };

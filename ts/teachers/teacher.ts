@@ -2,6 +2,7 @@
 // from the seed. The CPU twin (wasm) draws the parameters; the GPU path evaluates those same numbers.
 import type { Config } from '../config/schema.js';
 import type { Kernels, TeacherDraw } from '../wasm/kernels.js';
+import { AGREEMENT_TOLERANCE, DeviceError } from './device.js';
 import type { GpuEvaluator } from './gpu.js';
 import { cpuModel, gpuTeacher } from './model.js';
 
@@ -27,28 +28,58 @@ export interface TeacherOptions {
   reference?: Float32Array;
   /** Cluster ids present (per-cluster teachers are drawn for these). */
   ids?: Uint32Array;
-  /** Evaluate on this GPU instead of the CPU twin. */
+  /**
+   * Evaluate on this GPU instead of the CPU twin. The first labels are checked against the twin (as the
+   * adapter's known-answer check, but for this teacher's own kernel and shape); on a mismatch a teacher
+   * with `device: "gpu"` throws a DeviceError, any other falls back to the twin and records why.
+   */
   gpu?: GpuEvaluator;
 }
+
+/** Rows of the first batch checked against the CPU twin. */
+const CHECKED_ROWS = 256;
 
 /** The teacher of `spec` for `seed` on points of `dimension` coordinates. */
 export function createTeacher(spec: Config['teacher'], kernels: Kernels, dimension: number, seed: number, options: TeacherOptions = {}): Teacher {
   const perCluster = spec.perCluster;
   if (perCluster && !options.ids) throw new Error('per-cluster teachers need the cluster ids of the data');
   const model = cpuModel(kernels, spec, dimension, seed, options.reference, perCluster ? options.ids : undefined);
-  const device = options.gpu ? 'gpu' : 'cpu';
-  const record: TeacherRecord = { kind: spec.kind, device, ...model.record() };
-  const gpu = options.gpu;
+  const record: TeacherRecord = { kind: spec.kind, device: options.gpu ? 'gpu' : 'cpu', ...model.record() };
+  let gpu = options.gpu;
   const forGpu = gpu ? gpuTeacher(model, spec, dimension, perCluster) : undefined;
-  return {
+  let checked = false;
+  const teacher: Teacher = {
     kind: spec.kind,
-    device,
+    get device() {
+      return record.device;
+    },
     record,
     label: async (points, ids) => {
       if (perCluster && !ids) throw new Error('per-cluster teachers need the cluster id of every point');
-      if (!gpu || !forGpu) return model.evaluate(points, perCluster ? ids : undefined);
-      return gpu.label(forGpu, points, perCluster ? model.slots(ids!) : undefined);
+      const pointIds = perCluster ? ids : undefined;
+      if (!gpu || !forGpu) return model.evaluate(points, pointIds);
+      const labels = await gpu.label(forGpu, points, pointIds ? model.slots(pointIds) : undefined);
+      if (!checked) {
+        checked = true;
+        const n = Math.min(CHECKED_ROWS, labels.length);
+        const expected = model.evaluate(points.subarray(0, n * dimension), pointIds?.subarray(0, n));
+        let worst = 0;
+        expected.forEach((e, i) => {
+          const error = Math.abs(labels[i]! - e) / (1 + Math.abs(e));
+          worst = Number.isNaN(error) ? Infinity : Math.max(worst, error);
+        });
+        if (worst > AGREEMENT_TOLERANCE) {
+          const why = `the GPU's ${spec.kind} kernel for this teacher differs from the CPU twin by ${worst.toExponential(1)} on its first ${n} points`;
+          if (spec.device === 'gpu') throw new DeviceError(`teacher.device is "gpu" but ${why}`);
+          record.device = 'cpu';
+          record.why = `CPU twin: ${why}`;
+          gpu = undefined;
+          return model.evaluate(points, pointIds);
+        }
+      }
+      return labels;
     },
     free: () => model.free(),
   };
+  return teacher;
 }

@@ -35,40 +35,20 @@ function body(s: TeacherShape): string {
   }
   if (s.kind === 'fourier') {
     return `
-  var z: array<f32, ${d}>;
-  for (var i = 0u; i < ${d}u; i++) { z[i] = (points[row + i] - params[base + i]) * params[base + ${d}u + i]; }
   var sum = 0.0;
   for (var t = 0u; t < ${s.terms}u; t++) {
     let at = base + ${2 * d}u + t * ${d + 2}u;
     var turns = 0.0;
-    for (var i = 0u; i < ${d}u; i++) { turns = turns + params[at + i] * z[i]; }
+    for (var i = 0u; i < ${d}u; i++) {
+      let z = (points[row + i] - params[base + i]) * params[base + ${d}u + i];
+      turns = turns + params[at + i] * z;
+    }
     turns = turns + params[at + ${d + 1}u];
     sum = sum + params[at + ${d}u] * cos_turns(turns - round(turns));
   }
   return sum * u.scale;`;
   }
-  const h = s.width;
-  return `
-  var act: array<array<f32, ${h}>, 2>;
-  for (var j = 0u; j < ${h}u; j++) {
-    var acc = 0.0;
-    for (var i = 0u; i < ${d}u; i++) { acc = acc + points[row + i] * params[base + i * ${h}u + j]; }
-    act[0][j] = max(acc + params[base + ${d * h}u + j], 0.0);
-  }
-  var at = base + ${d * h + h}u;
-  for (var l = 1u; l < ${s.depth}u; l++) {
-    let src = (l - 1u) % 2u;
-    for (var j = 0u; j < ${h}u; j++) {
-      var acc = 0.0;
-      for (var i = 0u; i < ${h}u; i++) { acc = acc + act[src][i] * params[at + i * ${h}u + j]; }
-      act[1u - src][j] = max(acc + params[at + ${h * h}u + j], 0.0);
-    }
-    at = at + ${h * h + h}u;
-  }
-  let last = (${s.depth}u - 1u) % 2u;
-  var acc = 0.0;
-  for (var i = 0u; i < ${h}u; i++) { acc = acc + act[last][i] * params[at + i]; }
-  return (acc + params[at + ${h}u]) * u.scale;`;
+  throw new Error('ReLU teachers run layer by layer: see mlpLayerShader');
 }
 
 // cos(2 pi r) for r in [-1/2, 1/2] turns by a Taylor polynomial on [0, pi/2] (truncation < 1e-10) and
@@ -85,7 +65,38 @@ fn cos_turns(r: f32) -> f32 {
 }
 `;
 
-/** The kernel for `shape`: bindings 0 points, 1 parameters, 2 labels, 3 uniforms, (4 slots). */
+/**
+ * One affine layer of a ReLU teacher for a batch of points, one invocation per (point, unit):
+ * `output[p][j] = act(sum_i input[p][i] w_ij + b_j) * scale`, the sum in input order as on the CPU. Layers
+ * run as separate passes through activation buffers, so no invocation holds a layer in private memory
+ * (large private arrays were miscomputed on llvmpipe) and every unit of a wide layer runs in parallel.
+ */
+export function mlpLayerShader(perPoint: boolean): string {
+  return `
+struct Layer { rows: u32, fanIn: u32, fanOut: u32, offset: u32, stride: u32, relu: u32, scale: f32, pad: u32 }
+@group(0) @binding(0) var<storage, read> input: array<f32>;
+@group(0) @binding(1) var<storage, read> params: array<f32>;
+@group(0) @binding(2) var<storage, read_write> output: array<f32>;
+@group(0) @binding(3) var<uniform> u: Layer;
+${perPoint ? '@group(0) @binding(4) var<storage, read> slots: array<u32>;' : ''}
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let index = id.x + id.y * groups.x * ${WORKGROUP}u;
+  if (index >= u.rows * u.fanOut) { return; }
+  let p = index / u.fanOut;
+  let j = index % u.fanOut;
+  let base = ${perPoint ? 'slots[p] * u.stride + u.offset' : 'u.offset'};
+  var acc = 0.0;
+  for (var i = 0u; i < u.fanIn; i++) { acc = acc + input[p * u.fanIn + i] * params[base + i * u.fanOut + j]; }
+  var z = acc + params[base + u.fanIn * u.fanOut + j];
+  if (u.relu == 1u) { z = select(0.0, z, z > 0.0); }
+  output[index] = z * u.scale;
+}
+`;
+}
+
+/** The kernel for `shape` (linear, Fourier): bindings 0 points, 1 parameters, 2 labels, 3 uniforms, (4 slots). */
 export function teacherShader(s: TeacherShape): string {
   return `
 struct Uniforms { rows: u32, scale: f32 }
@@ -100,8 +111,8 @@ fn teacher(row: u32, base: u32) -> f32 {${body(s)}
 }
 
 @compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-  let p = id.x;
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let p = id.x + id.y * groups.x * ${WORKGROUP}u;
   if (p >= u.rows) { return; }
   let base = ${s.perPoint ? `slots[p] * ${s.stride}u` : '0u'};
   labels[p] = teacher(p * ${s.dimension}u, base);
