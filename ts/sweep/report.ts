@@ -44,11 +44,17 @@ export function sweepSpec(rows: SweepRow[], paths: string[]): TopLevelSpec {
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 
+/** Mean non-linearity score of a cell's teachers (NaN when none was scored, or for older results). */
+export function meanScore(results: RunResults): number {
+  const scores = (results.teachers ?? []).map((t) => t.nonlinearity?.score).filter((s): s is number => s !== undefined);
+  return scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : Number.NaN;
+}
+
 export async function renderSweepReport(title: string, rows: SweepRow[], paths: string[]): Promise<string> {
   const table = rows
     .map(({ cell, results, cached }) => {
       const e = results.fit.exponent;
-      return `<tr>${paths.map((p) => `<td>${escapeHtml(JSON.stringify(cell.values[p]))}</td>`).join('')}<td>${f3(e.median)}</td><td>${f3(e.p16)}–${f3(e.p84)}</td><td>${f3(results.theory.exponent)}</td><td>${results.timing.seconds.toFixed(1)} s${cached ? ' (cached)' : ''}</td><td><a href="cells/${cell.hash}/report.html">${cell.hash}</a></td></tr>`;
+      return `<tr>${paths.map((p) => `<td>${escapeHtml(JSON.stringify(cell.values[p]))}</td>`).join('')}<td>${f3(e.median)}</td><td>${f3(e.p16)}–${f3(e.p84)}</td><td>${f3(results.theory.exponent)}</td><td>${f3(meanScore(results))}</td><td>${results.timing.seconds.toFixed(1)} s${cached ? ' (cached)' : ''}</td><td><a href="cells/${cell.hash}/report.html">${cell.hash}</a></td></tr>`;
     })
     .join('\n');
   return `<!DOCTYPE html>
@@ -60,7 +66,7 @@ export async function renderSweepReport(title: string, rows: SweepRow[], paths: 
 <h1>${escapeHtml(title)}</h1>
 <figure>${await specToSvg(sweepSpec(rows, paths))}</figure>
 <p class="note">Points: the median exponent over seeds; bars: 16th–84th percentile across seeds; dashed: theory c/D.</p>
-<table><thead><tr>${paths.map((p) => `<th>${escapeHtml(p)}</th>`).join('')}<th>exponent</th><th>p16–p84</th><th>theory</th><th>time</th><th>cell</th></tr></thead>
+<table><thead><tr>${paths.map((p) => `<th>${escapeHtml(p)}</th>`).join('')}<th>exponent</th><th>p16–p84</th><th>theory</th><th>teacher non-linearity</th><th>time</th><th>cell</th></tr></thead>
 <tbody>
 ${table}
 </tbody></table>

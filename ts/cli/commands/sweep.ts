@@ -9,7 +9,7 @@ import { runExperiment, seedsOf } from '../../experiment/run.js';
 import { checkWritable, writeFilesAtomically, writeRunFolder } from '../../io/atomic.js';
 import { createNodePool, defaultWorkers } from '../../pool/node.js';
 import { renderReport } from '../../report/index.js';
-import { renderSweepReport, type SweepRow } from '../../sweep/report.js';
+import { meanScore, renderSweepReport, type SweepRow } from '../../sweep/report.js';
 import { describeCell, parseSweep } from '../../sweep/sweep.js';
 import { version } from '../../version.js';
 import { announceDevice, positiveInt, readInput } from '../options.js';
@@ -65,7 +65,7 @@ async function sweep(file: string, options: Options) {
     percolab: version,
     name: title,
     grid: spec.grid,
-    cells: rows.map(({ cell, results }) => ({ values: cell.values, hash: cell.hash, exponent: results.fit.exponent, theory: results.theory, seconds: results.timing.seconds, folder: `cells/${cell.hash}` })),
+    cells: rows.map(({ cell, results }) => ({ values: cell.values, hash: cell.hash, exponent: results.fit.exponent, theory: results.theory, nonlinearity: Number.isFinite(meanScore(results)) ? meanScore(results) : null, seconds: results.timing.seconds, folder: `cells/${cell.hash}` })),
   };
   writeFilesAtomically({ [join(options.out, 'sweep.json')]: `${JSON.stringify(summary, null, 2)}\n`, [join(options.out, 'report.html')]: await renderSweepReport(title, rows, paths) }, true);
   process.stdout.write(`report: ${join(options.out, 'report.html')}\n`);
