@@ -129,14 +129,14 @@ describe('teachers on WebGPU in headless Chromium', () => {
           const spec = percolab.resolveConfig({ teacher: { ...teacher, repetitions: 0 } }).teacher;
           const cpu = await percolab.createTeacher(spec, kernels, d, 5, { reference: points }).label(points);
           const gpu = await percolab.createTeacher(spec, kernels, d, 5, { reference: points, gpu: choice.gpu }).label(points);
-          errors[teacher.kind] = cpu.reduce((m, v, i) => Math.max(m, Math.abs(gpu[i] - v) / (1 + Math.abs(v))), 0);
+          errors[teacher.kind] = percolab.agreementError(gpu, cpu);
         }
         // Per-cluster ReLU teachers: each point by its own cluster's parameters.
         const ids = Uint32Array.from({ length: rows }, (_, i) => [4, 9, 9, 123][i % 4]);
         const spec = percolab.resolveConfig({ data: { kind: 'population' }, teacher: { kind: 'relu', perCluster: true, repetitions: 0 } }).teacher;
         const cpu = await percolab.createTeacher(spec, kernels, d, 5, { reference: points, ids }).label(points, ids);
         const gpu = await percolab.createTeacher(spec, kernels, d, 5, { reference: points, ids, gpu: choice.gpu }).label(points, ids);
-        errors['relu per cluster'] = cpu.reduce((m, v, i) => Math.max(m, Math.abs(gpu[i] - v) / (1 + Math.abs(v))), 0);
+        errors['relu per cluster'] = percolab.agreementError(gpu, cpu);
         return { device: choice.device, why: choice.why, errors, tolerance: percolab.AGREEMENT_TOLERANCE };
       })()`) as { device: string; why: string; errors: Record<string, number>; tolerance: number };
       expect(outcome.device, outcome.why).toBe('gpu');

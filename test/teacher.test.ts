@@ -21,11 +21,7 @@ function randomPoints(rows: number, d: number, seed: number, spread = 4) {
 }
 
 /** Max |a - b| / (1 + |b|), the measure the known-answer check bounds. */
-function maxRelativeError(a: Float32Array, b: Float32Array) {
-  let worst = 0;
-  b.forEach((v, i) => (worst = Math.max(worst, Math.abs(a[i]! - v) / (1 + Math.abs(v)))));
-  return worst;
-}
+const maxRelativeError = (a: Float32Array, b: Float32Array): number => lib.agreementError(a, b);
 
 const choice = await lib.chooseDevice('gpu', lib.nodeGpu, kernels);
 

@@ -11,7 +11,7 @@ export { readArrowPoints, type PointsFile } from './io/arrow.js';
 export { asFloat32Matrix, encodeNpy, parseNpy, parseNpyHeader, type NpyArray, type NpyDtype, type NpyHeader } from './io/npy.js';
 export { WorkerPool, type CellApi } from './pool/pool.js';
 export { createTeacher, type Teacher, type TeacherOptions, type TeacherRecord } from './teachers/teacher.js';
-export { AGREEMENT_TOLERANCE, chooseDevice, DeviceError, knownAnswerCheck, type CheckResult, type DeviceChoice, type DeviceSetting, type GpuCandidate, type GpuProvider } from './teachers/device.js';
+export { AGREEMENT_TOLERANCE, agreementError, chooseDevice, DeviceError, knownAnswerCheck, type CheckResult, type DeviceChoice, type DeviceSetting, type GpuCandidate, type GpuProvider } from './teachers/device.js';
 export { GpuEvaluator, type GpuTeacher } from './teachers/gpu.js';
 export { cpuModel, gpuTeacher, type TeacherSpec } from './teachers/model.js';
 export { renderReport } from './report/index.js';

@@ -31,6 +31,16 @@ const CHECK_SPECS: TeacherSpec[] = (['linear', 'relu', 'fourier'] as const).map(
   perCluster: false, maxDraws: 1, repetitions: 0, standardize: 'range',
 }));
 
+/** Max |got - expected| / (1 + |expected|): Infinity for a NaN or a length mismatch. */
+export function agreementError(got: Float32Array, expected: Float32Array): number {
+  let worst = got.length === expected.length ? 0 : Infinity;
+  expected.forEach((e, i) => {
+    const error = Math.abs(got[i]! - e) / (1 + Math.abs(e));
+    worst = Number.isNaN(error) ? Infinity : Math.max(worst, error);
+  });
+  return worst;
+}
+
 /** Runs one small teacher of every kind on the GPU and compares with the CPU twin. */
 export async function knownAnswerCheck(label: GpuEvaluator['label'], kernels: Kernels): Promise<CheckResult> {
   const d = 7;
@@ -40,14 +50,7 @@ export async function knownAnswerCheck(label: GpuEvaluator['label'], kernels: Ke
   for (const spec of CHECK_SPECS) {
     const model = cpuModel(kernels, spec, d, 12345, points);
     try {
-      const expected = model.evaluate(points);
-      const got = await label(gpuTeacher(model, spec, d), points);
-      let worst = got.length === expected.length ? 0 : Infinity;
-      expected.forEach((e, i) => {
-        const err = Math.abs(got[i]! - e) / (1 + Math.abs(e));
-        worst = Number.isNaN(err) ? Infinity : Math.max(worst, err);
-      });
-      maxError[spec.kind] = worst;
+      maxError[spec.kind] = agreementError(await label(gpuTeacher(model, spec, d), points), model.evaluate(points));
     } finally {
       model.free();
     }

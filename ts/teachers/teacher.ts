@@ -2,7 +2,7 @@
 // from the seed. The CPU twin (wasm) draws the parameters; the GPU path evaluates those same numbers.
 import type { Config } from '../config/schema.js';
 import type { Kernels, TeacherDraw } from '../wasm/kernels.js';
-import { AGREEMENT_TOLERANCE, DeviceError } from './device.js';
+import { AGREEMENT_TOLERANCE, agreementError, DeviceError } from './device.js';
 import type { GpuEvaluator } from './gpu.js';
 import { cpuModel, gpuTeacher } from './model.js';
 
@@ -62,12 +62,7 @@ export function createTeacher(spec: Config['teacher'], kernels: Kernels, dimensi
       if (!checked) {
         checked = true;
         const n = Math.min(CHECKED_ROWS, labels.length);
-        const expected = model.evaluate(points.subarray(0, n * dimension), pointIds?.subarray(0, n));
-        let worst = 0;
-        expected.forEach((e, i) => {
-          const error = Math.abs(labels[i]! - e) / (1 + Math.abs(e));
-          worst = Number.isNaN(error) ? Infinity : Math.max(worst, error);
-        });
+        const worst = agreementError(labels.subarray(0, n), model.evaluate(points.subarray(0, n * dimension), pointIds?.subarray(0, n)));
         if (worst > AGREEMENT_TOLERANCE) {
           const why = `the GPU's ${spec.kind} kernel for this teacher differs from the CPU twin by ${worst.toExponential(1)} on its first ${n} points`;
           if (spec.device === 'gpu') throw new DeviceError(`teacher.device is "gpu" but ${why}`);

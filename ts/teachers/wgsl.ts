@@ -1,5 +1,6 @@
-// WGSL compute kernels of the teachers: one invocation per point, the same operations in the same
-// order as the CPU twin (crates/teachers), reading the twin's own f32 parameters.
+// WGSL compute kernels of the teachers: the same operations in the same order as the CPU twin
+// (crates/teachers), reading the twin's own f32 parameters. Linear and Fourier: one invocation per
+// point; ReLU: one pass per layer, one invocation per (point, unit).
 
 /** What a kernel needs to know of a teacher; `stride` is the float count of one teacher's parameters. */
 export interface TeacherShape {

@@ -201,6 +201,21 @@ function guard<T>(glue: Glue, call: () => T): T {
 
 const big = (n: number) => BigInt(n);
 
+/** Guards a wasm-owned object: `live()` returns it until `free()` (idempotent) releases it. */
+function owned<T extends { free(): void }>(raw: T, what: string) {
+  let freed = false;
+  return {
+    live: () => {
+      if (freed) throw new KernelError(`this ${what} has been freed`);
+      return raw;
+    },
+    free: () => {
+      if (!freed) raw.free();
+      freed = true;
+    },
+  };
+}
+
 /** Copies a wasm-owned result into JS arrays and frees it at once. */
 function copyOut(result: { indices: Uint32Array; distances: Float32Array; free(): void }): KnnResult {
   try {
@@ -243,21 +258,13 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
       call(() => glue.sampleCluster(big(seed), big(index), size, coordination, sampler)),
     embedNaive: (parents, dimension, seed, index) => call(() => glue.embedNaive(parents, dimension, big(seed), big(index))),
     teacherModel: (spec, dimension, seed, reference, ids) => {
-      const raw = call(() => new glue.TeacherModel(JSON.stringify(spec), dimension, big(seed), reference, ids));
-      let freed = false;
-      const live = () => {
-        if (freed) throw new KernelError('this teacher has been freed');
-        return raw;
-      };
+      const { live, free } = owned(call(() => new glue.TeacherModel(JSON.stringify(spec), dimension, big(seed), reference, ids)), 'teacher');
       return {
         evaluate: (points, pointIds) => call(() => live().evaluate(points, pointIds)),
         parameters: () => live().parameters(),
         slots: (pointIds) => call(() => live().slots(pointIds)),
         record: () => JSON.parse(live().record()) as TeacherDraw,
-        free: () => {
-          if (!freed) raw.free();
-          freed = true;
-        },
+        free,
       };
     },
     permutation: (seed, index, n) => call(() => glue.permutation(big(seed), big(index), n)),
@@ -304,15 +311,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
       const raw = call(() =>
         train instanceof Float32Array ? new glue.KnnIndex(train, dimension) : glue.KnnIndex.fromBuffer(take(train), dimension),
       );
-      let freed = false;
-      const live = () => {
-        if (freed) throw new KernelError('this k-NN index has been freed');
-        return raw;
-      };
-      const free = () => {
-        if (!freed) raw.free();
-        freed = true;
-      };
+      const { live, free } = owned(raw, 'k-NN index');
       return {
         points: raw.points,
         memoryBytes: raw.memoryBytes,
