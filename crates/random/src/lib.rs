@@ -30,6 +30,10 @@ pub enum Purpose {
     Manifold = 7,
     /// The random slices of a teacher's non-linearity score.
     Score = 8,
+    /// Initial weights of a neural-network student.
+    StudentInit = 9,
+    /// Minibatch order of a student's training.
+    Minibatch = 10,
 }
 
 impl Purpose {
@@ -43,6 +47,8 @@ impl Purpose {
             6 => Some(Purpose::Population),
             7 => Some(Purpose::Manifold),
             8 => Some(Purpose::Score),
+            9 => Some(Purpose::StudentInit),
+            10 => Some(Purpose::Minibatch),
             _ => None,
         }
     }
