@@ -63,6 +63,21 @@ describe('browser build', () => {
     await page.close();
   });
 
+  it('trains students in Web Workers with bit-identical losses and curves to Node', async () => {
+    const student = { seeds: 2, sizes: [200, 400], testSize: 200, measure: { points: 0 }, teacher: { kind: 'fourier', repetitions: 0 }, model: { kind: 'mlp', widths: [16, 16] }, train: { steps: 300, learningRate: [0.003, 0.01], widthCheck: false } };
+    const page = await browser.newPage();
+    await page.goto(site.url);
+    const fromBrowser = await page.evaluate(`(async () => {
+      const percolab = await import('/index.js');
+      return percolab.run(${JSON.stringify(student)}, { workers: 2 });
+    })()`) as any;
+    const fromNode = await lib.run(student, { workers: 2 });
+    expect(fromBrowser.points).toEqual(fromNode.points);
+    expect(fromBrowser.students).toEqual(fromNode.students);
+    expect(fromNode.students[0].sizes[1].curve.length).toBeGreaterThan(10);
+    await page.close();
+  });
+
   it('loads the kernels on the page thread too, with bit-identical clusters and points', async () => {
     const page = await browser.newPage();
     await page.goto(site.url);

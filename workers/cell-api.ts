@@ -15,9 +15,11 @@ export function cellApi(kernels: Kernels | Promise<Kernels>, gpu?: GpuProvider):
   };
   return {
     info: async () => (await kernels).info,
-    runSeed: async (config, seed) => {
+    runSeed: async (config, seed, onSteps) => {
       const choice = await device(config.teacher.device);
-      const result = await runSeed(await kernels, config, seed, choice.gpu);
+      // Fire and forget: the caller's progress must not hold up training.
+      const report = onSteps ? (steps: number) => void Promise.resolve(onSteps(steps)).catch(() => {}) : undefined;
+      const result = await runSeed(await kernels, config, seed, choice.gpu, report);
       return { ...result, teacher: { ...result.teacher, why: result.teacher.why ?? choice.why } };
     },
     measureDimension: async (config, seed) => ({ seed, ...measureDimension(await kernels, config, seed) }),

@@ -9,6 +9,7 @@ import { neighborsCommand } from './commands/neighbors.js';
 import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
 import { teacherCommand } from './commands/teacher.js';
+import { trainCommand } from './commands/train.js';
 import { prepareGpuEnvironment } from '../teachers/gpu-node.js';
 
 function program(): Command {
@@ -19,7 +20,7 @@ function program(): Command {
     .exitOverride()
     .configureOutput(output);
   // Commands built apart do not inherit these settings.
-  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
+  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand(), trainCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
   return cli;
 }
 

@@ -4,13 +4,15 @@ import cliProgress from 'cli-progress';
 export function delayedProgress(label: string, delayMs = 1000, enabled = true, unit = 'seeds') {
   let bar: cliProgress.SingleBar | undefined;
   let latest = { done: 0, total: 1 };
+  const start = Date.now();
+  const rate = () => Math.round(latest.done / Math.max(1e-3, (Date.now() - start) / 1000));
   const timer = enabled
     ? setTimeout(() => {
         bar = new cliProgress.SingleBar(
-          { stream: process.stderr, format: `${label} [{bar}] {value}/{total} ${unit} | {duration_formatted}`, noTTYOutput: true, notTTYSchedule: 5000, hideCursor: true },
+          { stream: process.stderr, format: unit === 'steps' ? `${label} [{bar}] {value}/{total} steps | {rate} steps/s | ETA {eta_formatted}` : `${label} [{bar}] {value}/{total} ${unit} | {duration_formatted}`, noTTYOutput: true, notTTYSchedule: 5000, hideCursor: true },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(latest.total, latest.done);
+        bar.start(latest.total, latest.done, { rate: rate() });
       }, delayMs)
     : undefined;
   timer?.unref?.();
@@ -18,7 +20,7 @@ export function delayedProgress(label: string, delayMs = 1000, enabled = true, u
     update(done: number, total: number) {
       latest = { done, total };
       bar?.setTotal(total);
-      bar?.update(done);
+      bar?.update(done, { rate: rate() });
     },
     stop() {
       clearTimeout(timer);

@@ -116,6 +116,7 @@ export function resolveConfig(input: unknown): Config {
     ...c,
     data: { ...c.data, coordination: c.data.coordination ?? 2 * c.data.dimension, clusterSize, branchSize, baseSize },
     fit: { window: c.fit.window ?? [c.sizes[0]!, largest] },
+    train: { ...c.train, evalEvery: c.train.evalEvery ?? Math.max(1, Math.round(c.train.steps / 100)) },
   };
 }
 

@@ -99,14 +99,49 @@ export const TeacherSchema = z
 
 export const ModelSchema = z
   .strictObject({
-    kind: z.literal('knn').default('knn').describe('"knn": exact k-nearest-neighbour regression.'),
-    k: int().min(1).max(2 ** 31).default(1).describe('Neighbours averaged per prediction (at most the smallest training size).'),
+    kind: z
+      .enum(['knn', 'mlp'])
+      .default('knn')
+      .describe('"knn": exact k-nearest-neighbour regression (theory c = 2); "mlp": a neural-network student trained at every size (theory c = 4; see the train section).'),
+    k: int().min(1).max(2 ** 31).default(1).describe('k-NN: neighbours averaged per prediction (at most the smallest training size).'),
     weights: z
       .enum(['uniform', 'distance'])
       .default('uniform')
-      .describe('"uniform": the plain mean of the k targets; "distance": weights 1/distance (exact matches take all the weight, as in scikit-learn).'),
+      .describe('k-NN: "uniform": the plain mean of the k targets; "distance": weights 1/distance (exact matches take all the weight, as in scikit-learn).'),
+    widths: z
+      .array(int().min(1).max(65_536))
+      .min(1)
+      .max(64)
+      .default([64, 64])
+      .describe('Student: hidden-layer widths, input to output (the network is d -> widths -> 1, PyTorch nn.Linear layers).'),
+    activation: z.enum(['relu', 'tanh', 'gelu']).default('relu').describe('Student: activation after every hidden layer (the output is linear); "gelu" is the exact erf form.'),
   })
   .describe('The learner fitted at each training-set size.');
+
+export const TrainSchema = z
+  .strictObject({
+    optimizer: z.enum(['adam', 'sgd']).default('adam').describe('"adam" (PyTorch\'s Adam: betas 0.9, 0.999, eps 1e-8) or "sgd" (with momentum).'),
+    learningRate: z
+      .union([z.number().positive().max(10), z.array(z.number().positive().max(10)).min(1).max(16)])
+      .default([0.001, 0.003, 0.01])
+      .describe('Initial learning rate; a list is a grid: each training size trains one student per rate and keeps the one with the lowest validation loss.'),
+    momentum: z.number().min(0).lt(1).default(0.9).describe('SGD: heavy-ball momentum.'),
+    weightDecay: z.number().min(0).max(10).default(0).describe('L2 weight decay added to the gradient (PyTorch\'s weight_decay).'),
+    batchSize: int().min(1).max(1_000_000).default(64).describe('Minibatch rows (the whole training split when it is smaller).'),
+    steps: int().min(1).max(100_000_000).default(20_000).describe('Optimizer steps at every training size, so small sizes train for many epochs.'),
+    schedule: z.enum(['constant', 'cosine', 'step']).default('cosine').describe('Learning-rate schedule: "cosine" anneals to learningRate x anneal; "step" runs three equal stages at 1, sqrt(anneal), anneal times the rate.'),
+    anneal: z.number().gt(0).max(1).default(0.01).describe('Final learning rate as a fraction of the first (cosine and step).'),
+    validationFraction: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0.1)
+      .describe('Fraction of each training set held out to choose the learning rate, stop early and keep the best weights (0: none; the student then trains all steps on every row).'),
+    patience: int().min(1).optional().describe('Early stopping: stop when the validation loss has not improved for this many steps (default: train all steps, still keeping the best weights).'),
+    evalEvery: int().min(1).optional().describe('Steps between evaluations of the train, validation and test losses (default: steps / 100).'),
+    widthCheck: z.boolean().default(true).describe('Also train the first seed\'s largest size at twice every width and report how much the test loss changes (resolution-limited: under 5%).'),
+  })
+  .describe('How students (model.kind "mlp") are trained; targets and inputs are standardized by each training split.');
 
 export const FitSchema = z
   .strictObject({
@@ -145,6 +180,7 @@ export const ConfigSchema = z
     data: DataSchema.prefault({}),
     teacher: TeacherSchema.prefault({}),
     model: ModelSchema.prefault({}),
+    train: TrainSchema.prefault({}),
     fit: FitSchema.prefault({}),
     measure: MeasureSchema.prefault({}),
     percolab: z
@@ -161,7 +197,7 @@ export const ConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['sizes', i], input: n, message: `must be greater than the previous size ${config.sizes[i - 1]} (sizes strictly increase)` });
       }
     });
-    if (config.model.k > config.sizes[0]!) {
+    if (config.model.kind === 'knn' && config.model.k > config.sizes[0]!) {
       ctx.addIssue({ code: 'custom', path: ['model', 'k'], input: config.model.k, message: `must be at most the smallest training size ${config.sizes[0]}` });
     }
     const needed = config.sizes[config.sizes.length - 1]! + config.testSize;
@@ -200,6 +236,7 @@ type Parsed = z.output<typeof ConfigSchema>;
 
 /** A validated config with every default filled in, including the derived ones. */
 export type Config = Omit<Parsed, 'percolab'> & {
+  train: Parsed['train'] & { evalEvery: number };
   data: Parsed['data'] & { coordination: number; clusterSize: number; branchSize: number; baseSize: number };
   fit: { window: [number, number] };
 };

@@ -3,7 +3,9 @@ import type { GpuEvaluator } from '../teachers/gpu.js';
 import { createTeacher, type TeacherRecord } from '../teachers/teacher.js';
 import { rowsPerSeed, UsageError } from '../config/load.js';
 import type { DataSpec, DataStream, DimensionEstimate, Kernels } from '../wasm/kernels.js';
-import type { LossPoint } from './results.js';
+import type { LossPoint, SeedResult } from './results.js';
+import { variance } from '../fit/scaling.js';
+import { trainAtSize, widthCheck, type StudentRecord, type WidthCheck } from '../students/train.js';
 
 /** Copies the rows `order[from..to)` of a row-major matrix, and their cluster ids when given. */
 function gatherRows(points: Float32Array, d: number, order: Uint32Array, from: number, to: number, ids?: Uint32Array) {
@@ -88,7 +90,7 @@ export async function labelSeed(kernels: Kernels, config: Config, seed: number, 
  * One repetition of the experiment: the seed's data set and labels; a test set and nested training sets
  * (prefixes of one random order of the remaining points); the test MSE at each size.
  */
-export async function runSeed(kernels: Kernels, config: Config, seed: number, gpu?: GpuEvaluator): Promise<{ losses: LossPoint[]; teacher: TeacherRecord }> {
+export async function runSeed(kernels: Kernels, config: Config, seed: number, gpu?: GpuEvaluator, onSteps?: (steps: number) => void): Promise<SeedResult> {
   const d = config.data.dimension;
   const data = seedData(kernels, config, seed);
   const { points } = data;
@@ -100,13 +102,33 @@ export async function runSeed(kernels: Kernels, config: Config, seed: number, gp
   const { labels, teacher } = await labelSeed(kernels, config, seed, data, used, gpu);
   const test = { x: used.x.subarray(0, config.testSize * d), y: labels.subarray(0, config.testSize) };
   const train = { x: used.x.subarray(config.testSize * d), y: labels.subarray(config.testSize) };
+  const testVariance = variance(test.y);
+  if (config.model.kind === 'mlp') return { ...trainStudents(kernels, config, seed, train, test, testVariance, onSteps), teacher };
   const losses = config.sizes.map((n) => {
     const predictions = kernels.knnRegress(train.x.subarray(0, n * d), train.y.subarray(0, n), d, test.x, config.model.k, config.model.weights);
     let sum = 0;
     predictions.forEach((p, i) => (sum += (p - test.y[i]!) ** 2));
-    return { seed, n, loss: sum / predictions.length };
+    return { seed, n, loss: sum / predictions.length, relative: sum / predictions.length / testVariance };
   });
   return { losses, teacher };
+}
+
+
+/** Students at every size (nested training sets, one test set); the width check on the first seed. */
+function trainStudents(kernels: Kernels, config: Config, seed: number, train: { x: Float32Array; y: Float32Array }, test: { x: Float32Array; y: Float32Array }, testVariance: number, onSteps?: (steps: number) => void) {
+  const d = config.data.dimension;
+  const students: StudentRecord[] = [];
+  const weights: Float32Array[] = [];
+  let check: WidthCheck | undefined;
+  config.sizes.forEach((n, i) => {
+    const rows = { x: train.x.subarray(0, n * d), y: train.y.subarray(0, n) };
+    const trained = trainAtSize(kernels, config, seed, i, rows, test, { onSteps });
+    students.push(trained.record);
+    weights.push(trained.weights);
+    if (config.train.widthCheck && seed === config.seed && i === config.sizes.length - 1) check = widthCheck(kernels, config, seed, i, rows, test, trained.record, onSteps);
+  });
+  const losses: LossPoint[] = students.map((s) => ({ seed, n: s.n, loss: s.testLoss, relative: s.testLoss / testVariance }));
+  return { losses, students, weights, ...(check ? { widthCheck: check } : {}) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { TeacherRecord } from '../teachers/teacher.js';
 import type { DimensionEstimate } from '../wasm/kernels.js';
+import type { StudentRecord, WidthCheck } from '../students/train.js';
 
 /** The contents of a run's `results.json`. Field names are a contract with users' scripts. */
 export interface RunResults {
@@ -15,6 +16,10 @@ export interface RunResults {
   theory: Theory;
   /** Each seed's teacher, in seed order: device, draws, non-linearity score (and standardization). */
   teachers: (TeacherRecord & { seed: number })[];
+  /** Students (model.kind "mlp"): per seed, one record per size (learning-rate grid, curve, losses). */
+  students?: { seed: number; sizes: StudentRecord[] }[];
+  /** The width-doubling check on the first seed's largest size. */
+  widthCheck?: WidthCheck;
   /** Intrinsic dimension of the first seed's data (absent when `measure.points` is 0). */
   dimension?: DimensionMeasurement;
   timing: { seconds: number };
@@ -32,6 +37,10 @@ export interface DimensionMeasurement {
 export interface SeedResult {
   losses: LossPoint[];
   teacher: TeacherRecord;
+  students?: StudentRecord[];
+  /** Trained weights per size (PyTorch layout, flat), for the run folder's `weights/`. */
+  weights?: Float32Array[];
+  widthCheck?: WidthCheck;
 }
 
 export interface LossPoint {
@@ -40,6 +49,8 @@ export interface LossPoint {
   n: number;
   /** Test mean squared error. */
   loss: number;
+  /** The same divided by the variance of the test targets. */
+  relative?: number;
 }
 
 export interface ScalingFit {

@@ -1,4 +1,6 @@
+import { proxy } from 'comlink';
 import { resolveConfig } from '../config/load.js';
+import { stepsPerSize } from '../students/train.js';
 import type { Config, ConfigInput } from '../config/schema.js';
 import { fitScaling } from '../fit/scaling.js';
 import type { WorkerPool } from '../pool/pool.js';
@@ -8,15 +10,17 @@ import { theoryFor } from './theory.js';
 
 export interface RunOptions {
   pool: WorkerPool;
-  /** Called after each finished seed. */
-  onProgress?: (done: number, total: number) => void;
+  /** Called after each finished seed, or for students as training steps complete (`unit` says which). */
+  onProgress?: (done: number, total: number, unit: 'seeds' | 'steps') => void;
+  /** Receives each trained student's parameters (PyTorch layout, flat) with its layer sizes. */
+  onWeights?: (seed: number, n: number, sizes: number[], parameters: Float32Array) => void;
 }
 
 /** The seeds of a run: `seed, seed + 1, ...`. */
 export const seedsOf = (config: Config): number[] => Array.from({ length: config.seeds }, (_, i) => config.seed + i);
 
 /** Runs every seed on the pool and fits the scaling exponent. */
-export async function runExperiment(config: Config, { pool, onProgress }: RunOptions): Promise<RunResults> {
+export async function runExperiment(config: Config, { pool, onProgress, onWeights }: RunOptions): Promise<RunResults> {
   const start = performance.now();
   const seeds = seedsOf(config);
   // One pass over the pool: the dimension of the first seed's data (the longest task, so first: the
@@ -25,16 +29,25 @@ export async function runExperiment(config: Config, { pool, onProgress }: RunOpt
   const measure = config.measure.points > 0;
   const tasks: Task[] = [...(measure ? [{ seed: seeds[0]!, measure: true }] : []), ...seeds.map((seed) => ({ seed, measure: false }))];
   let seedsDone = 0;
+  // Students report training steps: every size and grid rate, plus the width check (about 4x the
+  // largest size's steps at doubled width) on the first seed.
+  const students = config.model.kind === 'mlp';
+  const totalSteps = students ? seeds.length * config.sizes.length * stepsPerSize(config) + (config.train.widthCheck ? config.train.steps : 0) : 0;
+  let stepsDone = 0;
+  const onSteps = students && onProgress ? proxy((steps: number) => onProgress((stepsDone = Math.min(totalSteps, stepsDone + steps)), totalSteps, 'steps')) : undefined;
   const done = await pool.map(tasks, async (api, t): Promise<SeedResult | DimensionMeasurement> => {
     if (t.measure) return api.measureDimension(config, t.seed);
-    const result = await api.runSeed(config, t.seed);
-    onProgress?.(++seedsDone, seeds.length);
+    const result = await api.runSeed(config, t.seed, onSteps);
+    if (!students) onProgress?.(++seedsDone, seeds.length, 'seeds');
     return result;
   });
   const dimension = measure ? (done.shift() as DimensionMeasurement) : undefined;
   const results = done as SeedResult[];
   const points = results.flatMap((r) => r.losses);
   const teachers = results.map((r, i) => ({ seed: seeds[i]!, ...r.teacher }));
+  results.forEach((r, i) => r.weights?.forEach((w, j) => onWeights?.(seeds[i]!, r.students![j]!.n, r.students![j]!.summary.sizes, w)));
+  const studentRecords = students ? results.map((r, i) => ({ seed: seeds[i]!, sizes: r.students ?? [] })) : undefined;
+  const widthCheck = results.find((r) => r.widthCheck)?.widthCheck;
   return {
     percolab: version,
     config,
@@ -43,6 +56,8 @@ export async function runExperiment(config: Config, { pool, onProgress }: RunOpt
     fit: fitScaling(points, seeds, config.fit.window),
     teachers,
     theory: theoryFor(config),
+    ...(studentRecords ? { students: studentRecords } : {}),
+    ...(widthCheck ? { widthCheck } : {}),
     ...(dimension ? { dimension } : {}),
     timing: { seconds: (performance.now() - start) / 1000 },
   };

@@ -17,6 +17,16 @@ export function fitPowerLaw(ns: readonly number[], losses: readonly number[]): {
   return { exponent: -slope, intercept: my - slope * mx };
 }
 
+/** Population variance (mean of squared deviations). */
+export function variance(values: ArrayLike<number>): number {
+  let mean = 0;
+  for (let i = 0; i < values.length; i++) mean += values[i]!;
+  mean /= values.length;
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += (values[i]! - mean) ** 2;
+  return s / values.length;
+}
+
 /** The q-th percentile (0-100) with linear interpolation between order statistics (numpy's default). */
 export function percentile(values: readonly number[], q: number): number {
   if (values.length === 0) throw new Error('percentile of an empty list');

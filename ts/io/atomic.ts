@@ -42,7 +42,8 @@ export function writeFilesAtomically(files: Record<string, Uint8Array | string>,
   }
 }
 
-export function writeRunFolder(outDir: string, files: Record<string, string>, force: boolean): string {
+/** Writes `files` (names may hold subfolders) into a temporary sibling folder, then renames it into place. */
+export function writeRunFolder(outDir: string, files: Record<string, string | Uint8Array>, force: boolean): string {
   const target = resolve(outDir);
   checkOutputFolder(outDir, force);
   const parent = dirname(target);
@@ -54,7 +55,10 @@ export function writeRunFolder(outDir: string, files: Record<string, string>, fo
   const temp = join(parent, `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
   try {
     mkdirSync(temp);
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(temp, name), text);
+    for (const [name, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(temp, name)), { recursive: true });
+      writeFileSync(join(temp, name), content);
+    }
     if (existsSync(target)) {
       const old = `${temp}-old`;
       renameSync(target, old);

@@ -8,7 +8,8 @@ import type { BuildInfo } from '../wasm/kernels.js';
 /** What a cell worker exposes through Comlink. */
 export interface CellApi {
   info(): BuildInfo | Promise<BuildInfo>;
-  runSeed(config: Config, seed: number): SeedResult | Promise<SeedResult>;
+  /** `onSteps` (a Comlink proxy across workers) hears of student training steps as they complete. */
+  runSeed(config: Config, seed: number, onSteps?: (steps: number) => void): SeedResult | Promise<SeedResult>;
   measureDimension(config: Config, seed: number): DimensionMeasurement | Promise<DimensionMeasurement>;
 }
 

@@ -1,6 +1,7 @@
 import type { RunResults } from '../experiment/results.js';
 import { dimensionSection } from './dimension.js';
 import { formatAlpha, lossCurveSvg, medianLossBySize } from './plot.js';
+import { studentSection } from './students.js';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -153,7 +154,7 @@ export async function renderReport(results: RunResults): Promise<string> {
 <h2>Exponents</h2>
 ${exponentTable(results)}
 <p class="note">Per-seed least-squares fits of ln(loss) on ln(N) for N in [${escapeHtml(formatSize(w0))}, ${escapeHtml(formatSize(w1))}].</p>
-${await dimensionReport(results)}<h2>Test losses (MSE)</h2>
+${await studentSection(results)}${await dimensionReport(results)}<h2>Test losses (MSE)</h2>
 ${lossTable(results)}
 <p class="note">Shaded rows lie inside the fit window.</p>
 <h2>Run</h2>

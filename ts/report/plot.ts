@@ -153,6 +153,16 @@ export function lossCurveSpec(results: RunResults): TopLevelSpec {
     mark: { type: 'line', strokeWidth: 2 },
     encoding: { x, y, ...series(fitLabel) },
   });
+  if (results.theory.c !== 2) {
+    // Students: the nearest-neighbour rate c = 2 beside the theory's c = 4, through the same anchor.
+    const reference = [nMin, nMax].map((n) => ({ n, loss: anchor * Math.pow(n / mid, -2 / results.theory.dimension) })).filter((p) => plottable(p.loss));
+    layers.push({
+      name: 'reference_c2',
+      data: { values: reference },
+      mark: { type: 'line', strokeWidth: 1.5, color: '#999999', strokeDash: [1, 3] },
+      encoding: { x, y },
+    });
+  }
   layers.push({
     name: MARK_NAMES.theory,
     data: { values: theoryValues },

@@ -72,6 +72,53 @@ export interface TeacherDraw {
   clusters?: number;
 }
 
+/** One point of a student's learning curve: mean squared errors in the targets' units. */
+export interface CurvePoint {
+  step: number;
+  learningRate: number;
+  /** On (at most) the first 2048 training rows. */
+  train: number;
+  validation: number | null;
+  test: number | null;
+}
+
+export interface StudentSummary {
+  trainRows: number;
+  validationRows: number;
+  parameters: number;
+  /** Layer sizes `[d, widths..., 1]`. */
+  sizes: number[];
+  steps: number;
+  bestStep: number | null;
+  bestValidation: number | null;
+  targetMean: number;
+  targetSd: number;
+}
+
+/** A neural-network student in wasm memory (see crates/students); the owner frees it. */
+export interface Student {
+  readonly step: number;
+  readonly totalSteps: number;
+  /** Trains at most `steps` more steps; true once finished (best weights restored). */
+  advance(steps: number): boolean;
+  history(): CurvePoint[];
+  summary(): StudentSummary;
+  /** Every parameter in PyTorch's layout, standardization folded in (raw inputs to raw targets). */
+  weights(): Float32Array;
+  predict(x: Float32Array): Float32Array;
+  mse(x: Float32Array, y: Float32Array): number;
+  /** Pre-activations of the last hidden layer, `[rows, widths[last]]`. */
+  penultimate(x: Float32Array): Float32Array;
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/** What a student is built from: the config's `model` and `train` sections, one learning rate. */
+export interface StudentSpec {
+  model: object;
+  train: object & { learningRate: number };
+}
+
 /** Rows of a data set in chunks (see `DataSpec`); the owner frees it. */
 export interface DataStream {
   readonly dimension: number;
@@ -135,7 +182,22 @@ export interface Kernels {
   knnIndex(train: Float32Array | PointBuffer, dimension: number): KnnIndex;
   /** k-NN regression; `distance` weights are 1/distance, exact matches taking all the weight. */
   knnRegress(train: Float32Array, targets: Float32Array, dimension: number, queries: Float32Array, k: number, weights?: KnnWeights): Float64Array;
-  /** Intrinsic-dimension estimates (exact neighbour distances; bootstrap 16th-84th percentile interval). */
+  /**
+   * A student for `spec` on `train` (rows in random order; the last `validationFraction` of them are its
+   * validation split), with an optional test set for the learning curve and optional initial weights.
+   */
+  student(spec: StudentSpec, dimension: number, seed: number, index: number, train: { x: Float32Array; y: Float32Array }, test?: { x: Float32Array; y: Float32Array }, initial?: Float32Array): Student;
+  /**
+   * Parity checks: raw optimizer steps from `parameters`, batch `s` being rows `batches[s*batch..]` of
+   * (x, y), no standardization; the parameters after every step, concatenated.
+   */
+  trainSteps(sizes: number[], activation: string, parameters: Float32Array, x: Float32Array, y: Float32Array, batches: Uint32Array, batch: number, optimizer: { kind: 'adam' | 'sgd'; learningRate: number; weightDecay?: number; momentum?: number }): Float32Array;
+  /** Benchmarks: `reps` products of the students' blocked f32 kernel (a checksum comes back). */
+  gemmBench(m: number, n: number, k: number, reps: number): number;
+  /** Gradient checks: the float64 MSE gradient at `parameters` on (x, y), the loss appended last. */
+  gradient64(sizes: number[], activation: string, parameters: Float64Array, x: Float64Array, y: Float64Array): Float64Array;
+  /** Relative error of the float64 analytic gradient against central differences with step `h`. */
+  finiteDifferenceError(sizes: number[], activation: string, parameters: Float64Array, x: Float64Array, y: Float64Array, h: number): number;
   /**
    * Intrinsic and multifractal dimension estimates (exact neighbour distances; bootstrap 16th-84th
    * percentile intervals). `duplicates`: points with another point at distance 0 make TwoNN and MLE
@@ -322,6 +384,32 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
       };
     },
     knnRegress: (train, targets, dimension, queries, k, weights = 'uniform') => call(() => glue.knnRegress(train, targets, dimension, queries, k, weights)),
+    student: (spec, dimension, seed, index, train, test, initial) => {
+      const raw = call(() => new glue.Student(JSON.stringify(spec), dimension, big(seed), big(index), train.x, train.y, test?.x, test?.y, initial));
+      const { live, free } = owned(raw, 'student');
+      return {
+        get step() {
+          return live().step;
+        },
+        get totalSteps() {
+          return live().totalSteps;
+        },
+        advance: (steps) => call(() => live().advance(steps)),
+        history: () => JSON.parse(live().history()) as CurvePoint[],
+        summary: () => JSON.parse(live().summary()) as StudentSummary,
+        weights: () => live().weights(),
+        predict: (x) => call(() => live().predict(x)),
+        mse: (x, y) => call(() => live().mse(x, y)),
+        penultimate: (x) => call(() => live().penultimate(x)),
+        free,
+        [Symbol.dispose]: free,
+      };
+    },
+    trainSteps: (sizes, activation, parameters, x, y, batches, batch, optimizer) =>
+      call(() => glue.trainSteps(Uint32Array.from(sizes), activation, parameters, x, y, batches, batch, JSON.stringify(optimizer))),
+    gemmBench: (m, n, k, reps) => glue.gemmBench(m, n, k, reps),
+    gradient64: (sizes, activation, parameters, x, y) => call(() => glue.gradient64(Uint32Array.from(sizes), activation, parameters, x, y)),
+    finiteDifferenceError: (sizes, activation, parameters, x, y, h) => call(() => glue.finiteDifferenceError(Uint32Array.from(sizes), activation, parameters, x, y, h)),
     estimateDimension: (points, dimension, methods, seed, replicates, { duplicates = 'error', corrintCentres = 0 } = {}) =>
       JSON.parse(call(() => glue.estimateDimension(points, dimension, methods.join(','), big(seed), replicates, duplicates, corrintCentres))),
   };

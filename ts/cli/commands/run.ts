@@ -8,14 +8,20 @@ import { renderReport } from '../../report/index.js';
 import { version } from '../../version.js';
 import { announceDevice, collect, positiveInt, readConfig } from '../options.js';
 import { delayedProgress } from '../progress.js';
+import { weightFiles } from '../../students/weights.js';
 
 async function run(file: string | undefined, options: { out: string; set: string[]; workers?: number; force: boolean; progress: boolean }) {
   const config = readConfig(file, options.set);
   checkOutputFolder(options.out, options.force);
   const pool = createNodePool(Math.min(options.workers ?? config.workers ?? defaultWorkers(), config.seeds));
-  const progress = delayedProgress('percolab run', 1000, options.progress);
+  const progress = delayedProgress('percolab run', 1000, options.progress, config.model.kind === 'mlp' ? 'steps' : 'seeds');
+  const weights: Record<string, Uint8Array> = {};
   try {
-    const results = await runExperiment(config, { pool, onProgress: (done, total) => progress.update(done, total) });
+    const results = await runExperiment(config, {
+      pool,
+      onProgress: (done, total) => progress.update(done, total),
+      onWeights: (seed, n, sizes, parameters) => Object.assign(weights, weightFiles(sizes, parameters, `weights/seed-${seed}/n-${n}/`)),
+    });
     progress.stop();
     announceDevice(results);
     const record = { ...config, percolab: { version, seeds: seedsOf(config) } };
@@ -25,6 +31,7 @@ async function run(file: string | undefined, options: { out: string; set: string
         'results.json': `${JSON.stringify(results, null, 2)}\n`,
         'config.json': `${JSON.stringify(record, null, 2)}\n`,
         'report.html': await renderReport(results),
+        ...weights,
       },
       options.force,
     );

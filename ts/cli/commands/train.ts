@@ -1,0 +1,159 @@
+// `percolab train`: a student trained on the user's own `.npy` files; weights out in PyTorch's layout.
+import { availableParallelism } from 'node:os';
+import { Command, Option } from 'commander';
+import { formatIssues, UsageError } from '../../config/load.js';
+import { ModelSchema, TrainSchema } from '../../config/schema.js';
+import { checkOutputFolder, writeRunFolder } from '../../io/atomic.js';
+import { readFloat32Matrix } from '../../io/npy-file.js';
+import { weightFiles } from '../../students/weights.js';
+import { version } from '../../version.js';
+import { loadThreadedKernels } from '../../wasm/load-node.js';
+import { positiveInt } from '../options.js';
+import { delayedProgress } from '../progress.js';
+
+interface Options {
+  widths: string;
+  activation: string;
+  steps: number;
+  batch: number;
+  lr: string;
+  optimizer: string;
+  schedule: string;
+  anneal: string;
+  weightDecay: string;
+  validation: string;
+  patience?: number;
+  test?: string[];
+  seed: string;
+  threads: number;
+  out: string;
+  force: boolean;
+  progress: boolean;
+}
+
+function number(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag} = ${JSON.stringify(value)}: expected a number`);
+  return n;
+}
+
+/** The `model` and `train` sections the flags describe, validated by the config schema. */
+function sections(options: Options) {
+  const widths = options.widths.split(',').map((w) => {
+    const n = Number(w);
+    if (w.trim() === '' || !Number.isInteger(n) || n < 1) throw new UsageError(`--widths = ${JSON.stringify(options.widths)}: expected hidden widths as integers >= 1, e.g. 64,64`);
+    return n;
+  });
+  const modelInput = { kind: 'mlp', widths, activation: options.activation };
+  const model = ModelSchema.safeParse(modelInput);
+  if (!model.success) throw new UsageError(formatIssues(model.error, modelInput).replace('invalid config: ', 'invalid option: model.'));
+  const trainInput = {
+    optimizer: options.optimizer,
+    learningRate: number(options.lr, '--lr'),
+    batchSize: options.batch,
+    steps: options.steps,
+    schedule: options.schedule,
+    anneal: number(options.anneal, '--anneal'),
+    weightDecay: number(options.weightDecay, '--weight-decay'),
+    validationFraction: number(options.validation, '--validation'),
+    widthCheck: false,
+    ...(options.patience !== undefined ? { patience: options.patience } : {}),
+  };
+  const train = TrainSchema.safeParse(trainInput);
+  if (!train.success) throw new UsageError(formatIssues(train.error, trainInput).replace('invalid config: ', 'invalid option: train.'));
+  if (options.patience !== undefined && train.data.validationFraction === 0) throw new UsageError('--patience needs a validation split: pass --validation F with 0 < F < 1');
+  const evalEvery = train.data.evalEvery ?? Math.max(1, Math.round(train.data.steps / 100));
+  return { model: model.data, train: { ...train.data, learningRate: trainInput.learningRate, evalEvery } };
+}
+
+function targets(path: string, rows: number, what: string): Float32Array {
+  const y = readFloat32Matrix(path, what);
+  if (y.cols !== 1) throw new UsageError(`${path} has ${y.cols} columns; targets must be float32 [N] or [N, 1]`);
+  if (y.rows !== rows) throw new UsageError(`${path} has ${y.rows} targets but the inputs have ${rows} rows`);
+  return y.data;
+}
+
+async function train(xPath: string, yPath: string, options: Options) {
+  const spec = sections(options);
+  const seed = Number(options.seed);
+  if (!/^\d+$/.test(options.seed.trim()) || !Number.isSafeInteger(seed)) throw new UsageError(`--seed = ${JSON.stringify(options.seed)}: expected an integer >= 0`);
+  if (options.test && options.test.length !== 2) throw new UsageError('--test takes two files: X_TEST.npy Y_TEST.npy');
+  const x = readFloat32Matrix(xPath, 'input file');
+  const y = targets(yPath, x.rows, 'target file');
+  let test: { x: Float32Array; y: Float32Array } | undefined;
+  if (options.test) {
+    const [tx, ty] = options.test as [string, string];
+    const xt = readFloat32Matrix(tx, 'test input file');
+    if (xt.cols !== x.cols) throw new UsageError(`${tx} has ${xt.cols} columns but ${xPath} has ${x.cols}; test inputs must share the dimension`);
+    test = { x: xt.data, y: targets(ty, xt.rows, 'test target file') };
+  }
+  checkOutputFolder(options.out, options.force);
+  const kernels = await loadThreadedKernels(options.threads);
+  const progress = delayedProgress('percolab train', 1000, options.progress, 'steps');
+  const start = performance.now();
+  try {
+    const student = kernels.student(spec, x.cols, seed, 0, { x: x.data, y }, test);
+    try {
+      while (!student.advance(200)) progress.update(student.step, student.totalSteps);
+      progress.stop();
+      const summary = student.summary();
+      const fitRows = summary.trainRows;
+      const record = {
+        percolab: version,
+        seed,
+        sizes: summary.sizes,
+        parameters: summary.parameters,
+        trainRows: fitRows,
+        validationRows: summary.validationRows,
+        steps: summary.steps,
+        bestStep: summary.bestStep,
+        trainLoss: student.mse(x.data.subarray(0, fitRows * x.cols), y.subarray(0, fitRows)),
+        validationLoss: summary.validationRows > 0 ? student.mse(x.data.subarray(fitRows * x.cols), y.subarray(fitRows)) : null,
+        testLoss: test ? student.mse(test.x, test.y) : null,
+        model: spec.model,
+        train: spec.train,
+        history: student.history(),
+        seconds: (performance.now() - start) / 1000,
+      };
+      const folder = writeRunFolder(options.out, { 'train.json': `${JSON.stringify(record, null, 2)}\n`, ...weightFiles(summary.sizes, student.weights(), 'weights/') }, options.force);
+      const loss = (v: number | null) => (v === null ? 'n/a' : v.toExponential(3));
+      process.stdout.write(`${folder}\ntrain MSE ${loss(record.trainLoss)}, validation MSE ${loss(record.validationLoss)}, test MSE ${loss(record.testLoss)}; ${record.steps} steps in ${record.seconds.toFixed(1)} s\n`);
+    } finally {
+      student.free();
+    }
+  } finally {
+    progress.stop();
+    kernels.close();
+  }
+}
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('Train a fully connected student on your own data (MSE, Adam by default); writes PyTorch-layout weights.')
+    .argument('<x>', 'inputs: float32 .npy of shape [N, d] (or [N])')
+    .argument('<y>', 'targets: float32 .npy of shape [N] (or [N, 1])')
+    .option('--widths <list>', 'hidden widths, comma-separated', '64,64')
+    .option('--activation <name>', 'hidden activation: relu, tanh or gelu', 'relu')
+    .addOption(new Option('--steps <n>', 'optimizer steps').argParser(positiveInt('--steps')).default(2000))
+    .addOption(new Option('--batch <n>', 'minibatch rows').argParser(positiveInt('--batch')).default(64))
+    .option('--lr <rate>', 'learning rate', '1e-3')
+    .option('--optimizer <name>', 'adam or sgd', 'adam')
+    .option('--schedule <name>', 'learning-rate schedule: constant, cosine or step', 'constant')
+    .option('--anneal <fraction>', 'final rate as a fraction of the first (cosine, step)', '0.01')
+    .option('--weight-decay <l2>', 'L2 weight decay', '0')
+    .option('--validation <fraction>', 'fraction of the rows (the last ones) held out for early stopping and the best weights', '0')
+    .addOption(new Option('--patience <steps>', 'stop when the validation loss has not improved for this many steps').argParser(positiveInt('--patience')))
+    .option('--test <files...>', 'test inputs and targets: X_TEST.npy Y_TEST.npy')
+    .option('--seed <s>', 'seed of the initial weights and the minibatch order', '1')
+    .addOption(new Option('--threads <n>', 'threads (default: one per core; results do not depend on it)').argParser(positiveInt('--threads')).default(availableParallelism()))
+    .requiredOption('--out <dir>', 'folder to write: train.json and weights/<layer>.weight.npy, <layer>.bias.npy')
+    .option('--force', 'replace the output folder if it exists', false)
+    .option('--no-progress', 'no progress bar on stderr')
+    .addHelpText(
+      'after',
+      '\nInputs and targets are standardized by the training rows; the saved weights fold that back, so the\n' +
+        'network (PyTorch nn.Linear layers, hidden layers activated, the last linear) maps your raw inputs to\n' +
+        'your raw targets. train.json holds trainLoss, validationLoss, testLoss (MSE) and the learning curve.',
+    )
+    .action(train);
+}
