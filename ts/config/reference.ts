@@ -13,6 +13,7 @@ interface JsonSchema {
   const?: unknown;
   minimum?: number;
   maximum?: number;
+  anyOf?: JsonSchema[];
 }
 
 export interface FieldDoc {
@@ -29,6 +30,7 @@ export function configJsonSchema(): JsonSchema {
 
 function typeOf(s: JsonSchema): string {
   if (s.const !== undefined) return JSON.stringify(s.const);
+  if (s.anyOf) return s.anyOf.map(typeOf).join(' \\| ');
   if (s.type === 'object') return 'object';
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' \\| ');
   if (s.prefixItems) return `[${s.prefixItems.map(typeOf).join(', ')}]`;
