@@ -4,9 +4,11 @@
 // Rust), and an unknown or renamed key must fail in one line naming it: so a key renamed on either side
 // fails here. The teacher's parameter layout comes from Rust, and the stream's standardization is the
 // teacher's own.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema, DataSchema, TeacherSchema } from '../ts/config/schema.js';
-import { distNode } from './helpers.js';
+import { distNode, root } from './helpers.js';
 
 const lib = await import(`${distNode}index.js`);
 const kernels = lib.loadKernels();
@@ -63,6 +65,19 @@ describe('the spec boundary', () => {
     // The defaults themselves (a 1.7-million-site cluster is only sized here, not walked).
     expect(() => cross('data', defaults)).not.toThrow();
     expect(() => cross('teacher', defaults)).not.toThrow();
+  });
+
+  it('hands across the resolved config of every example run', () => {
+    const cells = readdirSync(join(root, 'examples/sweeps')).flatMap((sweep) => {
+      const dir = join(root, 'examples/sweeps', sweep, 'cells');
+      return existsSync(dir) ? readdirSync(dir).map((cell) => join(dir, cell, 'config.json')) : [];
+    });
+    expect(cells.length).toBeGreaterThan(10);
+    for (const file of cells) {
+      const config = lib.resolveConfig(JSON.parse(readFileSync(file, 'utf8')));
+      expect(() => cross('data', config), file).not.toThrow();
+      expect(() => cross('teacher', { ...config, teacher: { ...config.teacher, repetitions: 0 } }), file).not.toThrow();
+    }
   });
 
   for (const section of ['data', 'teacher'] as const) {
