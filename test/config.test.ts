@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applySets, parseConfigText, resolveConfig, UsageError } from '../ts/config/load.js';
+import { applySets, parseConfigText, resolveConfig } from '../ts/config/load.js';
+import { UsageError } from '../ts/errors.js';
 import { referenceMarkdown } from '../ts/config/reference.js';
 import { readFileSync } from 'node:fs';
 

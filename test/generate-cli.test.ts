@@ -31,7 +31,7 @@ describe('percolab generate', () => {
     const record = JSON.parse(readFileSync(join(dir, 'data.json'), 'utf8'));
     expect(record).toMatchObject({ seed: 3, points: 150000, dimension: 8, percolab: lib.version });
     const config = lib.resolveConfig(record.config);
-    const stream = kernels.dataStream(lib.dataSpec(config, 150000), 3);
+    const stream = kernels.dataStream({ ...config.data, clusterSize: 150000 }, 3);
     const whole = stream.next(150000);
     stream.free();
     expect(points.data).toEqual(whole);

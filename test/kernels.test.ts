@@ -52,7 +52,9 @@ describe('wasm kernels', () => {
     const d = 6;
     // An exact cluster walked depth-first (its points in preorder, the root at the origin), the same
     // whatever the chunking.
-    const spec0 = { kind: 'cluster', dimension: d, coordination: 2 * d, embedder: 'naive', size: 3000 } as const;
+    // Specs are resolved config sections, handed across as they are.
+    const data = (set: Record<string, unknown>) => lib.resolveConfig({ sizes: [10, 20], testSize: 10, data: { dimension: d, ...set } }).data;
+    const spec0 = data({ clusterSize: 3000 });
     const walk = kernels.dataStream(spec0, 4);
     expect(walk.length).toBe(3000);
     const chunks = [walk.next(1000), walk.next(5000), walk.next(10)];
@@ -63,7 +65,7 @@ describe('wasm kernels', () => {
     expect(once.next(3000)).toEqual(Float32Array.from([...chunks[0]!, ...chunks[1]!]));
     once.free();
     // Branching: exactly B^L x N_branch points, the same for the same seed whatever the chunking.
-    const spec = { kind: 'cluster', dimension: d, coordination: 2 * d, embedder: 'branching', branches: 5, branchSize: 40, baseSize: 400, levels: 2 } as const;
+    const spec = data({ embedder: 'branching', branches: 5, branchSize: 40, baseSize: 400, levels: 2 });
     const a = kernels.dataStream(spec, 9);
     expect(a.length).toBe(5 ** 2 * 40);
     const whole = a.next(10_000);
@@ -74,12 +76,13 @@ describe('wasm kernels', () => {
     b.free();
     expect(Float32Array.from(pieces.flatMap((p) => Array.from(p)))).toEqual(whole);
     // A unit sphere S^3 rotated into R^6: every point at distance 1 from the origin; endless.
-    const sphere = kernels.dataStream({ kind: 'manifold', dimension: d, manifold: 'sphere', manifoldDimension: 3 }, 2);
+    const sphere = kernels.dataStream(data({ kind: 'manifold', manifold: 'sphere', manifoldDimension: 3 }), 2);
     expect(sphere.length).toBe(Infinity);
     const s = sphere.next(500);
     sphere.free();
     for (let i = 0; i < 500; i++) expect(Math.hypot(...s.subarray(i * d, i * d + d))).toBeCloseTo(1, 5);
-    expect(() => kernels.dataStream({ kind: 'manifold', dimension: 3, manifold: 'torus', manifoldDimension: 2 } as any, 1)).toThrow(/ambient|dimension/i);
+    // A torus T^2 needs 4 ambient coordinates: refused by the kernel as by the config.
+    expect(() => kernels.dataStream({ ...data({ kind: 'manifold', manifoldDimension: 2 }), manifold: 'torus', dimension: 3 }, 1)).toThrow(/ambient|dimension/i);
   });
 
   it('k-NN regression averages the targets of the reference neighbours', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../ts/config/load.js';
+import { UsageError } from '../ts/errors.js';
 import { asFloat32Matrix, encodeNpy, type NpyArray, parseNpy } from '../ts/io/npy.js';
 
 describe('.npy files', () => {

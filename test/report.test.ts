@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunResults } from '../ts/experiment/results.js';
+import type { RunResults } from '../ts/results.js';
 import { fitScaling } from '../ts/fit/scaling.js';
 import { escapeHtml, lossCurveSvg, MARK_NAMES, renderReport } from '../ts/report/index.js';
 

@@ -1,9 +1,10 @@
 // What the Node and browser entry points share.
-export { applySets, parseConfigText, resolveConfig, rowsPerSeed, UsageError } from './config/load.js';
+export { applySets, parseConfigText, resolveConfig, rowsPerSeed } from './config/load.js';
+export { UsageError } from './errors.js';
 export { configJsonSchema, referenceMarkdown } from './config/reference.js';
 export { ConfigSchema, type Config, type ConfigInput } from './config/schema.js';
-export { dataSpec, labelSeed, measureDimension, randomRows, readRows, runSeed, seedData, seedPoints, type SeedData } from './experiment/cell.js';
-export type { LossPoint, RunResults, ScalingFit, SeedResult, Theory } from './experiment/results.js';
+export { labelSeed, measureDimension, randomRows, readRows, runSeed, seedData, seedPoints, type SeedData } from './experiment/cell.js';
+export type { LossPoint, RunResults, ScalingFit, SeedResult, Theory } from './results.js';
 export { runExperiment, seedsOf, type RunOptions } from './experiment/run.js';
 export { theoryFor } from './experiment/theory.js';
 export { fitPowerLaw, fitScaling, percentile } from './fit/scaling.js';
@@ -33,6 +34,7 @@ export {
   type KnnResult,
   type PointBuffer,
   type TeacherDraw,
+  type TeacherLayout,
   type TeacherModel,
   type ThreadedKernels,
 } from './wasm/kernels.js';

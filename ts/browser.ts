@@ -1,6 +1,6 @@
 // Browser entry point: the same API, with Web Workers.
 import type { ConfigInput } from './config/schema.js';
-import type { RunResults } from './experiment/results.js';
+import type { RunResults } from './results.js';
 import { runOnNewPool } from './experiment/run.js';
 import { createBrowserPool, defaultWorkers } from './pool/browser.js';
 

@@ -1,6 +1,6 @@
 // Node entry point.
 import type { ConfigInput } from './config/schema.js';
-import type { RunResults } from './experiment/results.js';
+import type { RunResults } from './results.js';
 import { runOnNewPool } from './experiment/run.js';
 import { createNodePool, defaultWorkers } from './pool/node.js';
 

@@ -21,7 +21,8 @@ const { values: opts } = parseArgs({
 const quick = opts.quick;
 const list = (text, fallback, parse = Number) => (text ? text.split(',').map(parse) : fallback);
 const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-// Time the anchors with their best BLAS kernels (see the toolchain note); tests never do this.
+// Time the anchors with their best BLAS kernels: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE may be set on a
+// machine and slow numpy, so this one command unsets them; tests never do this.
 const anchorEnv = { ...process.env };
 delete anchorEnv.OPENBLAS_CORETYPE;
 delete anchorEnv.OPENBLAS_L2_SIZE;

@@ -1,6 +1,6 @@
 // The `percolab` command. Bad input exits with status 2 and one line on stderr, and writes nothing.
 import { Command, CommanderError } from 'commander';
-import { UsageError } from '../config/load.js';
+import { UsageError } from '../errors.js';
 import { version } from '../version.js';
 import { KernelError } from '../wasm/kernels.js';
 import { estimateCommand } from './commands/estimate.js';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseConfigText, UsageError } from '../config/load.js';
+import { parseConfigText } from '../config/load.js';
+import { UsageError } from '../errors.js';
 import type { Config } from '../config/schema.js';
-import type { RunResults } from '../experiment/results.js';
+import type { RunResults } from '../results.js';
 
 /** A commander parser for an integer option >= 1 that fails with a usage error naming the option. */
 export function positiveInt(name: string) {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { ConfigSchema, type Config, type ConfigInput } from './schema.js';
 
-/** Invalid user input (config, option or file). The CLI prints its message and exits with status 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError } from '../errors.js';
+
+// Re-exported for existing importers; new code imports it from ts/errors.ts.
+export { UsageError };
 
 function describeValue(value: unknown): string {
   if (value === undefined) return 'missing';

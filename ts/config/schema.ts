@@ -19,7 +19,7 @@ export const DataSchema = z
     sampler: z
       .enum(['exact', 'grow-cut'])
       .default('exact')
-      .describe('"exact": the cluster conditioned on its size (cycle lemma); "grow-cut": grow until large enough, cut at the size.'),
+      .describe('"exact": the cluster conditioned on its size (cycle lemma); "grow-cut": grow until large enough, cut at the size (naive embedder only: branching pieces and populations are exact clusters).'),
     embedder: z
       .enum(['naive', 'branching'])
       .default('naive')
@@ -205,6 +205,10 @@ export const ConfigSchema = z
     const native = manifold === 'cube' ? manifoldDimension : manifold === 'sphere' ? manifoldDimension + 1 : 2 * manifoldDimension;
     if (kind === 'manifold' && dimension < native) {
       ctx.addIssue({ code: 'custom', path: ['data', 'dimension'], input: dimension, message: `must be at least ${native} to hold a ${manifold} of dimension ${manifoldDimension}` });
+    }
+    if (config.data.sampler !== 'exact' && (kind === 'population' || (kind === 'cluster' && embedder === 'branching'))) {
+      const what = kind === 'population' ? 'a population' : 'the branching embedder';
+      ctx.addIssue({ code: 'custom', path: ['data', 'sampler'], input: config.data.sampler, message: `applies to the naive embedder only: ${what} draws exact clusters` });
     }
     if (config.data.minClusterSize > config.data.maxClusterSize) {
       ctx.addIssue({ code: 'custom', path: ['data', 'minClusterSize'], input: config.data.minClusterSize, message: `must be at most maxClusterSize (${config.data.maxClusterSize})` });

@@ -1,9 +1,10 @@
 import type { Config } from '../config/schema.js';
 import type { GpuEvaluator } from '../teachers/gpu.js';
 import { createTeacher, type TeacherRecord } from '../teachers/teacher.js';
-import { rowsPerSeed, UsageError } from '../config/load.js';
-import type { DataSpec, DataStream, DimensionEstimate, Kernels } from '../wasm/kernels.js';
-import type { LossPoint, SeedResult } from './results.js';
+import { rowsPerSeed } from '../config/load.js';
+import { UsageError } from '../errors.js';
+import type { DataStream, DimensionEstimate, Kernels } from '../wasm/kernels.js';
+import type { LossPoint, SeedResult } from '../results.js';
 import { variance } from '../fit/scaling.js';
 import { trainAtSize, widthCheck, type StudentRecord, type WidthCheck } from '../students/train.js';
 
@@ -17,18 +18,6 @@ function gatherRows(points: Float32Array, d: number, order: Uint32Array, from: n
     if (rowIds) rowIds[i - from] = ids![row]!;
   }
   return { x, ids: rowIds };
-}
-
-/** What a data stream should draw for `config`, with `size` sites for a naive cluster. */
-export function dataSpec(config: Config, size = config.data.clusterSize): DataSpec {
-  const { kind, embedder, dimension, coordination, branches, branchSize, baseSize, levels, manifold, manifoldDimension } = config.data;
-  if (kind === 'manifold') return { kind, dimension, manifold, manifoldDimension };
-  if (kind === 'population') {
-    const { clusters, minClusterSize: minSize, maxClusterSize: maxSize, sizeExponent: exponent, placement } = config.data;
-    return { kind, dimension, coordination, clusters, minSize, maxSize, exponent, placement };
-  }
-  if (embedder === 'branching') return { kind, dimension, coordination, embedder, branches, branchSize, baseSize, levels };
-  return { kind, dimension, coordination, embedder, size };
 }
 
 /** Reads `rows` rows of a data stream into one array, with their cluster ids when `ids` is set. */
@@ -54,11 +43,12 @@ export interface SeedData {
 export function seedData(kernels: Kernels, config: Config, seed: number): SeedData {
   const { kind, embedder, dimension: d, coordination, clusterSize, sampler } = config.data;
   if (kind === 'cluster' && embedder === 'naive') {
-    // Breadth-first sampling and embedding (either sampler); the stream walks the exact sampler's cluster depth-first.
+    // Breadth-first sampling and embedding (either sampler), as the experiment always has; the data stream
+    // walks the exact sampler's cluster depth-first instead (same law, other numbers).
     const parents = kernels.sampleCluster(seed, 0, clusterSize, coordination, sampler);
     return { points: kernels.embedNaive(parents, d, seed, 0) };
   }
-  const stream = kernels.dataStream(dataSpec(config), seed);
+  const stream = kernels.dataStream(config.data, seed);
   try {
     const rows = rowsPerSeed(config) ?? stream.length;
     const needed = config.sizes[config.sizes.length - 1]! + config.testSize;

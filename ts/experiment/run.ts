@@ -5,7 +5,7 @@ import type { Config, ConfigInput } from '../config/schema.js';
 import { fitScaling } from '../fit/scaling.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { version } from '../version.js';
-import type { DimensionMeasurement, RunResults, SeedResult } from './results.js';
+import type { DimensionMeasurement, RunResults, SeedResult } from '../results.js';
 import { theoryFor } from './theory.js';
 
 export interface RunOptions {

@@ -1,12 +1,17 @@
 import type { Config } from '../config/schema.js';
-import type { Theory } from './results.js';
+import type { Theory } from '../results.js';
 
-/** Fractal dimension of a critical percolation cluster under a random-walk embedding (science note §1). */
+/**
+ * Fractal dimension of a critical percolation cluster under a random-walk embedding: the mass within
+ * chemical (graph) distance l of a critical tree grows as l^2, and a walk of unit mean squared step puts
+ * distance l at Euclidean radius ~ sqrt(l), so mass ~ R^4 whatever the ambient dimension d.
+ */
 export const CLUSTER_DIMENSION = 4;
 
 /**
  * Predicted exponent alpha = c / D. Nearest-neighbour regression (any fixed k) of a Lipschitz target
- * under MSE has c = 2: the neighbour distance shrinks as N^(-1/D) and the squared error as its square.
+ * under MSE has c = 2: the nearest-neighbour distance shrinks as N^(-1/D) and the squared error with it
+ * as N^(-2/D).
  * A student that is piecewise linear on that scale errs at second order: c = 4.
  */
 export function theoryFor(config: Config): Theory {

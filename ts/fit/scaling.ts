@@ -1,4 +1,4 @@
-import type { LossPoint, ScalingFit } from '../experiment/results.js';
+import type { LossPoint, ScalingFit } from '../results.js';
 
 /** Least squares of ln(loss) on ln(n); returns alpha = -slope and the intercept of ln(loss). */
 export function fitPowerLaw(ns: readonly number[], losses: readonly number[]): { exponent: number; intercept: number } {

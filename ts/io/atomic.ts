@@ -2,7 +2,7 @@
 // complete, so an interrupted or failed command never leaves partial output.
 import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError } from '../config/load.js';
+import { UsageError } from '../errors.js';
 
 /** Fails early (before any work) if `path` cannot be written as asked; `what` names it in messages. */
 export function checkWritable(path: string, what: string, force: boolean): void {

@@ -2,7 +2,7 @@
 // straight into memory the caller provides (e.g. a wasm point buffer).
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError } from '../config/load.js';
+import { UsageError } from '../errors.js';
 import { checkFinite, float32MatrixShape, npyHeader, parseNpyHeader, type NpyDtype } from './npy.js';
 
 const HEADER_BYTES = 1 << 16;

@@ -1,6 +1,6 @@
 // NumPy `.npy` files (format versions 1-3, little-endian, C order): the exchange format with users'
 // PyTorch/JAX code. Works on bytes, so it serves Node and browsers alike.
-import { UsageError } from '../config/load.js';
+import { UsageError } from '../errors.js';
 
 const dtypes = {
   '<f4': { name: 'float32', bytes: 4, make: (b: ArrayBuffer) => new Float32Array(b) },

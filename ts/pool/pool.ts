@@ -2,7 +2,7 @@
 // browsers (Web Workers); only spawning differs (pool/node.ts, pool/browser.ts).
 import type { Remote } from 'comlink';
 import type { Config } from '../config/schema.js';
-import type { DimensionMeasurement, SeedResult } from '../experiment/results.js';
+import type { DimensionMeasurement, SeedResult } from '../results.js';
 import type { BuildInfo } from '../wasm/kernels.js';
 
 /** What a cell worker exposes through Comlink. */

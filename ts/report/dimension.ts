@@ -2,7 +2,7 @@
 // window shows as a plateau), and the multifractal spectrum f(alpha) with D_q.
 import type { TopLevelSpec } from 'vega-lite';
 import type { DimensionEstimate } from '../wasm/kernels.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml } from './escape.js';
 import { PLOT_WIDTH, specToSvg } from './plot.js';
 
 const numbers = (v: unknown): number[] => (Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? x : NaN)) : []);

@@ -1,13 +1,8 @@
-import type { RunResults } from '../experiment/results.js';
+import type { RunResults } from '../results.js';
 import { dimensionSection } from './dimension.js';
+import { escapeHtml } from './escape.js';
 import { formatAlpha, lossCurveSvg, medianLossBySize } from './plot.js';
 import { studentSection } from './students.js';
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
 
 /** Four significant digits; exponent notation only where fixed notation would be unreadable. */
 export function formatLoss(x: number): string {

@@ -1,2 +1,3 @@
 export { lossCurveSvg, lossCurveSpec, MARK_NAMES } from './plot.js';
-export { renderReport, escapeHtml } from './html.js';
+export { escapeHtml } from './escape.js';
+export { renderReport } from './html.js';

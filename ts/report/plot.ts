@@ -1,6 +1,6 @@
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { RunResults } from '../experiment/results.js';
+import type { RunResults } from '../results.js';
 import { percentile } from '../fit/scaling.js';
 
 export const PLOT_WIDTH = 640;

@@ -2,7 +2,7 @@
 // Learning curves, the chosen learning rate per size, train against test loss, local slopes of the loss
 // curve, the width-doubling check and the penultimate layer's dimension against N.
 import type { TopLevelSpec } from 'vega-lite';
-import type { RunResults } from '../experiment/results.js';
+import type { RunResults } from '../results.js';
 import { percentile } from '../fit/scaling.js';
 import { PLOT_HEIGHT, PLOT_WIDTH, specToSvg } from './plot.js';
 

@@ -1,8 +1,8 @@
 // The combined report of a sweep: each cell's fitted exponent (median, 16th-84th percentile band)
 // against the swept parameter, with the theory line.
 import type { TopLevelSpec } from 'vega-lite';
-import type { RunResults } from '../experiment/results.js';
-import { escapeHtml } from '../report/html.js';
+import type { RunResults } from '../results.js';
+import { escapeHtml } from '../report/escape.js';
 import { PLOT_HEIGHT, PLOT_WIDTH, specToSvg } from '../report/plot.js';
 import { describeCell, type Cell } from './sweep.js';
 

@@ -3,7 +3,8 @@
 // cells shared between sweeps are computed once.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { applySets, formatIssues, resolveConfig, UsageError } from '../config/load.js';
+import { applySets, formatIssues, resolveConfig } from '../config/load.js';
+import { UsageError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 
 export const SweepSchema = z.strictObject({
@@ -17,7 +18,6 @@ export const SweepSchema = z.strictObject({
     .refine((g) => Object.keys(g).length > 0, 'give at least one swept path')
     .describe('Dotted config paths (as for --set) and the values each takes; cells are every combination.'),
 });
-export type SweepInput = z.input<typeof SweepSchema>;
 
 export interface Cell {
   /** The swept values of this cell, by path, in grid order. */

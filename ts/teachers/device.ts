@@ -1,5 +1,6 @@
 // Which device evaluates a teacher. A GPU is trusted only after a known-answer check against the CPU
 // twin: some runtimes hand out devices that accept work and return garbage.
+import { TeacherSchema } from '../config/schema.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { GpuEvaluator } from './gpu.js';
 import { cpuModel, gpuTeacher, type TeacherSpec } from './model.js';
@@ -26,10 +27,10 @@ export interface CheckResult {
   maxError: Record<TeacherSpec['kind'], number>;
 }
 
-const CHECK_SPECS: TeacherSpec[] = (['linear', 'relu', 'fourier'] as const).map((kind) => ({
-  kind, depth: 3, width: 24, sigmaW: Math.SQRT2, sigmaB: 0.1, terms: 12, maxFreq: 2, scale: 1.5,
-  perCluster: false, maxDraws: 1, repetitions: 0, standardize: 'range',
-}));
+/** One small teacher of every kind, every other key the schema's default. */
+const CHECK_SPECS: TeacherSpec[] = (['linear', 'relu', 'fourier'] as const).map((kind) =>
+  TeacherSchema.parse({ kind, depth: 3, width: 24, sigmaB: 0.1, terms: 12, maxFreq: 2, scale: 1.5, maxDraws: 1, repetitions: 0 }),
+);
 
 /** Max |got - expected| / (1 + |expected|): Infinity for a NaN or a length mismatch. */
 export function agreementError(got: Float32Array, expected: Float32Array): number {

@@ -1,5 +1,6 @@
 // WebGPU in Node through Dawn (the pinned `webgpu` package). Vulkan reaches real GPUs; without one,
-// Dawn's OpenGL ES backend on Mesa's llvmpipe is the software fallback (see the toolchain note).
+// Dawn's OpenGL ES backend on Mesa's llvmpipe is the software fallback (Debian 12's lavapipe is refused by
+// Dawn's Vulkan backend; llvmpipe needs EGL_PLATFORM=surfaceless and the compatibility feature level).
 import { existsSync } from 'node:fs';
 import type { GpuCandidate, GpuProvider } from './device.js';
 

@@ -48,8 +48,9 @@ export class GpuEvaluator {
     const rows = points.length / d;
     const out = new Float32Array(rows);
     if (rows === 0) return out;
-    const relu = shape.kind === 'relu';
-    const widest = relu ? Math.max(d, shape.width) : d;
+    const layers = shape.layout.kind === 'relu' ? shape.layout.layers : undefined;
+    const hidden = layers ? Math.max(...layers.map((l) => l.fanOut)) : 0;
+    const widest = Math.max(d, hidden);
     const batch = Math.max(1, Math.min(MAX_BATCH, rows, Math.floor(device.limits.maxStorageBufferBindingSize / (4 * widest))));
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     const created: GPUBuffer[] = [];
@@ -68,24 +69,20 @@ export class GpuEvaluator {
       // The passes of one batch, and how to fill their uniforms for a batch of n rows.
       const passes: Pass[] = [];
       const fill: ((n: number) => ArrayBuffer)[] = [];
-      if (relu) {
+      if (layers) {
         const pipeline = await this.pipeline(mlpLayerShader(!!slots), 'ReLU layer');
-        const sizes = [d, ...Array<number>(shape.depth).fill(shape.width), 1];
-        const acts = [buffer(batch * shape.width * 4, GPUBufferUsage.STORAGE), buffer(batch * shape.width * 4, GPUBufferUsage.STORAGE)];
-        let offset = 0;
-        for (let l = 0; l + 1 < sizes.length; l++) {
-          const [fanIn, fanOut] = [sizes[l]!, sizes[l + 1]!];
-          const last = l + 2 === sizes.length;
-          const at = offset;
+        const acts = [buffer(batch * hidden * 4, GPUBufferUsage.STORAGE), buffer(batch * hidden * 4, GPUBufferUsage.STORAGE)];
+        layers.forEach(({ fanIn, fanOut, weights, biases }, l) => {
+          const last = l + 1 === layers.length;
           passes.push({ pipeline, input: l === 0 ? pointsBuffer : acts[(l - 1) % 2]!, output: last ? labels : acts[l % 2]!, uniforms: buffer(32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST), width: fanOut });
           fill.push((n) => {
             const u = new ArrayBuffer(32);
-            new Uint32Array(u, 0, 6).set([n, fanIn, fanOut, at, shape.stride, last ? 0 : 1]);
+            new Uint32Array(u, 0, 6).set([n, fanIn, fanOut, weights, shape.layout.stride, last ? 0 : 1]);
             new Float32Array(u, 24, 1)[0] = last ? teacher.scale : 1;
+            new Uint32Array(u, 28, 1)[0] = biases;
             return u;
           });
-          offset += fanIn * fanOut + fanOut;
-        }
+        });
       } else {
         const pipeline = await this.pipeline(teacherShader(shape), `${shape.kind} teacher`);
         passes.push({ pipeline, input: pointsBuffer, output: labels, uniforms: buffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST), width: 1 });

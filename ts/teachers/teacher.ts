@@ -26,6 +26,8 @@ export interface Teacher {
 export interface TeacherOptions {
   /** Points that standardize a Fourier teacher (the data set it labels). */
   reference?: Float32Array;
+  /** A Fourier teacher's standardization, offset then scale (e.g. `kernels.streamStandardization`), instead of `reference`. */
+  standardization?: Float32Array;
   /** Cluster ids present (per-cluster teachers are drawn for these). */
   ids?: Uint32Array;
   /**
@@ -43,7 +45,7 @@ const CHECKED_ROWS = 256;
 export function createTeacher(spec: Config['teacher'], kernels: Kernels, dimension: number, seed: number, options: TeacherOptions = {}): Teacher {
   const perCluster = spec.perCluster;
   if (perCluster && !options.ids) throw new Error('per-cluster teachers need the cluster ids of the data');
-  const model = cpuModel(kernels, spec, dimension, seed, options.reference, perCluster ? options.ids : undefined);
+  const model = cpuModel(kernels, spec, dimension, seed, options.reference, perCluster ? options.ids : undefined, options.standardization);
   const record: TeacherRecord = { kind: spec.kind, device: options.gpu ? 'gpu' : 'cpu', ...model.record() };
   let gpu = options.gpu;
   const forGpu = gpu ? gpuTeacher(model, spec, dimension, perCluster) : undefined;

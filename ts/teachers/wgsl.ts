@@ -1,51 +1,43 @@
 // WGSL compute kernels of the teachers: the same operations in the same order as the CPU twin
 // (crates/teachers), reading the twin's own f32 parameters. Linear and Fourier: one invocation per
 // point; ReLU: one pass per layer, one invocation per (point, unit).
+import type { TeacherLayout } from '../wasm/kernels.js';
 
-/** What a kernel needs to know of a teacher; `stride` is the float count of one teacher's parameters. */
+/**
+ * What a kernel needs to know of a teacher: its kind, dimension, and the layout of its parameters as
+ * Rust wrote them (`TeacherModel.layout()`); the kernels read every parameter by the layout's offsets.
+ */
 export interface TeacherShape {
   kind: 'linear' | 'relu' | 'fourier';
   dimension: number;
-  depth: number;
-  width: number;
-  terms: number;
-  /** Parameters per teacher (per-cluster models hold one block per cluster). */
-  stride: number;
-  /** Points carry a teacher slot each (per-cluster teachers). */
+  layout: TeacherLayout;
+  /** Points carry a teacher slot each (per-cluster teachers: one block of `layout.stride` floats each). */
   perPoint: boolean;
 }
 
 export const WORKGROUP = 64;
 
-/** The floats of one teacher's parameters in the twin's layout. */
-export function parameterCount(s: Omit<TeacherShape, 'stride' | 'perPoint'>): number {
-  const d = s.dimension;
-  if (s.kind === 'linear') return d;
-  if (s.kind === 'fourier') return 2 * d + s.terms * (d + 2);
-  const h = s.width;
-  return d * h + h + (s.depth - 1) * (h * h + h) + h + 1;
-}
-
 function body(s: TeacherShape): string {
   const d = s.dimension;
-  if (s.kind === 'linear') {
+  const l = s.layout;
+  if (l.kind === 'linear') {
     return `
   var acc = 0.0;
-  for (var i = 0u; i < ${d}u; i++) { acc = acc + params[base + i] * points[row + i]; }
+  for (var i = 0u; i < ${d}u; i++) { acc = acc + params[base + ${l.weights}u + i] * points[row + i]; }
   return acc;`;
   }
-  if (s.kind === 'fourier') {
+  if (l.kind === 'fourier') {
     return `
   var sum = 0.0;
-  for (var t = 0u; t < ${s.terms}u; t++) {
-    let at = base + ${2 * d}u + t * ${d + 2}u;
+  for (var t = 0u; t < ${l.terms}u; t++) {
+    let at = base + ${l.firstTerm}u + t * ${l.termStride}u;
     var turns = 0.0;
     for (var i = 0u; i < ${d}u; i++) {
-      let z = (points[row + i] - params[base + i]) * params[base + ${d}u + i];
-      turns = turns + params[at + i] * z;
+      let z = (points[row + i] - params[base + ${l.offset}u + i]) * params[base + ${l.invScale}u + i];
+      turns = turns + params[at + ${l.frequencies}u + i] * z;
     }
-    turns = turns + params[at + ${d + 1}u];
-    sum = sum + params[at + ${d}u] * cos_turns(turns - round(turns));
+    turns = turns + params[at + ${l.phase}u];
+    sum = sum + params[at + ${l.amplitude}u] * cos_turns(turns - round(turns));
   }
   return sum * u.scale;`;
   }
@@ -74,7 +66,7 @@ fn cos_turns(r: f32) -> f32 {
  */
 export function mlpLayerShader(perPoint: boolean): string {
   return `
-struct Layer { rows: u32, fanIn: u32, fanOut: u32, offset: u32, stride: u32, relu: u32, scale: f32, pad: u32 }
+struct Layer { rows: u32, fanIn: u32, fanOut: u32, weights: u32, stride: u32, relu: u32, scale: f32, biases: u32 }
 @group(0) @binding(0) var<storage, read> input: array<f32>;
 @group(0) @binding(1) var<storage, read> params: array<f32>;
 @group(0) @binding(2) var<storage, read_write> output: array<f32>;
@@ -87,10 +79,10 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   if (index >= u.rows * u.fanOut) { return; }
   let p = index / u.fanOut;
   let j = index % u.fanOut;
-  let base = ${perPoint ? 'slots[p] * u.stride + u.offset' : 'u.offset'};
+  let block = ${perPoint ? 'slots[p] * u.stride' : '0u'};
   var acc = 0.0;
-  for (var i = 0u; i < u.fanIn; i++) { acc = acc + input[p * u.fanIn + i] * params[base + i * u.fanOut + j]; }
-  var z = acc + params[base + u.fanIn * u.fanOut + j];
+  for (var i = 0u; i < u.fanIn; i++) { acc = acc + input[p * u.fanIn + i] * params[block + u.weights + i * u.fanOut + j]; }
+  var z = acc + params[block + u.biases + j];
   if (u.relu == 1u) { z = select(0.0, z, z > 0.0); }
   output[index] = z * u.scale;
 }
@@ -115,7 +107,7 @@ fn teacher(row: u32, base: u32) -> f32 {${body(s)}
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let p = id.x + id.y * groups.x * ${WORKGROUP}u;
   if (p >= u.rows) { return; }
-  let base = ${s.perPoint ? `slots[p] * ${s.stride}u` : '0u'};
+  let base = ${s.perPoint ? `slots[p] * ${s.layout.stride}u` : '0u'};
   labels[p] = teacher(p * ${s.dimension}u, base);
 }
 `;

@@ -1,4 +1,5 @@
 // The TypeScript face of the wasm kernels: typed arrays in, typed arrays out, readable errors.
+import type { Config } from '../config/schema.js';
 import * as simd from './generated/simd/kernels.js';
 import * as simdThreads from './generated/simd-threads/kernels.js';
 
@@ -52,8 +53,32 @@ export interface PointBuffer {
   free(): void;
 }
 
+/**
+ * Where each parameter of one teacher sits in `parameters()` (offsets in floats from the start of the
+ * teacher's block of `stride` floats), as the Rust crate defines it (crates/teachers/src/layout.rs).
+ */
+export type TeacherLayout =
+  | { kind: 'linear'; stride: number; weights: number }
+  | { kind: 'relu'; stride: number; layers: { fanIn: number; fanOut: number; weights: number; biases: number }[] }
+  | {
+      kind: 'fourier';
+      stride: number;
+      terms: number;
+      /** Standardization offsets (d) and inverse scales (d). */
+      offset: number;
+      invScale: number;
+      /** Term t's block starts at firstTerm + t * termStride; within it, its d frequencies, amplitude, phase. */
+      firstTerm: number;
+      termStride: number;
+      frequencies: number;
+      amplitude: number;
+      phase: number;
+    };
+
 /** A drawn teacher in wasm memory (see crates/teachers). */
 export interface TeacherModel {
+  /** The layout of one teacher's block of `parameters()` (the same for every slot). */
+  layout(): TeacherLayout;
   /** One label per row; per-cluster models need each row's cluster id. */
   evaluate(points: Float32Array, ids?: Uint32Array): Float32Array;
   /** Every teacher's f32 parameters in the GPU layout, slot after slot. */
@@ -132,12 +157,15 @@ export interface DataStream {
   [Symbol.dispose](): void;
 }
 
-/** What a data stream draws: a cluster (walked depth-first, or the branching construction) or a manifold. */
-export type DataSpec =
-  | { kind: 'cluster'; dimension: number; coordination: number; embedder: 'naive'; size: number }
-  | { kind: 'cluster'; dimension: number; coordination: number; embedder: 'branching'; branches: number; branchSize: number; baseSize: number; levels: number }
-  | { kind: 'manifold'; dimension: number; manifold: 'cube' | 'sphere' | 'torus'; manifoldDimension: number }
-  | { kind: 'population'; dimension: number; coordination: number; clusters: number; minSize: number; maxSize: number; exponent: number; placement: 'separated' | 'overlapping' };
+/**
+ * What a data stream draws: the resolved `data` section of a config, handed across as it is. The wasm
+ * side (crates/wasm/src/spec.rs) reads it by these names and rejects unknown keys; a naive cluster has
+ * `clusterSize` sites (walked depth-first for the exact sampler, breadth-first in memory for grow-cut).
+ */
+export type DataSpec = Config['data'];
+
+/** What a teacher draws: the resolved `teacher` section of a config, handed across as it is. */
+export type TeacherSpec = Config['teacher'];
 
 /** What the threaded flavour needs to start helper threads on the instance's shared memory. */
 export interface SharedInstance {
@@ -160,10 +188,17 @@ export interface Kernels {
   sampleCluster(seed: number, index: number, size: number, coordination: number, sampler: Sampler): Uint32Array;
   embedNaive(parents: Uint32Array, dimension: number, seed: number, index: number): Float32Array;
   /**
-   * The teacher of `spec` (the `teacher` config section) for `seed`; a Fourier teacher is standardized by
-   * `reference`; with `ids`, one teacher per cluster id. The owner frees it.
+   * The teacher of `spec` (the resolved `teacher` config section) for `seed`; a Fourier teacher is
+   * standardized by `standardization` (offset then scale, 2 x dimension floats) when given, else by
+   * `reference` (by `spec.standardize`); with `ids`, one teacher per cluster id. The owner frees it.
    */
-  teacherModel(spec: object, dimension: number, seed: number, reference?: Float32Array, ids?: Uint32Array): TeacherModel;
+  teacherModel(spec: TeacherSpec, dimension: number, seed: number, reference?: Float32Array, ids?: Uint32Array, standardization?: Float32Array): TeacherModel;
+  /**
+   * The standardization (offset then scale, 2 x dimension floats) that `by` gives the first `rows` rows of
+   * the data stream `spec` for `seed`, read in chunks: what `teacherModel` computes from the same rows
+   * in memory, without holding them.
+   */
+  streamStandardization(spec: DataSpec, seed: number, rows: number, by: TeacherSpec['standardize']): Float32Array;
   permutation(seed: number, index: number, n: number): Uint32Array;
   knnSearch(train: Float32Array, dimension: number, queries: Float32Array, k: number): KnnResult;
   /**
@@ -319,9 +354,10 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     sampleCluster: (seed, index, size, coordination, sampler) =>
       call(() => glue.sampleCluster(big(seed), big(index), size, coordination, sampler)),
     embedNaive: (parents, dimension, seed, index) => call(() => glue.embedNaive(parents, dimension, big(seed), big(index))),
-    teacherModel: (spec, dimension, seed, reference, ids) => {
-      const { live, free } = owned(call(() => new glue.TeacherModel(JSON.stringify(spec), dimension, big(seed), reference, ids)), 'teacher');
+    teacherModel: (spec, dimension, seed, reference, ids, standardization) => {
+      const { live, free } = owned(call(() => new glue.TeacherModel(JSON.stringify(spec), dimension, big(seed), reference, ids, standardization)), 'teacher');
       return {
+        layout: () => JSON.parse(live().layout()) as TeacherLayout,
         evaluate: (points, pointIds) => call(() => live().evaluate(points, pointIds)),
         parameters: () => live().parameters(),
         slots: (pointIds) => call(() => live().slots(pointIds)),
@@ -341,6 +377,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
       const shapes = Uint32Array.from(layers.flatMap((l) => [l.outputs, l.inputs]));
       return JSON.parse(call(() => glue.estimateWeights(values, shapes, big(seed), replicates)));
     },
+    streamStandardization: (spec, seed, rows, by) => call(() => glue.streamStandardization(JSON.stringify(spec), big(seed), rows, by)),
     dataStream: (spec, seed) => {
       const raw = call(() => new glue.DataStream(JSON.stringify(spec), big(seed)));
       const free = () => raw.free();

@@ -3,7 +3,7 @@
 //! - [`embed_naive`]: a given breadth-first parent array, all points in memory (the current pipeline).
 //! - [`DepthFirst`]: one exact cluster read in depth-first preorder and streamed in chunks; memory is the
 //!   offspring sequence (1 byte per site for `z <= 256`) plus a stack of ancestor positions.
-//! - [`Branching`]: the branching embedder (science note §2), recursive over `levels`, streamed leaf by leaf.
+//! - [`Branching`]: the branching embedder (a stand-in for a much larger cluster), recursive over `levels`, streamed leaf by leaf.
 //! - [`PopulationStream`]: many clusters with power-law sizes, placed apart, each point with its cluster id.
 //!
 //! Every stream's rows equal, bit for bit, what the matching collecting function returns.

@@ -42,7 +42,8 @@ fn rejects_bad_trees_and_dimension() {
 
 #[test]
 fn correlation_integral_slope_approaches_four_inside_the_scaling_window() {
-    // Mass ~ R^4 on the embedded critical tree (science note §1): between one step length and the
+    // Mass ~ R^4 on the embedded critical tree (mass ~ l^2 within chemical distance l, and the random walk
+    // puts distance l at radius ~ sqrt(l)): between one step length and the
     // cluster's radius of gyration the local slope of ln C(r) against ln r rises towards 4.
     let (d, n) = (32usize, 400_000u64);
     let (_, x) = cluster(17, n, d);

@@ -1,6 +1,6 @@
 //! Intrinsic and generalized (multifractal) dimension estimators.
 //!
-//! Conventions (see `shared/notes/science.md` §5):
+//! Conventions:
 //! - Points are f32, row-major `[n, d]`. Pairwise distances are computed as the neighbour index's
 //!   reference does: f64 differences squared and summed in coordinate order, then `sqrt`.
 //! - Estimators that only need k-NN distances ([`TwoNn`], [`Mle`], the radii of [`CorrInt`]) take a
@@ -8,7 +8,7 @@
 //! - Options are plain structs with public fields and a documented `Default` (scikit-learn's keyword
 //!   style: `TwoNn { discard_fraction: 0.2, ..Default::default() }`); `fit` returns a separate `*Fit`.
 //! - Every fit carries a bootstrap [`Interval`] (default 16th–84th percentile of 200 replicates, the
-//!   band science.md §4 uses for exponents) plus the arrays needed to plot what was fitted.
+//!   band the scaling fits use for exponents) plus the arrays needed to plot what was fitted.
 //! - Randomness: `stream(seed, Purpose::Bootstrap, (tag << 8) | role)`, with one `tag` per estimator
 //!   (TwoNN 1, MLE 2, CorrInt 3, correlation integral 4, sandbox 5 (points and graphs), box counting 6)
 //!   and role 0 for the centre subsample, 1 for the bootstrap. Equal seeds reproduce a fit bit for bit.

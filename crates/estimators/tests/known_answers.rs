@@ -1,4 +1,4 @@
-//! Known answers on seeded data (science.md §5). Run with `--nocapture` to see the measured values.
+//! Known answers on seeded data (manifolds of known dimension, fractals of known spectrum). Run with `--nocapture` to see the measured values.
 
 mod common;
 

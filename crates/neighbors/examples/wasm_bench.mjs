@@ -1,6 +1,6 @@
 // Times the kd-tree compiled to wasm32 + simd128 under Node:
 //   node crates/neighbors/examples/wasm_bench.mjs [n] [d,d,...] [k,k,...] [data: cluster|uniform] [q]
-// Builds examples/wasm_bench.rs with Debian's rustc-web first (std from source; see the toolchain notes).
+// Builds examples/wasm_bench.rs with Debian's rustc-web first (std from source, as scripts/build.mjs does).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 

@@ -1,4 +1,5 @@
-//! Populations of many clusters (science note §1, "Many clusters").
+//! Populations of many clusters: Brill's model of real data (arXiv:2412.07942), each cluster a "context"
+//! with its own target, cluster numbers falling as `n_s ~ s^(-5/2)` at criticality on the Bethe lattice.
 //!
 //! Cluster sizes follow the pure, truncated power law `P(s) ∝ s^(-tau)` on `[min_size, max_size]`
 //! (default `tau = 5/2`), sampled by inversion of its exact normalised tail. The lattice model's own

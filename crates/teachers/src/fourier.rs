@@ -1,7 +1,7 @@
 use percolab_random::{stream, Purpose, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::{for_row_chunks, Teacher, TeacherError};
+use crate::{for_row_chunks, FourierLayout, Teacher, TeacherError};
 
 /// A random Fourier teacher on standardized inputs `z_i = (x_i - offset_i) / scale_i` (see
 /// [`crate::Standardization`]):
@@ -50,16 +50,23 @@ impl Fourier {
         self.amplitudes.len()
     }
 
-    /// `[offset (d), 1 / scale (d), then per term: k (d), amplitude, phase]`, the layout the GPU kernel reads.
+    pub fn layout(&self) -> FourierLayout {
+        FourierLayout::new(self.dimension, self.terms())
+    }
+
+    /// `[offset (d), 1 / scale (d), then per term: k (d), amplitude, phase]`, written by [`FourierLayout`],
+    /// the layout the GPU kernel reads.
     pub fn parameters(&self) -> Vec<f32> {
         let d = self.dimension;
-        let mut out = Vec::with_capacity(2 * d + self.terms() * (d + 2));
-        out.extend_from_slice(&self.offset);
-        out.extend_from_slice(&self.inv_scale);
+        let l = self.layout();
+        let mut out = vec![0f32; l.stride];
+        out[l.offset..l.offset + d].copy_from_slice(&self.offset);
+        out[l.inv_scale..l.inv_scale + d].copy_from_slice(&self.inv_scale);
         for t in 0..self.terms() {
-            out.extend_from_slice(&self.frequencies[t * d..(t + 1) * d]);
-            out.push(self.amplitudes[t]);
-            out.push(self.phases[t]);
+            let at = l.term(t);
+            out[at + l.frequencies..at + l.frequencies + d].copy_from_slice(&self.frequencies[t * d..(t + 1) * d]);
+            out[at + l.amplitude] = self.amplitudes[t];
+            out[at + l.phase] = self.phases[t];
         }
         out
     }

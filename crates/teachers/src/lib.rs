@@ -3,16 +3,18 @@
 //! precision a GPU evaluates in, and `parameters()` hands exactly these numbers to the WebGPU kernels.
 
 mod fourier;
+mod layout;
 mod linear;
 mod mlp;
 mod score;
 mod spec;
 
 pub use fourier::Fourier;
+pub use layout::{FourierLayout, LayerLayout, Layout, LinearLayout, MlpLayout};
 pub use linear::Linear;
 pub use mlp::{Layer, Mlp};
 pub use score::{nonlinearity, Nonlinearity};
-pub use spec::{AnyTeacher, ClusterTeachers, Kind, Spec, StandardizeBy, Standardization};
+pub use spec::{AnyTeacher, ClusterTeachers, Kind, Spec, StandardizeBy, Standardization, Standardizer};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum TeacherError {

@@ -1,7 +1,7 @@
 use percolab_random::{stream, Purpose};
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::{for_row_chunks, Teacher, TeacherError};
+use crate::{for_row_chunks, LinearLayout, Teacher, TeacherError};
 
 /// `y = w . x` with `w ~ N(0, I_d / d)`, summed in f64 and rounded once.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,9 +21,18 @@ impl Linear {
         Ok(Linear { weights })
     }
 
-    /// The weights as the GPU kernel reads them.
+    pub fn layout(&self) -> LinearLayout {
+        LinearLayout::new(self.weights.len())
+    }
+
+    /// The weights as the GPU kernel reads them ([`LinearLayout`]: from 0, so the f32 weights in order).
     pub fn parameters(&self) -> Vec<f32> {
-        self.weights.iter().map(|&w| w as f32).collect()
+        let l = self.layout();
+        let mut out = vec![0f32; l.stride];
+        for (o, &w) in out[l.weights..].iter_mut().zip(&self.weights) {
+            *o = w as f32;
+        }
+        out
     }
 }
 

@@ -1,7 +1,7 @@
 use percolab_random::{stream, Purpose};
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::{for_row_chunks, Teacher, TeacherError};
+use crate::{for_row_chunks, MlpLayout, Teacher, TeacherError};
 
 /// One affine layer: `z_j = (sum_i h_i w_ij) + b_j`, weights row-major `[fan_in, fan_out]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,12 +59,17 @@ impl Mlp {
         Ok(Mlp { layers, scale: scale as f32 })
     }
 
-    /// `[W_0, b_0, W_1, b_1, ...]` flattened, the layout the GPU kernel reads.
+    pub fn layout(&self) -> MlpLayout {
+        MlpLayout::new(self.layers.iter().map(|l| (l.fan_in, l.fan_out)))
+    }
+
+    /// `[W_0, b_0, W_1, b_1, ...]` flattened, written by [`MlpLayout`], the layout the GPU kernel reads.
     pub fn parameters(&self) -> Vec<f32> {
-        let mut out = Vec::new();
-        for layer in &self.layers {
-            out.extend_from_slice(&layer.weights);
-            out.extend_from_slice(&layer.biases);
+        let layout = self.layout();
+        let mut out = vec![0f32; layout.stride];
+        for (layer, at) in self.layers.iter().zip(&layout.layers) {
+            out[at.weights..at.weights + layer.weights.len()].copy_from_slice(&layer.weights);
+            out[at.biases..at.biases + layer.biases.len()].copy_from_slice(&layer.biases);
         }
         out
     }

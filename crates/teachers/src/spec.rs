@@ -1,5 +1,5 @@
 use crate::score::{nonlinearity, Nonlinearity};
-use crate::{check_shape, Fourier, Linear, Mlp, Teacher, TeacherError};
+use crate::{check_shape, Fourier, FourierLayout, Layout, Linear, LinearLayout, Mlp, MlpLayout, Teacher, TeacherError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -21,6 +21,20 @@ pub struct Spec {
     pub max_freq: u32,
 }
 
+impl Spec {
+    /// Where each parameter of a teacher of this spec on `d` coordinates sits in `parameters()`.
+    pub fn layout(&self, d: usize) -> Layout {
+        match self.kind {
+            Kind::Linear => Layout::Linear(LinearLayout::new(d)),
+            Kind::Fourier => Layout::Fourier(FourierLayout::new(d, self.terms)),
+            Kind::Relu => {
+                let sizes: Vec<usize> = std::iter::once(d).chain(std::iter::repeat(self.width).take(self.depth)).chain(std::iter::once(1)).collect();
+                Layout::Relu(MlpLayout::new(sizes.windows(2).map(|w| (w[0], w[1]))))
+            }
+        }
+    }
+}
+
 /// How inputs are standardized: `z = (x - offset) / scale` per coordinate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StandardizeBy {
@@ -38,35 +52,99 @@ pub struct Standardization {
 }
 
 impl Standardization {
+    /// The standardization of row-major points, in one call (a [`Standardizer`] over one chunk).
     pub fn of(points: &[f32], d: usize, by: StandardizeBy) -> Result<Standardization, TeacherError> {
-        check_shape(points, d)?;
-        if by == StandardizeBy::Range {
-            let mut lo = vec![f32::INFINITY; d];
-            let mut hi = vec![f32::NEG_INFINITY; d];
-            for row in points.chunks_exact(d) {
-                for ((l, h), &x) in lo.iter_mut().zip(hi.iter_mut()).zip(row) {
-                    *l = l.min(x);
-                    *h = h.max(x);
+        let mut s = Standardizer::new(d, by)?;
+        for pass in 0..s.passes() {
+            if pass > 0 {
+                s.next_pass();
+            }
+            s.observe(points)?;
+        }
+        Ok(s.finish())
+    }
+}
+
+/// A standardization accumulated over rows seen in chunks, in order: the one implementation, whether the
+/// points are in memory or streamed. `Range` takes one pass (per-coordinate min and max); `Sd` takes
+/// two over the same rows (the mean from f64 sums, then the f64 sum of squared deviations from it, the
+/// two-pass form that does not lose the variance to cancellation), with `next_pass` between them.
+#[derive(Clone, Debug)]
+pub struct Standardizer {
+    by: StandardizeBy,
+    d: usize,
+    pass: usize,
+    rows: [u64; 2],
+    lo: Vec<f32>,
+    hi: Vec<f32>,
+    sums: Vec<f64>,
+    mean: Vec<f64>,
+}
+
+impl Standardizer {
+    pub fn new(d: usize, by: StandardizeBy) -> Result<Standardizer, TeacherError> {
+        if d == 0 {
+            return Err(TeacherError::Dimension);
+        }
+        let (lo, hi) = (vec![f32::INFINITY; d], vec![f32::NEG_INFINITY; d]);
+        Ok(Standardizer { by, d, pass: 0, rows: [0; 2], lo, hi, sums: vec![0.0; d], mean: Vec::new() })
+    }
+
+    /// Passes over the rows this standardization needs: 1 (range) or 2 (sd).
+    pub fn passes(&self) -> usize {
+        if self.by == StandardizeBy::Range { 1 } else { 2 }
+    }
+
+    /// Adds rows (row-major, `d` per row) to the current pass.
+    pub fn observe(&mut self, points: &[f32]) -> Result<(), TeacherError> {
+        check_shape(points, self.d)?;
+        self.rows[self.pass] += (points.len() / self.d) as u64;
+        match (self.by, self.pass) {
+            (StandardizeBy::Range, _) => {
+                for row in points.chunks_exact(self.d) {
+                    for ((l, h), &x) in self.lo.iter_mut().zip(self.hi.iter_mut()).zip(row) {
+                        *l = l.min(x);
+                        *h = h.max(x);
+                    }
                 }
             }
-            let scale = lo.iter().zip(&hi).map(|(&l, &h)| if h > l { (h as f64 - l as f64) as f32 } else { 0.0 }).collect();
-            return Ok(Standardization { offset: lo, scale });
-        }
-        let n = (points.len() / d).max(1) as f64;
-        let mut mean = vec![0f64; d];
-        for row in points.chunks_exact(d) {
-            for (m, &x) in mean.iter_mut().zip(row) {
-                *m += x as f64;
+            (StandardizeBy::Sd, 0) => {
+                for row in points.chunks_exact(self.d) {
+                    for (m, &x) in self.sums.iter_mut().zip(row) {
+                        *m += x as f64;
+                    }
+                }
+            }
+            (StandardizeBy::Sd, _) => {
+                for row in points.chunks_exact(self.d) {
+                    for ((v, &x), m) in self.sums.iter_mut().zip(row).zip(&self.mean) {
+                        *v += (x as f64 - m).powi(2);
+                    }
+                }
             }
         }
-        mean.iter_mut().for_each(|m| *m /= n);
-        let mut var = vec![0f64; d];
-        for row in points.chunks_exact(d) {
-            for ((v, &x), m) in var.iter_mut().zip(row).zip(&mean) {
-                *v += (x as f64 - m).powi(2);
-            }
+        Ok(())
+    }
+
+    /// Ends the first pass of `Sd` (the mean is known); the same rows must be observed again.
+    pub fn next_pass(&mut self) {
+        assert!(self.pass + 1 < self.passes(), "a {:?} standardization has {} pass(es)", self.by, self.passes());
+        let n = self.rows[0].max(1) as f64;
+        self.mean = self.sums.iter().map(|&s| s / n).collect();
+        self.sums.iter_mut().for_each(|s| *s = 0.0);
+        self.pass += 1;
+    }
+
+    /// The offset and scale; panics unless every pass was taken (over the same number of rows).
+    pub fn finish(self) -> Standardization {
+        assert_eq!(self.pass + 1, self.passes(), "finish() before the last pass");
+        if self.by == StandardizeBy::Range {
+            let scale = self.lo.iter().zip(&self.hi).map(|(&l, &h)| if h > l { (h as f64 - l as f64) as f32 } else { 0.0 }).collect();
+            return Standardization { offset: self.lo, scale };
         }
-        Ok(Standardization { offset: mean.iter().map(|&m| m as f32).collect(), scale: var.iter().map(|&v| (v / n).sqrt() as f32).collect() })
+        assert_eq!(self.rows[0], self.rows[1], "the second pass must see the rows of the first");
+        let n = self.rows[0].max(1) as f64;
+        Standardization { offset: self.mean.iter().map(|&m| m as f32).collect(), scale: self.sums.iter().map(|&v| (v / n).sqrt() as f32).collect() }
     }
 }
 
@@ -142,6 +220,15 @@ impl AnyTeacher {
                 nonlinearity(&core, seed, index, repetitions, SLICE_POINTS)
             }
             other => nonlinearity(other, seed, index, repetitions, SLICE_POINTS),
+        }
+    }
+
+    /// Where each parameter sits in `parameters()`.
+    pub fn layout(&self) -> Layout {
+        match self {
+            AnyTeacher::Linear(t) => Layout::Linear(t.layout()),
+            AnyTeacher::Mlp(t) => Layout::Relu(t.layout()),
+            AnyTeacher::Fourier(t) => Layout::Fourier(t.layout()),
         }
     }
 
@@ -277,5 +364,25 @@ mod tests {
         assert_eq!(s, Standardization { offset: vec![2.0, 10.0], scale: vec![1.0, 0.0] });
         let r = Standardization::of(&[1.0, 10.0, 3.0, 10.0, -2.0, 10.0], 2, StandardizeBy::Range).unwrap();
         assert_eq!(r, Standardization { offset: vec![-2.0, 10.0], scale: vec![5.0, 0.0] });
+    }
+
+    #[test]
+    fn a_standardizer_over_chunks_gives_the_bits_of_one_call() {
+        let d = 3;
+        let points: Vec<f32> = (0..3000).map(|i| 1e4 + (i as f32 * 0.731).sin() * (1 + i % 7) as f32).collect();
+        for by in [StandardizeBy::Range, StandardizeBy::Sd] {
+            let whole = Standardization::of(&points, d, by).unwrap();
+            let mut s = Standardizer::new(d, by).unwrap();
+            for pass in 0..s.passes() {
+                if pass > 0 {
+                    s.next_pass();
+                }
+                for chunk in points.chunks(7 * d) {
+                    s.observe(chunk).unwrap();
+                }
+            }
+            assert_eq!(s.finish(), whole, "{by:?}");
+        }
+        assert!(Standardizer::new(2, StandardizeBy::Sd).unwrap().observe(&[1.0, 2.0, 3.0]).is_err());
     }
 }

@@ -1,33 +1,42 @@
 //! One mechanism for every data kind: a point source built from a data spec and a seed, handing out
 //! rows in chunks, so experiments and exports hold only what they ask for.
 
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use percolab_embedding::{Branching, BranchingOptions, DepthFirst, Placement, PointStream, PopulationStream};
+use percolab_embedding::{embed_naive, Branching, BranchingOptions, DepthFirst, Placement, PointStream, PopulationStream};
 use percolab_manifolds::{Manifold, ManifoldOptions, ManifoldSampler};
 use percolab_percolation::population::{Population, PopulationOptions};
-use percolab_percolation::Lattice;
+use percolab_percolation::{sample, Lattice, Method};
+use percolab_random::{stream, Purpose};
+use percolab_teachers::{Standardizer, StandardizeBy};
 
 use crate::err;
+use crate::spec::{self, DataKind, DataSpec, Embedder, ManifoldName, PlacementName, Sampler, Standardize};
 
 enum Source {
     /// A finite stream (a cluster walked depth-first, or a branching construction).
     Stream(Box<dyn PointStream>),
+    /// Rows held in memory (a grow-and-cut cluster, sampled and embedded breadth-first).
+    Rows { points: Vec<f32>, at: usize },
     /// An endless i.i.d. sample of a manifold.
     Manifold(ManifoldSampler),
     /// Many clusters, each row tagged with its cluster id.
     Population(PopulationStream),
 }
 
-/// Rows of a data set in chunks. The spec (JSON) has `kind`:
-/// - `"cluster"`: `dimension`, `coordination`, `embedder` = `"naive"` (one exact cluster of `size`
-///   sites walked depth-first: the naive embedder's points, in preorder) or `"branching"` (`branches`,
-///   `branchSize`, `baseSize`, `levels`);
-/// - `"manifold"`: `manifold` (`"cube"`, `"sphere"`, `"torus"`), `manifoldDimension`, `dimension`;
-/// - `"population"`: `dimension`, `coordination`, `clusters`, `minSize`, `maxSize`, `exponent` (sizes
-///   `n_s ~ s^-exponent`), `placement` (`"separated"`: balls 10 step lengths apart; `"overlapping"`:
-///   every root at the origin).
+/// Largest grow-and-cut cluster the stream holds in memory, in floats (1 GiB; wasm memory is 4 GiB).
+const MAX_HELD_FLOATS: u64 = 1 << 28;
+
+/// Rows of a data set in chunks, from the resolved `data` section of a config (`DataSpec`) and a seed:
+/// - `kind = "cluster"`, `embedder = "naive"`: one cluster of `clusterSize` sites. With
+///   `sampler = "exact"` it is walked depth-first (the naive embedder's law, in flat memory: not the
+///   experiment's numbers, which embed breadth-first); with `"grow-cut"` it is sampled and embedded
+///   breadth-first in memory, the experiment's own points for that seed.
+/// - `embedder = "branching"`: `branches`, `branchSize`, `baseSize`, `levels` (exact clusters only).
+/// - `kind = "manifold"`: `manifold`, `manifoldDimension` in `dimension` ambient coordinates.
+/// - `kind = "population"`: `clusters` exact clusters with sizes `n_s ~ s^-sizeExponent` in
+///   `[minClusterSize, maxClusterSize]`, `placement` `"separated"` (balls 10 step lengths apart) or
+///   `"overlapping"` (every root at the origin).
 #[wasm_bindgen]
 pub struct DataStream {
     source: Source,
@@ -36,69 +45,78 @@ pub struct DataStream {
     ids: Vec<u32>,
 }
 
-fn field<'a>(spec: &'a Value, name: &str) -> Result<&'a Value, JsError> {
-    spec.get(name).ok_or_else(|| JsError::new(&format!("data spec: missing {name}")))
-}
-
-fn uint(spec: &Value, name: &str) -> Result<u64, JsError> {
-    field(spec, name)?.as_u64().ok_or_else(|| JsError::new(&format!("data spec: {name} must be a non-negative integer")))
-}
-
-fn text<'a>(spec: &'a Value, name: &str) -> Result<&'a str, JsError> {
-    field(spec, name)?.as_str().ok_or_else(|| JsError::new(&format!("data spec: {name} must be a string")))
+impl DataStream {
+    fn build(spec: &DataSpec, seed: u64) -> Result<DataStream, String> {
+        let s = |e: &dyn std::fmt::Display| e.to_string();
+        let dimension = spec.dimension as usize;
+        let only_exact = |what: &str| -> Result<(), String> {
+            match spec.sampler {
+                Sampler::Exact => Ok(()),
+                Sampler::GrowCut => Err(format!("data.sampler \"grow-cut\" applies to the naive embedder only; {what} draws exact clusters: set data.sampler to \"exact\"")),
+            }
+        };
+        let source = match spec.kind {
+            DataKind::Cluster => {
+                let lattice = Lattice::new(spec.coordination).map_err(|e| s(&e))?;
+                match (spec.embedder, spec.sampler) {
+                    (Embedder::Naive, Sampler::Exact) => {
+                        Source::Stream(Box::new(DepthFirst::new(seed, 0, lattice, spec.cluster_size, dimension).map_err(|e| s(&e))?))
+                    }
+                    (Embedder::Naive, Sampler::GrowCut) => {
+                        if spec.cluster_size.saturating_mul(dimension as u64) > MAX_HELD_FLOATS {
+                            return Err(format!(
+                                "data.sampler \"grow-cut\" holds the whole cluster in memory: {} sites x {dimension} coordinates is more than 2^28 floats; use data.sampler \"exact\" (streamed depth-first) for clusters this large",
+                                spec.cluster_size
+                            ));
+                        }
+                        let tree = sample(&mut stream(seed, Purpose::Cluster, 0), lattice, spec.cluster_size, Method::GrowCut).map_err(|e| s(&e))?;
+                        let points = embed_naive(&mut stream(seed, Purpose::Embedding, 0), &tree.into_parents(), dimension).map_err(|e| s(&e))?;
+                        Source::Rows { points, at: 0 }
+                    }
+                    (Embedder::Branching, _) => {
+                        only_exact("the branching embedder")?;
+                        let options = BranchingOptions { branches: spec.branches, branch_size: spec.branch_size, base_size: spec.base_size, levels: spec.levels };
+                        Source::Stream(Box::new(Branching::new(seed, lattice, dimension, options).map_err(|e| s(&e))?.stream()))
+                    }
+                }
+            }
+            DataKind::Manifold => {
+                let manifold = match spec.manifold {
+                    ManifoldName::Cube => Manifold::Cube,
+                    ManifoldName::Sphere => Manifold::Sphere,
+                    ManifoldName::Torus => Manifold::Torus,
+                };
+                let options = ManifoldOptions { manifold, intrinsic: spec.manifold_dimension as usize, ambient: dimension, ..Default::default() };
+                Source::Manifold(ManifoldSampler::new(seed, 0, options).map_err(|e| s(&e))?)
+            }
+            DataKind::Population => {
+                only_exact("a population")?;
+                let lattice = Lattice::new(spec.coordination).map_err(|e| s(&e))?;
+                let options = PopulationOptions {
+                    clusters: spec.clusters,
+                    min_size: spec.min_cluster_size,
+                    max_size: spec.max_cluster_size,
+                    exponent: spec.size_exponent,
+                };
+                let placement = match spec.placement {
+                    PlacementName::Separated => Placement::default(),
+                    PlacementName::Overlapping => Placement::Origin,
+                };
+                let population = Population::new(seed, lattice, options).map_err(|e| s(&e))?;
+                Source::Population(PopulationStream::new(population, dimension, placement).map_err(|e| s(&e))?)
+            }
+        };
+        Ok(DataStream { source, dimension, ids: Vec::new() })
+    }
 }
 
 #[wasm_bindgen]
 impl DataStream {
+    /// The stream of `spec` (JSON: the resolved `data` section of a config) for `seed`.
     #[wasm_bindgen(constructor)]
     pub fn new(spec: &str, seed: u64) -> Result<DataStream, JsError> {
-        let spec: Value = serde_json::from_str(spec).map_err(err)?;
-        let dimension = uint(&spec, "dimension")? as usize;
-        let source = match text(&spec, "kind")? {
-            "cluster" => {
-                let lattice = Lattice::new(uint(&spec, "coordination")? as u32).map_err(err)?;
-                let stream: Box<dyn PointStream> = match text(&spec, "embedder")? {
-                    "naive" => Box::new(DepthFirst::new(seed, 0, lattice, uint(&spec, "size")?, dimension).map_err(err)?),
-                    "branching" => {
-                        let options = BranchingOptions {
-                            branches: uint(&spec, "branches")?,
-                            branch_size: uint(&spec, "branchSize")?,
-                            base_size: uint(&spec, "baseSize")?,
-                            levels: uint(&spec, "levels")? as u32,
-                        };
-                        Box::new(Branching::new(seed, lattice, dimension, options).map_err(err)?.stream())
-                    }
-                    other => return Err(JsError::new(&format!("data spec: embedder must be \"naive\" or \"branching\", got {other:?}"))),
-                };
-                Source::Stream(stream)
-            }
-            "manifold" => {
-                let name = text(&spec, "manifold")?;
-                let manifold = Manifold::from_name(name)
-                    .ok_or_else(|| JsError::new(&format!("data spec: manifold must be \"cube\", \"sphere\" or \"torus\", got {name:?}")))?;
-                let options = ManifoldOptions {
-                    manifold,
-                    intrinsic: uint(&spec, "manifoldDimension")? as usize,
-                    ambient: dimension,
-                    ..Default::default()
-                };
-                Source::Manifold(ManifoldSampler::new(seed, 0, options).map_err(err)?)
-            }
-            "population" => {
-                let lattice = Lattice::new(uint(&spec, "coordination")? as u32).map_err(err)?;
-                let exponent = field(&spec, "exponent")?.as_f64().ok_or_else(|| JsError::new("data spec: exponent must be a number"))?;
-                let options = PopulationOptions { clusters: uint(&spec, "clusters")?, min_size: uint(&spec, "minSize")?, max_size: uint(&spec, "maxSize")?, exponent };
-                let placement = match text(&spec, "placement")? {
-                    "separated" => Placement::default(),
-                    "overlapping" => Placement::Origin,
-                    other => return Err(JsError::new(&format!("data spec: placement must be \"separated\" or \"overlapping\", got {other:?}"))),
-                };
-                let population = Population::new(seed, lattice, options).map_err(err)?;
-                Source::Population(PopulationStream::new(population, dimension, placement).map_err(err)?)
-            }
-            other => return Err(JsError::new(&format!("data spec: kind must be \"cluster\", \"manifold\" or \"population\", got {other:?}"))),
-        };
-        Ok(DataStream { source, dimension, ids: Vec::new() })
+        let spec: DataSpec = spec::parse("data spec", spec).map_err(err)?;
+        DataStream::build(&spec, seed).map_err(err)
     }
 
     /// The next at most `rows` rows, row-major; empty once a finite source is exhausted.
@@ -107,6 +125,11 @@ impl DataStream {
         match &mut self.source {
             Source::Stream(s) => {
                 s.fill(&mut out, rows as usize);
+            }
+            Source::Rows { points, at } => {
+                let take = (rows as usize * self.dimension).min(points.len() - *at);
+                out.extend_from_slice(&points[*at..*at + take]);
+                *at += take;
             }
             Source::Manifold(m) => m.fill(&mut out, None, rows as usize),
             Source::Population(p) => {
@@ -133,8 +156,48 @@ impl DataStream {
     pub fn length(&self) -> f64 {
         match &self.source {
             Source::Stream(s) => s.len() as f64,
+            Source::Rows { points, .. } => (points.len() / self.dimension) as f64,
             Source::Manifold(_) => f64::INFINITY,
             Source::Population(p) => p.len() as f64,
         }
     }
+}
+
+/// Rows per chunk when a kernel reads a stream itself.
+const CHUNK_ROWS: u32 = 1 << 16;
+
+/// The standardization a Fourier teacher with `standardize = by` (`"range"` or `"sd"`) gets from the first
+/// `rows` rows of the data stream `spec` for `seed`: offset then scale, `2 * dimension` floats. The
+/// stream is read in chunks (twice for `"sd"`), so memory stays flat; the numbers are those the teacher
+/// computes from the same rows in memory (one implementation, `percolab_teachers::Standardizer`).
+#[wasm_bindgen(js_name = streamStandardization)]
+pub fn stream_standardization(spec: &str, seed: u64, rows: f64, by: &str) -> Result<Vec<f32>, JsError> {
+    let spec: DataSpec = spec::parse("data spec", spec).map_err(err)?;
+    let by: Standardize = spec::parse("teacher.standardize", &serde_json::Value::from(by).to_string()).map_err(err)?;
+    let by = match by {
+        Standardize::Range => StandardizeBy::Range,
+        Standardize::Sd => StandardizeBy::Sd,
+    };
+    if !(rows >= 1.0 && rows.fract() == 0.0) {
+        return Err(JsError::new(&format!("rows must be a positive integer, got {rows}")));
+    }
+    let rows = rows as u64;
+    let mut standardizer = Standardizer::new(spec.dimension as usize, by).map_err(err)?;
+    for pass in 0..standardizer.passes() {
+        if pass > 0 {
+            standardizer.next_pass();
+        }
+        let mut data = DataStream::build(&spec, seed).map_err(err)?;
+        let mut done = 0u64;
+        while done < rows {
+            let chunk = data.next((rows - done).min(CHUNK_ROWS as u64) as u32);
+            if chunk.is_empty() {
+                return Err(JsError::new(&format!("the data stream ended after {done} of {rows} rows")));
+            }
+            standardizer.observe(&chunk).map_err(err)?;
+            done += (chunk.len() / data.dimension) as u64;
+        }
+    }
+    let s = standardizer.finish();
+    Ok([s.offset, s.scale].concat())
 }

@@ -11,6 +11,7 @@ use percolab_random::{permutation as random_permutation, stream, Purpose};
 
 mod data;
 mod estimate;
+mod spec;
 mod student;
 mod teacher;
 #[cfg(feature = "threads")]

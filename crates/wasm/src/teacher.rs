@@ -4,31 +4,50 @@
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
-use percolab_teachers::{AnyTeacher, ClusterTeachers, Kind, Nonlinearity, Spec, StandardizeBy, Standardization, Teacher};
+use percolab_teachers::{AnyTeacher, ClusterTeachers, Kind, Layout, Nonlinearity, Spec, StandardizeBy, Standardization, Teacher};
 
 use crate::err;
+use crate::spec::{self, Standardize, TeacherKind, TeacherSpec};
 
-fn number(spec: &Value, name: &str) -> Result<f64, JsError> {
-    spec.get(name).and_then(Value::as_f64).ok_or_else(|| JsError::new(&format!("teacher spec: {name} must be a number")))
+fn domain_spec(spec: &TeacherSpec) -> Spec {
+    Spec {
+        kind: match spec.kind {
+            TeacherKind::Linear => Kind::Linear,
+            TeacherKind::Relu => Kind::Relu,
+            TeacherKind::Fourier => Kind::Fourier,
+        },
+        depth: spec.depth as usize,
+        width: spec.width as usize,
+        sigma_w: spec.sigma_w,
+        sigma_b: spec.sigma_b,
+        scale: spec.scale,
+        terms: spec.terms as usize,
+        max_freq: spec.max_freq,
+    }
 }
 
-fn parse(spec: &Value) -> Result<Spec, JsError> {
-    let kind = match spec.get("kind").and_then(Value::as_str) {
-        Some("linear") => Kind::Linear,
-        Some("relu") => Kind::Relu,
-        Some("fourier") => Kind::Fourier,
-        other => return Err(JsError::new(&format!("teacher spec: kind must be \"linear\", \"relu\" or \"fourier\", got {other:?}"))),
-    };
-    Ok(Spec {
-        kind,
-        depth: number(spec, "depth")? as usize,
-        width: number(spec, "width")? as usize,
-        sigma_w: number(spec, "sigmaW")?,
-        sigma_b: number(spec, "sigmaB")?,
-        scale: number(spec, "scale")?,
-        terms: number(spec, "terms")? as usize,
-        max_freq: number(spec, "maxFreq")? as u32,
-    })
+/// The layout as JSON, by the names `ts/teachers/wgsl.ts` reads (`TeacherLayout`).
+fn layout_json(layout: &Layout) -> Value {
+    match layout {
+        Layout::Linear(l) => json!({ "kind": "linear", "stride": l.stride, "weights": l.weights }),
+        Layout::Relu(l) => json!({
+            "kind": "relu",
+            "stride": l.stride,
+            "layers": l.layers.iter().map(|x| json!({ "fanIn": x.fan_in, "fanOut": x.fan_out, "weights": x.weights, "biases": x.biases })).collect::<Vec<_>>(),
+        }),
+        Layout::Fourier(l) => json!({
+            "kind": "fourier",
+            "stride": l.stride,
+            "terms": l.terms,
+            "offset": l.offset,
+            "invScale": l.inv_scale,
+            "firstTerm": l.first_term,
+            "termStride": l.term_stride,
+            "frequencies": l.frequencies,
+            "amplitude": l.amplitude,
+            "phase": l.phase,
+        }),
+    }
 }
 
 fn score_json(s: &Nonlinearity) -> Value {
@@ -48,38 +67,40 @@ enum Model {
 pub struct TeacherModel {
     model: Model,
     record: Value,
+    layout: Value,
 }
 
 #[wasm_bindgen]
 impl TeacherModel {
-    /// The teacher of `spec` (JSON: kind, depth, width, sigmaW, sigmaB, scale, terms, maxFreq,
-    /// minNonlinearity (null for none), maxDraws, repetitions, standardize ("range" (default) | "sd"), optional
-    /// standardization {offset, scale}) for `seed`. A Fourier teacher is standardized by the given
-    /// standardization, else by that of `reference` (row-major points). With `ids`, one teacher per cluster id.
+    /// The teacher of `spec` (JSON: the resolved `teacher` section of a config) for `seed` on points of
+    /// `dimension` coordinates. A Fourier teacher is standardized by `standardization` (offset then scale,
+    /// `2 * dimension` floats, e.g. from `streamStandardization`) when given, else by that of `reference`
+    /// (row-major points) by `spec.standardize`. With `ids`, one teacher per cluster id.
     #[wasm_bindgen(constructor)]
-    pub fn new(spec: &str, dimension: u32, seed: u64, reference: Option<Vec<f32>>, ids: Option<Vec<u32>>) -> Result<TeacherModel, JsError> {
-        let json: Value = serde_json::from_str(spec).map_err(err)?;
-        let spec = parse(&json)?;
+    pub fn new(
+        spec: &str,
+        dimension: u32,
+        seed: u64,
+        reference: Option<Vec<f32>>,
+        ids: Option<Vec<u32>>,
+        standardization: Option<Vec<f32>>,
+    ) -> Result<TeacherModel, JsError> {
+        let config: TeacherSpec = spec::parse("teacher spec", spec).map_err(err)?;
+        let spec = domain_spec(&config);
         let d = dimension as usize;
-        let threshold = json.get("minNonlinearity").and_then(Value::as_f64);
-        let max_draws = number(&json, "maxDraws")? as usize;
-        let repetitions = number(&json, "repetitions")? as usize;
-        let by = match json.get("standardize").and_then(Value::as_str) {
-            Some("sd") => StandardizeBy::Sd,
-            None | Some("range") => StandardizeBy::Range,
-            Some(other) => return Err(JsError::new(&format!("teacher spec: standardize must be \"sd\" or \"range\", got {other:?}"))),
+        let threshold = config.min_nonlinearity;
+        let max_draws = config.max_draws as usize;
+        let repetitions = config.repetitions as usize;
+        let by = match config.standardize {
+            Standardize::Range => StandardizeBy::Range,
+            Standardize::Sd => StandardizeBy::Sd,
         };
-        let given = json.get("standardization").filter(|v| !v.is_null());
-        let standardization = match (given, &reference, spec.kind) {
-            (Some(s), _, Kind::Fourier) => {
-                let floats = |name: &str| -> Result<Vec<f32>, JsError> {
-                    s.get(name)
-                        .and_then(Value::as_array)
-                        .filter(|a| a.len() == d)
-                        .and_then(|a| a.iter().map(|v| v.as_f64().map(|x| x as f32)).collect())
-                        .ok_or_else(|| JsError::new(&format!("teacher spec: standardization.{name} must be {d} numbers")))
-                };
-                Some(Standardization { offset: floats("offset")?, scale: floats("scale")? })
+        let standardization = match (standardization, &reference, spec.kind) {
+            (Some(given), _, Kind::Fourier) => {
+                if given.len() != 2 * d {
+                    return Err(JsError::new(&format!("standardization must be {} floats (offset then scale), got {}", 2 * d, given.len())));
+                }
+                Some(Standardization { offset: given[..d].to_vec(), scale: given[d..].to_vec() })
             }
             (None, Some(points), Kind::Fourier) => Some(Standardization::of(points, d, by).map_err(err)?),
             _ => None,
@@ -125,7 +146,7 @@ impl TeacherModel {
                 Model::PerCluster(set)
             }
         };
-        Ok(TeacherModel { model, record })
+        Ok(TeacherModel { model, record, layout: layout_json(&spec.layout(d)) })
     }
 
     /// One label per row of `points`; per-cluster models need each row's cluster id.
@@ -151,6 +172,12 @@ impl TeacherModel {
             Model::One(_) => Ok(vec![0; ids.len()]),
             Model::PerCluster(set) => set.slots(ids).map_err(err),
         }
+    }
+
+    /// Where each parameter sits in one teacher's block of `parameters()`, as JSON (see
+    /// `percolab_teachers::Layout`): `{kind, stride, ...}` with the kind's offsets.
+    pub fn layout(&self) -> String {
+        self.layout.to_string()
     }
 
     /// What to record about the draw, as JSON: draws taken, the non-linearity score, a Fourier

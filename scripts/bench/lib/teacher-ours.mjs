@@ -28,7 +28,7 @@ for (let r = 0; r < Number(values.repeats ?? 3); r++) {
 if (values.labels) writeFileSync(values.labels, encodeNpy({ dtype: 'float32', shape: [rows], data: labels }));
 if (values.params) {
   // The twin's parameter layout [W_0, b_0, W_1, b_1, ...] with weights [fan_in, fan_out].
-  const model = kernels.teacherModel({ ...spec, minNonlinearity: null }, d, 1);
+  const model = kernels.teacherModel(spec, d, 1);
   writeFileSync(values.params, encodeNpy({ dtype: 'float32', shape: [model.parameters().length], data: model.parameters() }));
   model.free();
 }

@@ -1,7 +1,7 @@
 // `percolab estimate`: intrinsic and multifractal dimension of the points in a `.npy` file, or of the
 // data an experiment config generates.
 import { Command, Option } from 'commander';
-import { UsageError } from '../../config/load.js';
+import { UsageError } from '../../errors.js';
 import { randomRows, seedPoints } from '../../experiment/cell.js';
 import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';
 import { readFloat32Matrix } from '../../io/npy-file.js';

@@ -1,8 +1,7 @@
 // `percolab generate`: a config's data set, streamed to `.npy` files for users' own code (PyTorch, JAX):
 // points, labels from the config's teacher, and a JSON record of how they were made.
 import { Command, Option } from 'commander';
-import { UsageError } from '../../config/load.js';
-import { dataSpec } from '../../experiment/cell.js';
+import { UsageError } from '../../errors.js';
 import { checkWritable } from '../../io/atomic.js';
 import { arrowFileWriter, pointsBatch, pointsSchema } from '../../io/arrow.js';
 import { AtomicFiles } from '../../io/npy-file.js';
@@ -16,21 +15,22 @@ import { collect, positiveInt, readConfig } from '../options.js';
 import { delayedProgress } from '../progress.js';
 
 /**
- * Labels chunk by chunk with the config's teacher. A Fourier teacher is standardized by the mean and sd of
- * all `n` points (a first pass over the stream); per-cluster teachers are drawn for each chunk's clusters
- * (a cluster's teacher depends only on the seed and its id), without the score.
+ * Labels chunk by chunk with the config's teacher. A Fourier teacher is standardized by all `n` points
+ * (`teacher.standardize`: range or sd), computed in wasm by a first pass over the stream; per-cluster
+ * teachers are drawn for each chunk's clusters (a cluster's teacher depends only on the seed and its
+ * id), without the score.
  */
 async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: ReturnType<typeof loadKernels>, seed: number, n: number) {
   const d = config.data.dimension;
   const choice = await chooseDevice(config.teacher.device, nodeGpu, kernels);
   if (config.teacher.device !== 'cpu') process.stderr.write(`percolab: teacher device: ${choice.why}\n`);
   const gpu = choice.gpu;
-  let spec: Record<string, unknown> & typeof config.teacher = config.teacher;
-  if (spec.kind === 'fourier') spec = { ...spec, standardization: streamStandardization(kernels, config, seed, n) };
+  const spec = config.teacher;
+  const standardization = spec.kind === 'fourier' ? kernels.streamStandardization(streamSpec(config, n), seed, n, spec.standardize) : undefined;
   if (spec.perCluster) {
     const chunkSpec = { ...spec, repetitions: 0 };
     return async (chunk: Float32Array, ids?: Uint32Array) => {
-      const teacher = createTeacher(chunkSpec, kernels, d, seed, { ids, gpu });
+      const teacher = createTeacher(chunkSpec, kernels, d, seed, { ids, gpu, standardization });
       try {
         return await teacher.label(chunk, ids);
       } finally {
@@ -38,41 +38,12 @@ async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: Ret
       }
     };
   }
-  const teacher: Teacher = createTeacher(spec, kernels, d, seed, { gpu });
+  const teacher: Teacher = createTeacher(spec, kernels, d, seed, { gpu, standardization });
   return (chunk: Float32Array) => teacher.label(chunk);
 }
 
-/**
- * The Fourier teacher's per-coordinate offset and scale over the first `n` rows of the config's data
- * stream: mean and sd (f64 sums), or min and max - min.
- */
-function streamStandardization(kernels: ReturnType<typeof loadKernels>, config: ReturnType<typeof readConfig>, seed: number, n: number) {
-  const d = config.data.dimension;
-  const stream = kernels.dataStream(dataSpec(config, n), seed);
-  const sum = new Float64Array(d);
-  const sum2 = new Float64Array(d);
-  const lo = new Float64Array(d).fill(Infinity);
-  const hi = new Float64Array(d).fill(-Infinity);
-  try {
-    for (let done = 0; done < n; ) {
-      const chunk = stream.next(Math.min(CHUNK, n - done));
-      for (let i = 0; i < chunk.length; i++) {
-        const j = i % d;
-        const x = chunk[i]!;
-        sum[j] = sum[j]! + x;
-        sum2[j] = sum2[j]! + x * x;
-        lo[j] = Math.min(lo[j]!, x);
-        hi[j] = Math.max(hi[j]!, x);
-      }
-      done += chunk.length / d;
-    }
-  } finally {
-    stream.free();
-  }
-  if (config.teacher.standardize === 'range') return { offset: Array.from(lo), scale: Array.from(hi, (h, j) => h - lo[j]!) };
-  const mean = Array.from(sum, (s) => s / n);
-  return { offset: mean, scale: Array.from(sum2, (s, i) => Math.sqrt(Math.max(0, s / n - mean[i]! ** 2))) };
-}
+/** The config's data section with a naive cluster of `n` sites (the other kinds are read up to `n` rows). */
+const streamSpec = (config: ReturnType<typeof readConfig>, n: number) => ({ ...config.data, clusterSize: n });
 
 interface Options {
   set: string[];
@@ -106,7 +77,7 @@ async function generate(file: string | undefined, options: Options) {
   }
   const kernels = loadKernels();
   // A naive cluster of exactly n sites; the branching construction and manifold samples are read up to n rows.
-  const stream = kernels.dataStream(dataSpec(config, n), seed);
+  const stream = kernels.dataStream(streamSpec(config, n), seed);
   const files = new AtomicFiles();
   const progress = delayedProgress('percolab generate', 1000, options.progress, 'points');
   try {
@@ -172,7 +143,8 @@ export function generateCommand(): Command {
     .addHelpText(
       'after',
       '\nStreams in chunks of 65536 rows: memory stays flat for any --points. Files appear only when complete.\n' +
-        'A naive cluster is one exact cluster of --points sites walked depth-first: the law of the experiment\'s clusters, not its numbers.',
+        'A naive cluster is one cluster of --points sites. With data.sampler "exact" (the default) it is walked depth-first in flat memory:\n' +
+        'the law of the experiment\'s clusters, not its numbers. With "grow-cut" it is sampled and embedded breadth-first in memory: the experiment\'s own points.',
     )
     .action(generate);
 }

@@ -2,7 +2,7 @@
 // `.npy` files, on the threaded kernels.
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import { UsageError } from '../../config/load.js';
+import { UsageError } from '../../errors.js';
 import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';
 import { asFloat32Matrix, encodeNpy, parseNpy } from '../../io/npy.js';
 import { readFloat32MatrixInto } from '../../io/npy-file.js';

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseConfigObject } from '../../config/load.js';
-import type { RunResults } from '../../experiment/results.js';
+import type { RunResults } from '../../results.js';
 import { runExperiment, seedsOf } from '../../experiment/run.js';
 import { checkWritable, writeFilesAtomically, writeRunFolder } from '../../io/atomic.js';
 import { createNodePool, defaultWorkers } from '../../pool/node.js';

@@ -1,7 +1,7 @@
 // `percolab teacher`: a config's teacher on the user's points (labels), its non-linearity score, or a
 // picture of it on a 2-D slice through the data.
 import { Command, Option } from 'commander';
-import { UsageError } from '../../config/load.js';
+import { UsageError } from '../../errors.js';
 import type { Config } from '../../config/schema.js';
 import { seedData } from '../../experiment/cell.js';
 import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';
@@ -140,7 +140,8 @@ export function teacherCommand(): Command {
     .option('--force', 'replace an existing output file', false)
     .addHelpText(
       'after',
-      '\nA Fourier teacher is standardized by the mean and sd of the points it labels (--data, or the config\'s data).\n' +
+      '\nA Fourier teacher is standardized per coordinate by the points it labels (--data, or the config\'s data):\n' +
+        'into [0, 1] by their min and range (teacher.standardize "range", the default), or to z-scores by their mean and sd ("sd").\n' +
         'The score is computed on [-1/2, 1/2)^d (for a Fourier teacher, in standardized coordinates); 1 means linear.',
     )
     .action(teacher);

@@ -1,6 +1,9 @@
-import type { TeacherRecord } from '../teachers/teacher.js';
-import type { DimensionEstimate } from '../wasm/kernels.js';
-import type { StudentRecord, WidthCheck } from '../students/train.js';
+// The shapes of what a run produces (results.json and what each seed's cell returns), in a module of
+// their own so the experiment, the worker pool, the fit and the reports share them without importing
+// one another.
+import type { TeacherRecord } from './teachers/teacher.js';
+import type { DimensionEstimate } from './wasm/kernels.js';
+import type { StudentRecord, WidthCheck } from './students/train.js';
 
 /** The contents of a run's `results.json`. Field names are a contract with users' scripts. */
 export interface RunResults {

@@ -1,0 +1,7 @@
+// Errors every layer may raise, in a module that imports nothing, so that e.g. ts/io/ needs nothing
+// from ts/config/.
+
+/** Invalid user input (config, option or file). The CLI prints its message and exits with status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
