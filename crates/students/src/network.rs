@@ -25,7 +25,7 @@ impl Activation {
     }
 
     #[inline]
-    fn apply<T: Real>(self, z: T) -> T {
+    pub(crate) fn apply<T: Real>(self, z: T) -> T {
         match self {
             Activation::Relu => {
                 if z > T::ZERO {
@@ -39,9 +39,34 @@ impl Activation {
         }
     }
 
-    /// d act / dz at `z`.
+    /// The activation and its slope at `z`, sharing the expensive parts (erf, tanh).
     #[inline]
-    fn slope<T: Real>(self, z: T) -> T {
+    pub(crate) fn apply_with_slope<T: Real>(self, z: T) -> (T, T) {
+        match self {
+            Activation::Relu => {
+                if z > T::ZERO {
+                    (z, T::ONE)
+                } else {
+                    (T::ZERO, T::ZERO)
+                }
+            }
+            Activation::Tanh => {
+                let t = z.tanh();
+                (t, T::ONE - t * t)
+            }
+            Activation::Gelu => {
+                let half = T::from_f64(0.5);
+                let cdf = half * (T::ONE + (z * T::from_f64(core::f64::consts::FRAC_1_SQRT_2)).erf());
+                let pdf = (-half * z * z).exp() * T::from_f64(0.5 * core::f64::consts::FRAC_2_SQRT_PI * core::f64::consts::FRAC_1_SQRT_2);
+                (z * cdf, cdf + z * pdf)
+            }
+        }
+    }
+
+    /// d act / dz at `z`.
+    #[cfg(test)]
+    #[inline]
+    pub(crate) fn slope<T: Real>(self, z: T) -> T {
         match self {
             Activation::Relu => {
                 if z > T::ZERO {
@@ -138,6 +163,8 @@ pub const CHUNK_ROWS: usize = 32;
 struct Workspace<T> {
     z: Vec<Vec<T>>,
     h: Vec<Vec<T>>,
+    /// The activation's slope at each hidden pre-activation (training passes only).
+    slopes: Vec<Vec<T>>,
     delta: Vec<T>,
     back: Vec<T>,
     grad: Vec<T>,
@@ -228,8 +255,8 @@ impl<T: Real> Network<T> {
         for_chunks(&mut self.workspaces[..chunks], |c, ws| {
             let r0 = c * CHUNK_ROWS;
             let r1 = (r0 + CHUNK_ROWS).min(rows);
-            forward(layers, params, transposed, activation, &x[r0 * d..r1 * d], ws, false);
-            backward(layers, params, activation, &x[r0 * d..r1 * d], &y[r0 * out..r1 * out], scale, ws, count);
+            forward(layers, params, transposed, activation, &x[r0 * d..r1 * d], ws, false, true);
+            backward(layers, params, &x[r0 * d..r1 * d], &y[r0 * out..r1 * out], scale, ws, count);
         });
         let (first, rest) = self.workspaces[..chunks].split_first().expect("at least one chunk");
         self.gradient.copy_from_slice(&first.grad);
@@ -263,7 +290,7 @@ impl<T: Real> Network<T> {
             let mut ws = Workspace::default();
             let r0 = c * ROWS;
             let r1 = (r0 + ROWS).min(rows);
-            forward(layers, params, transposed, activation, &x[r0 * d..r1 * d], &mut ws, penultimate);
+            forward(layers, params, transposed, activation, &x[r0 * d..r1 * d], &mut ws, penultimate, false);
             let l = if penultimate { layers.len() - 2 } else { layers.len() - 1 };
             dest.copy_from_slice(&ws.z[l]);
         };
@@ -312,11 +339,13 @@ pub fn finite_difference_error(architecture: &Architecture, parameters: &[f64], 
 }
 
 /// Forward pass of one chunk: `z_l = b_l + h_{l-1} W_l^T` (bias first, then inputs in order).
-fn forward<T: Real>(layers: &[LayerSlot], params: &[T], transposed: &[Vec<T>], activation: Activation, x: &[T], ws: &mut Workspace<T>, stop_before_last: bool) {
+#[allow(clippy::too_many_arguments)]
+fn forward<T: Real>(layers: &[LayerSlot], params: &[T], transposed: &[Vec<T>], activation: Activation, x: &[T], ws: &mut Workspace<T>, stop_before_last: bool, slopes: bool) {
     let rows = x.len() / layers[0].inputs;
     let last = if stop_before_last { layers.len() - 1 } else { layers.len() };
     ws.z.resize_with(layers.len(), Vec::new);
     ws.h.resize_with(layers.len(), Vec::new);
+    ws.slopes.resize_with(layers.len(), Vec::new);
     for (l, slot) in layers.iter().enumerate().take(last) {
         let (before, after) = ws.h.split_at_mut(l);
         let input: &[T] = if l == 0 { x } else { &before[l - 1] };
@@ -330,14 +359,24 @@ fn forward<T: Real>(layers: &[LayerSlot], params: &[T], transposed: &[Vec<T>], a
         if l + 1 < layers.len() {
             let h = &mut after[0];
             h.clear();
-            h.extend(z.iter().map(|&v| activation.apply(v)));
+            if slopes {
+                let slope = &mut ws.slopes[l];
+                slope.clear();
+                for &v in z.iter() {
+                    let (a, s) = activation.apply_with_slope(v);
+                    h.push(a);
+                    slope.push(s);
+                }
+            } else {
+                h.extend(z.iter().map(|&v| activation.apply(v)));
+            }
         }
     }
 }
 
 /// Backward pass of one chunk after `forward`: its share of the batch gradient into `ws.grad`.
 #[allow(clippy::too_many_arguments)]
-fn backward<T: Real>(layers: &[LayerSlot], params: &[T], activation: Activation, x: &[T], y: &[T], scale: T, ws: &mut Workspace<T>, count: usize) {
+fn backward<T: Real>(layers: &[LayerSlot], params: &[T], x: &[T], y: &[T], scale: T, ws: &mut Workspace<T>, count: usize) {
     let rows = x.len() / layers[0].inputs;
     ws.grad.clear();
     ws.grad.resize(count, T::ZERO);
@@ -368,8 +407,8 @@ fn backward<T: Real>(layers: &[LayerSlot], params: &[T], activation: Activation,
         ws.back.clear();
         ws.back.resize(rows * slot.inputs, T::ZERO);
         T::gemm(rows, slot.inputs, slot.outputs, &ws.delta, slot.outputs, 1, &params[slot.weight..slot.bias], slot.inputs, &mut ws.back, slot.inputs);
-        for (b, &z) in ws.back.iter_mut().zip(&ws.z[l - 1]) {
-            *b = *b * activation.slope(z);
+        for (b, &s) in ws.back.iter_mut().zip(&ws.slopes[l - 1]) {
+            *b = *b * s;
         }
         core::mem::swap(&mut ws.delta, &mut ws.back);
     }

@@ -218,3 +218,15 @@ fn results_do_not_depend_on_the_thread_count() {
     assert_eq!(one, train(2));
     assert_eq!(one, train(3));
 }
+
+#[test]
+fn each_activation_s_slope_matches_its_separate_definition() {
+    for a in [Activation::Relu, Activation::Tanh, Activation::Gelu] {
+        for i in -40..=40 {
+            let z = i as f64 / 8.0;
+            let (v, s) = a.apply_with_slope(z);
+            assert_eq!(v, a.apply(z));
+            assert_eq!(s, a.slope(z));
+        }
+    }
+}
