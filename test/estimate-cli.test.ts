@@ -26,7 +26,10 @@ describe('percolab estimate', () => {
       // Boundary effects bias a finite square low by a few percent (see the estimators crate).
       expect(e.dimension).toBeGreaterThan(1.85);
       expect(e.dimension).toBeLessThan(2.1);
-      expect(e.interval[0]).toBeLessThanOrEqual(e.interval[1]);
+      // The bootstrap resamples: a real spread (percentiles of one sample are ordered by construction, so
+      // only the width says something), and a narrow one at n = 3000.
+      expect(e.interval[1] - e.interval[0]).toBeGreaterThan(0);
+      expect(e.interval[1] - e.interval[0]).toBeLessThan(0.3);
     }
     // Plot inputs: the correlation integral rises with r and its local slopes sit near 2 mid-range.
     const curve = estimates[2].curve;
