@@ -69,7 +69,7 @@ describe('percolab run: a small experiment', () => {
   it('writes results.json, config.json and report.html with the documented fields', () => {
     const dir = mkdtempSync(join(tmpdir(), 'percolab-cli-'));
     writeFileSync(join(dir, 'c.json'), JSON.stringify(small));
-    const result = percolab(['run', 'c.json', '--out', 'runs/a', '--workers', '2'], dir);
+    const result = percolab(['run', 'c.json', '--out', 'runs/a', '--workers', '2', '--no-progress'], dir);
     // teacher.device "auto": one line saying which device and why (PERCOLAB_GPU=software: whatever this
     // machine has, no hardware adapter is offered, so auto takes the CPU twin).
     expect(result.stderr).toBe('percolab: teacher device: CPU twin: no hardware GPU qualifies (hardware adapters not probed: PERCOLAB_GPU=software)\n');
