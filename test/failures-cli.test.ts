@@ -60,6 +60,10 @@ describe('numbers as given', () => {
     ['generate --seed -5', ['generate', '--seed', '-5', '--points', '10', '--out', 'x.npy'], /--seed = "-5": expected an integer >= 0/],
     ['generate --seed NaN', ['generate', '--seed', 'NaN', '--points', '10', '--out', 'x.npy'], /--seed = "NaN": expected an integer >= 0/],
     ['generate --seed 1.5', ['generate', '--seed', '1.5', '--points', '10', '--out', 'x.npy'], /--seed = "1\.5": expected an integer >= 0/],
+    ['generate --seed beyond 2^53', ['generate', '--seed', '99999999999999999999', '--points', '10', '--out', 'x.npy'], /--seed = "99999999999999999999": expected an integer >= 0 and <= 9007199254740991/],
+    ['estimate --replicates 1e9 (it ran for ever)', ['estimate', 'q.npy', '--replicates', '1e9'], /--replicates = "1e9": expected an integer >= 1 and <= 100000/],
+    ['run --workers 2000 (the config allows 1024)', ['run', '--workers', '2000', '--out', 'out'], /--workers = "2000": expected an integer >= 1 and <= 1024/],
+    ['sweep --workers 0', ['sweep', 's.json', '--workers', '0', '--out', 'out'], /--workers = "0": expected an integer >= 1 and <= 1024/],
     ['generate --points -3', ['generate', '--points', '-3', '--out', 'x.npy'], /--points = "-3": expected an integer >= 1/],
     ['generate --points with no digits', ['generate', '--points', ' ', '--out', 'x.npy'], /--points = " ": expected an integer >= 1/],
     ['teacher --seed -5', ['teacher', '--seed', '-5', '--nonlinearity'], /--seed = "-5": expected an integer >= 0/],
@@ -71,7 +75,7 @@ describe('numbers as given', () => {
     ['run --workers 1e400', ['run', '--workers', '1e400', '--out', 'out'], /--workers = "1e400": expected an integer >= 1/],
     ['a seed of NaN in --set', ['run', '--set', 'seed=NaN', '--out', 'out'], /seed = "NaN": expected number/],
     ['a negative seed in --set', ['run', '--set', 'seed=-5', '--out', 'out'], /seed = -5: expected a value at least 0/],
-  ])('%s: status 2, one line naming the value given', (_name, args, message) => expectUsageError(args, message, { 'q.npy': square }));
+  ])('%s: status 2, one line naming the value given', (_name, args, message) => expectUsageError(args, message, { 'q.npy': square, 's.json': JSON.stringify({ grid: { seeds: [1] } }) }));
 });
 
 describe('output paths that name no file', () => {

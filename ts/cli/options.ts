@@ -12,7 +12,8 @@ export function intAtLeast(name: string, min: number, max = Number.MAX_SAFE_INTE
   return (value: string) => {
     const n = value.trim() === '' ? NaN : Number(value);
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new UsageError(`${name} = ${JSON.stringify(value)}: expected an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}`);
+      const tooLarge = max < Number.MAX_SAFE_INTEGER || (Number.isFinite(n) && n > max);
+      throw new UsageError(`${name} = ${JSON.stringify(value)}: expected an integer >= ${min}${tooLarge ? ` and <= ${max}` : ''}`);
     }
     return n;
   };
@@ -32,6 +33,9 @@ export function refuse(command: Command, flags: string[], why: string): void {
 
 /** Most wasm threads a command starts (each is a worker with its own instance). */
 export const MAX_THREADS = 256;
+
+/** A commander parser for `--workers`: an integer in 1..1024, as the config's `workers`. */
+export const workerCount = () => intAtLeast('--workers', 1, 1024);
 
 /** A commander parser for `--threads`: an integer in 1..MAX_THREADS. */
 export const threadCount = (name = '--threads') => intAtLeast(name, 1, MAX_THREADS);

@@ -8,7 +8,7 @@ import { readFloat32Matrix } from '../../io/npy-file.js';
 import { renderDimensionReport } from '../../report/dimension.js';
 import { dimensionMethods, type DimensionMethod, type DuplicatePolicy, type Kernels } from '../../wasm/kernels.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
-import { collect, nonNegativeInt, positiveInt, readConfig, refuse, threadCount } from '../options.js';
+import { collect, intAtLeast, nonNegativeInt, positiveInt, readConfig, refuse, threadCount } from '../options.js';
 
 interface Options {
   method: DimensionMethod | 'all';
@@ -129,7 +129,7 @@ export function estimateCommand(): Command {
     .option('--report <file.html>', 'also write an HTML report: the correlation integral with its local slopes, f(alpha) and D_q')
     .option('--force', 'replace the report if it exists', false)
     .addOption(new Option('--seed <n>', 'bootstrap seed').argParser(nonNegativeInt('--seed')).default(0))
-    .addOption(new Option('--replicates <n>', 'bootstrap replicates (intervals are the 16th-84th percentiles)').argParser(positiveInt('--replicates')).default(200))
+    .addOption(new Option('--replicates <n>', 'bootstrap replicates, 1 to 100000 (intervals are the 16th-84th percentiles)').argParser(intAtLeast('--replicates', 1, 100_000)).default(200))
     .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(threadCount()))
     .addHelpText(
       'after',

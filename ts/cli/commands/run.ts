@@ -6,7 +6,7 @@ import { checkOutputFolder, writeRunFolder } from '../../io/atomic.js';
 import { createNodePool, defaultWorkers } from '../../pool/node.js';
 import { renderReport } from '../../report/index.js';
 import { version } from '../../version.js';
-import { announceDevice, collect, outputPath, positiveInt, readConfig } from '../options.js';
+import { announceDevice, collect, outputPath, readConfig, workerCount } from '../options.js';
 import { delayedProgress } from '../progress.js';
 
 async function run(file: string | undefined, options: { out: string; set: string[]; workers?: number; force: boolean; progress: boolean }) {
@@ -48,7 +48,7 @@ export function runCommand(): Command {
     .argument('[config]', 'experiment config (JSON); every key optional')
     .addOption(new Option('--out <dir>', 'run folder to write (results.json, config.json, report.html)').argParser(outputPath('folder')).default('results/run'))
     .option('--set <path=value>', 'override a config key by dotted path (repeatable), e.g. --set data.dimension=32', collect, [])
-    .addOption(new Option('--workers <n>', 'worker threads (default: the config\'s workers, else one per core)').argParser(positiveInt('--workers')))
+    .addOption(new Option('--workers <n>', 'worker threads (default: the config\'s workers, else one per core)').argParser(workerCount()))
     .option('--force', 'replace the run folder if it exists', false)
     .option('--no-progress', 'no progress bar on stderr')
     .addHelpText('after', `\nConfig keys (use with --set or in the config file):\n${referenceText()}\n`)

@@ -13,7 +13,7 @@ import { meanScore, renderSweepReport, type SweepRow } from '../../sweep/report.
 import { describeCell, parseSweep } from '../../sweep/sweep.js';
 import { version } from '../../version.js';
 import { kernelsDigest } from '../../wasm/load-node.js';
-import { announceDevice, outputPath, positiveInt, readInput } from '../options.js';
+import { announceDevice, outputPath, readInput, workerCount } from '../options.js';
 
 interface Options {
   out: string;
@@ -95,7 +95,7 @@ export function sweepCommand(): Command {
     .description('Run a grid of experiments (a base config and --set-style paths with value lists) and plot each exponent against the swept parameter.')
     .argument('<sweep>', 'sweep file (JSON): { "name"?, "base": {config} or "config.json", "grid": { "data.dimension": [8, 16, 32], ... } }')
     .addOption(new Option('--out <dir>', 'sweep folder: cells/<hash>/ (one run each, reused when rerun), sweep.json, report.html').argParser(outputPath('folder')).default('results/sweep'))
-    .addOption(new Option('--workers <n>', 'worker threads (default: the config\'s workers, else one per core)').argParser(positiveInt('--workers')))
+    .addOption(new Option('--workers <n>', 'worker threads (default: the config\'s workers, else one per core)').argParser(workerCount()))
     .option('--force', 'recompute every cell instead of reusing the cached ones', false)
     .addHelpText('after', '\nEvery cell is validated before any work. Cells are stored under a hash of what their config sets apart from the defaults and of the code (version and kernels), so rerunning an interrupted sweep recomputes only the missing cells, and cells computed by other kernels are never reused. --force recomputes each cell, replacing its folder only once the new results are complete.')
     .action(sweep);
