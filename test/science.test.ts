@@ -4,39 +4,71 @@ import { distNode } from './helpers.js';
 
 const lib = await import(`${distNode}index.js`);
 
+/**
+ * The statistical part of every band, from the seed-to-seed spread measured in the run itself: one
+ * seed's exponent scatters with the sample standard deviation s of the per-seed fits, so the median of
+ * n seeds has a standard error of about sqrt(pi/2) s / sqrt(n) (the median's asymptotic factor for a
+ * normal scatter). A band of 3 standard errors makes a false alarm about 1 in 400 for a new draw of the
+ * random numbers (a change of the random streams gives one).
+ */
+function seedBand(results: { fit: { perSeed: { exponent: number }[] } }): number {
+  const e = results.fit.perSeed.map((p) => p.exponent);
+  const mean = e.reduce((a, b) => a + b, 0) / e.length;
+  const s = Math.sqrt(e.reduce((a, b) => a + (b - mean) ** 2, 0) / (e.length - 1));
+  return (3 * Math.sqrt(Math.PI / 2) * s) / Math.sqrt(e.length);
+}
+
+/**
+ * |median - theory| must stay within the known excess over theory (`bias`: the median measured with the
+ * same config and seeds, stated in each test) plus 3 standard errors: today's numbers pass with exactly
+ * 3 standard errors to spare, and a change that moves the median by more than the seed noise fails.
+ */
+function expectNearTheory(results: { fit: { exponent: { median: number }; perSeed: { exponent: number }[] }; theory: { exponent: number } }, bias: number) {
+  const band = seedBand(results);
+  console.log(`median ${results.fit.exponent.median.toFixed(3)}, theory ${results.theory.exponent.toFixed(3)}: |difference| must be < ${bias} + ${band.toFixed(3)} (3 standard errors)`);
+  expect(band).toBeGreaterThan(0);
+  expect(Math.abs(results.fit.exponent.median - results.theory.exponent)).toBeLessThan(bias + band);
+}
+
 describe('headline experiment', () => {
-  it('the default run (10 seeds, d = 16) fits a median exponent within 0.50 ± 0.05', async () => {
-    // Theory: 2/D = 0.5. Measured seed-to-seed spread (p16..p84) is about ±0.015, so the median of 10
-    // seeds has a standard error near 0.01; ±0.05 is the issue's band and about 5 standard errors.
+  it('the default run (10 seeds, d = 16) fits a median exponent within its known excess and 3 standard errors of 0.5', async () => {
+    // Theory: 2/D = 0.5. Measured: 0.525, with a per-seed sd of 0.018, so 3 standard errors of the
+    // median are 0.022: the band is 0.025 + 0.022. The excess (the data's measured dimension is nearer
+    // 3.8 than 4) is a finding of its own, not noise.
     const results = await lib.run({}, { workers: 2 });
     expect(results.theory.exponent).toBe(0.5);
-    expect(Math.abs(results.fit.exponent.median - 0.5)).toBeLessThan(0.05);
-    expect(results.fit.exponent.p16).toBeLessThanOrEqual(results.fit.exponent.median);
-    expect(results.fit.exponent.p84).toBeGreaterThanOrEqual(results.fit.exponent.median);
+    expectNearTheory(results, 0.025);
     // Losses fall monotonically in N for the median curve.
     const sizes = results.config.sizes as number[];
     const median = sizes.map((n) => lib.percentile(results.points.filter((p: any) => p.n === n).map((p: any) => p.loss), 50));
     median.slice(1).forEach((m: number, i: number) => expect(m).toBeLessThan(median[i]!));
   });
 
-  it.each([2, 3, 6])('manifold control: a %i-cube rotated into R^16 gives 2/D within 10%%', async (D) => {
-    // Same pipeline on data of known dimension. Measured 1.003, 0.683, 0.358 (4 seeds): the excess grows
-    // with D as the training sets get sparser relative to the cube's edges.
+  it.each([
+    [2, 0.003],
+    [3, 0.016],
+    [6, 0.025],
+  ])('manifold control: a %i-cube rotated into R^16 gives 2/D within its known excess (%f) and 3 standard errors', async (D, bias) => {
+    // Same pipeline on data of known dimension. Measured 1.003, 0.683, 0.358 with these 4 seeds (3
+    // standard errors 0.022, 0.020, 0.029): the excess over 2/D grows with D as the training sets get
+    // sparser relative to the cube's edges.
     const results = await lib.run({ seeds: 4, data: { kind: 'manifold', manifoldDimension: D }, measure: { points: 0 } }, { workers: 2 });
     expect(results.theory.dimension).toBe(D);
-    expect(Math.abs(results.fit.exponent.median / (2 / D) - 1)).toBeLessThan(0.1);
+    expectNearTheory(results, bias);
   });
 
-  it('branching embedder (B = 100, one level) keeps the exponent within 0.50 ± 0.06', async () => {
-    // 100 pieces of 680 points stand in for one large cluster.
+  it('branching embedder (B = 100, one level) keeps the exponent within its known excess and 3 standard errors of 0.5', async () => {
+    // 100 pieces of 680 points stand in for one large cluster. Measured 0.524 with these 4 seeds (3
+    // standard errors 0.033; the dimension sweep's 10 seeds give 0.544).
     const results = await lib.run({ seeds: 4, data: { embedder: 'branching' }, measure: { points: 0 } }, { workers: 2 });
     expect(results.config.data.branchSize).toBe(680);
-    expect(Math.abs(results.fit.exponent.median - 0.5)).toBeLessThan(0.06);
+    expectNearTheory(results, 0.024);
   });
 
-  it('branching embedder at B = 1000 (d = 10) stays within 0.50 ± 0.06: the pieces form a critical tree', async () => {
-    // The write-up's star (every branch on the base) gave 0.363 here; the sweep's 10 seeds give 0.552.
+  it('branching embedder at B = 1000 (d = 10) stays within its known excess and 3 standard errors of 0.5: the pieces form a critical tree', async () => {
+    // Measured 0.548 with these 4 seeds (3 standard errors 0.036; the sweep's 10 seeds give 0.552). The
+    // write-up's star (every branch on the base) gave 0.363 here, 0.137 below theory: far outside the band.
     const results = await lib.run({ seeds: 4, data: { embedder: 'branching', dimension: 10, branches: 1000 }, measure: { points: 0 } }, { workers: 2 });
-    expect(Math.abs(results.fit.exponent.median - 0.5)).toBeLessThan(0.06);
+    expectNearTheory(results, 0.048);
   });
 });

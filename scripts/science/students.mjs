@@ -3,7 +3,8 @@
 // bench/results/science-students-CASE.json, and its run folder (results.json, report.html) under
 // examples/students/CASE/. Cases: cluster (d = 16, Fourier teacher), cube2, cube3 (manifold controls).
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { percentile, renderReport, run } from '../../dist/node/index.js';
+// PERCOLAB_DIST: a frozen copy of dist/node (a long science run should not see a rebuild).
+const { percentile, renderReport, run } = await import(process.env.PERCOLAB_DIST ?? '../../dist/node/index.js');
 import { machine, writeResult } from '../bench/lib/common.mjs';
 
 const fourier = { kind: 'fourier', repetitions: 0 };

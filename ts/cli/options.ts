@@ -1,15 +1,58 @@
 import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
 import { parseConfigText } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import type { RunResults } from '../results.js';
 
-/** A commander parser for an integer option >= 1 that fails with a usage error naming the option. */
-export function positiveInt(name: string) {
+/**
+ * A commander parser for an integer option in [`min`, `max`] (at most 2^53 - 1) that fails with a usage error
+ * naming the option and the value as given.
+ */
+export function intAtLeast(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} = ${JSON.stringify(value)}: expected an integer >= 1`);
+    const n = value.trim() === '' ? NaN : Number(value);
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      const tooLarge = max < Number.MAX_SAFE_INTEGER || (Number.isFinite(n) && n > max);
+      throw new UsageError(`${name} = ${JSON.stringify(value)}: expected an integer >= ${min}${tooLarge ? ` and <= ${max}` : ''}`);
+    }
     return n;
+  };
+}
+
+/** A commander parser for an integer option >= 1. */
+export const positiveInt = (name: string) => intAtLeast(name, 1);
+
+/** A commander parser for an integer option >= 0 (seeds, row indices). */
+export const nonNegativeInt = (name: string) => intAtLeast(name, 0);
+
+/** Fails naming the first of `flags` that the user gave on the command line: it does not apply `why`. */
+export function refuse(command: Command, flags: string[], why: string): void {
+  const given = flags.find((flag) => command.getOptionValueSource(flag.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())) === 'cli');
+  if (given) throw new UsageError(`${given} does not apply ${why}`);
+}
+
+/** Most wasm threads a command starts (each is a worker with its own instance). */
+export const MAX_THREADS = 256;
+
+/** A commander parser for `--workers`: an integer in 1..1024, as the config's `workers`. */
+export const workerCount = () => intAtLeast('--workers', 1, 1024);
+
+/** A commander parser for `--threads`: an integer in 1..MAX_THREADS. */
+export const threadCount = (name = '--threads') => intAtLeast(name, 1, MAX_THREADS);
+
+/**
+ * A commander parser for an output path: not empty, and (for `file` outputs) naming a file, not only a
+ * folder or an extension, so that no hidden `.npy` or `.indices.npy` appears.
+ */
+export function outputPath(kind: 'file' | 'prefix' | 'folder') {
+  return (value: string) => {
+    const name = value.split(/[\\/]/).pop()!;
+    const stem = kind === 'file' ? name.replace(/\.[^.]*$/, '') : name;
+    if (value.trim() === '' || (kind !== 'folder' && stem === '')) {
+      throw new UsageError(`--out ${JSON.stringify(value)}: expected a ${kind === 'folder' ? 'folder' : kind === 'prefix' ? 'file name prefix, e.g. nn' : 'file name, e.g. data.npy'}`);
+    }
+    return value;
   };
 }
 
@@ -20,7 +63,8 @@ export function readInput(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${what} ${path}: ${code === 'EISDIR' ? 'it is a folder' : (code ?? (error as Error).message)}`);
   }
 }
 

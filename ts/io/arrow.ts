@@ -23,22 +23,33 @@ export function pointsBatch(schema: Schema, points: Float32Array, labels: Float3
 
 /**
  * A streaming Arrow IPC file writer: `write` batches, then `finish()`. Bytes go to `sink` as the writer
- * produces them, so memory holds about one batch.
+ * produces them, so memory holds about one batch. If the sink throws (a full disk), the next `write` or
+ * `finish` rejects with its error (never an unhandled rejection) and the writer stops.
  */
 export function arrowFileWriter(schema: Schema, sink: (bytes: Uint8Array) => void) {
   const writer = new RecordBatchFileWriter();
   writer.reset(undefined, schema);
+  let failed: { error: unknown } | undefined;
   const drained = (async () => {
     for await (const bytes of writer) sink(bytes);
-  })();
+  })().catch((error: unknown) => {
+    failed = { error };
+  });
+  const check = () => {
+    if (failed) throw failed.error;
+  };
   return {
     async write(batch: RecordBatch) {
+      check();
       writer.write(batch);
       await new Promise((resolve) => setImmediate(resolve)); // let the sink take the bytes
+      check();
     },
     async finish() {
+      check();
       writer.finish();
       await drained;
+      check();
     },
   };
 }

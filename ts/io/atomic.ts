@@ -4,9 +4,15 @@ import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statS
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
-/** Fails early (before any work) if `path` cannot be written as asked; `what` names it in messages. */
-export function checkWritable(path: string, what: string, force: boolean): void {
+/**
+ * Fails early (before any work) if `path` cannot be written as asked; `what` names it in messages. A
+ * file (`kind`) is never written over a folder, even with `force`.
+ */
+export function checkWritable(path: string, what: string, force: boolean, kind: 'file' | 'folder' = 'file'): void {
   const target = resolve(path);
+  if (kind === 'file' && existsSync(target) && statSync(target).isDirectory()) {
+    throw new UsageError(`cannot write ${what} ${path}: it is a folder`);
+  }
   if (existsSync(target) && !force) {
     throw new UsageError(`${what} ${path} already exists; choose another --out or pass --force to replace it`);
   }
@@ -21,16 +27,31 @@ export function checkWritable(path: string, what: string, force: boolean): void 
   }
 }
 
-export const checkOutputFolder = (outDir: string, force: boolean) => checkWritable(outDir, 'output folder', force);
+export const checkOutputFolder = (outDir: string, force: boolean) => checkWritable(outDir, 'output folder', force, 'folder');
 
-/** Writes every file under a temporary name, then renames them all into place. */
+/** A one-line usage error for a failed write of `path` (disk full, a folder missing, no permission). */
+export function writeError(path: string, error: unknown): UsageError {
+  if (error instanceof UsageError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'ENOSPC' ? 'ENOSPC (no space left on the device)' : code === 'EFBIG' ? 'EFBIG (file too large for this file system or limit)' : (code ?? (error as Error).message);
+  return new UsageError(`cannot write output file ${path}: ${why}`);
+}
+
+/**
+ * Writes every file under a temporary name, then renames them all into place. On failure nothing is
+ * left: neither the temporary files nor the folders made for them.
+ */
 export function writeFilesAtomically(files: Record<string, Uint8Array | string>, force: boolean): void {
   for (const path of Object.keys(files)) checkWritable(path, 'output file', force);
   const temps: [string, string][] = [];
+  const created: string[] = [];
+  let current = '';
   try {
     for (const [path, bytes] of Object.entries(files)) {
+      current = path;
       const target = resolve(path);
-      mkdirSync(dirname(target), { recursive: true });
+      const made = mkdirSync(dirname(target), { recursive: true });
+      if (made !== undefined) created.push(made);
       const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
       temps.push([temp, target]);
       writeFileSync(temp, bytes);
@@ -38,7 +59,8 @@ export function writeFilesAtomically(files: Record<string, Uint8Array | string>,
     for (const [temp, target] of temps) renameSync(temp, target);
   } catch (error) {
     for (const [temp] of temps) rmSync(temp, { force: true });
-    throw error;
+    for (const folder of created.reverse()) rmSync(folder, { recursive: true, force: true });
+    throw writeError(current, error);
   }
 }
 
@@ -69,10 +91,8 @@ export function writeRunFolder(outDir: string, files: Record<string, string | Ui
     }
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EPERM') {
-      throw new UsageError(`cannot write ${outDir}: ${code}`);
-    }
+    // Any file-system failure (no permission, a full disk) names the folder; anything else is a bug.
+    if ((error as NodeJS.ErrnoException).code) throw new UsageError(writeError(outDir, error).message.replace('output file', 'output folder'));
     throw error;
   }
   return target;

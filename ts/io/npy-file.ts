@@ -1,8 +1,9 @@
 // Reading `.npy` files from disk in Node without holding them twice: the header first, then the data
 // straight into memory the caller provides (e.g. a wasm point buffer).
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { writeError } from './atomic.js';
 import { checkFinite, float32MatrixShape, npyHeader, parseNpyHeader, type NpyDtype } from './npy.js';
 
 const HEADER_BYTES = 1 << 16;
@@ -25,9 +26,11 @@ export function readFloat32MatrixInto<B extends Float32Target>(path: string, wha
     throw new UsageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new UsageError(`cannot read ${what} ${path}: ${stat.isDirectory() ? 'it is a folder' : 'not a regular file'}; give a .npy file`);
+    const size = stat.size;
     const head = new Uint8Array(Math.min(size, HEADER_BYTES));
-    readSync(fd, head, 0, head.length, 0);
+    readOrFail(fd, head, 0, head.length, 0, path, what);
     const header = parseNpyHeader(head, path, size);
     const { rows, cols } = float32MatrixShape(header.dtype, header.shape, path);
     const buffer = allocate(rows, cols);
@@ -35,7 +38,7 @@ export function readFloat32MatrixInto<B extends Float32Target>(path: string, wha
       const data = buffer.view();
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       for (let done = 0; done < bytes.length; ) {
-        const n = readSync(fd, bytes, done, Math.min(bytes.length - done, 1 << 30), header.dataStart + done);
+        const n = readOrFail(fd, bytes, done, Math.min(bytes.length - done, 1 << 30), header.dataStart + done, path, what);
         if (n === 0) throw new UsageError(`${path}: file ended after ${done} of ${bytes.length} data bytes`);
         done += n;
       }
@@ -50,6 +53,15 @@ export function readFloat32MatrixInto<B extends Float32Target>(path: string, wha
   }
 }
 
+/** `readSync`, with an I/O failure (EIO, EISDIR...) turned into a usage error naming the file. */
+function readOrFail(fd: number, buffer: Uint8Array, offset: number, length: number, position: number, path: string, what: string): number {
+  try {
+    return readSync(fd, buffer, offset, length, position);
+  } catch (error) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
 /** A float32 `[rows, cols]` `.npy` file read into a fresh array (checked as by `readFloat32MatrixInto`). */
 export function readFloat32Matrix(path: string, what: string): { data: Float32Array; rows: number; cols: number } {
   const { buffer, rows, cols } = readFloat32MatrixInto(path, what, (r, c) => {
@@ -61,35 +73,57 @@ export function readFloat32Matrix(path: string, what: string): { data: Float32Ar
 
 /**
  * Files written in pieces under temporary names beside their targets, renamed into place together by
- * `commit()`; `abort()` (or any failure before commit) removes them, so no partial file is ever seen.
+ * `commit()`; `abort()` (or any failure before commit) removes them, and any folder `open` had to
+ * create, so no partial file is ever seen. A failed write (e.g. a full disk) is a usage error naming
+ * the file.
  */
 export class AtomicFiles {
-  private readonly files: { fd: number; temp: string; target: string }[] = [];
+  private readonly files: { fd: number; temp: string; target: string; path: string }[] = [];
+  /** Folders created for the outputs (the topmost new one of each path), removed again by `abort()`. */
+  private readonly created: string[] = [];
 
   /** Opens a `.npy` file of `shape` and writes its header; fill it with `write`. */
   openNpy(path: string, dtype: NpyDtype, shape: readonly number[]): number {
     const fd = this.open(path);
-    writeSync(fd, npyHeader(dtype, shape));
+    this.write(fd, npyHeader(dtype, shape));
     return fd;
   }
 
   open(path: string): number {
     const target = resolve(path);
     const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${this.files.length}`);
-    const fd = openSync(temp, 'w');
-    this.files.push({ fd, temp, target });
+    let fd: number;
+    try {
+      const made = mkdirSync(dirname(target), { recursive: true });
+      if (made !== undefined) this.created.push(made);
+      fd = openSync(temp, 'w');
+    } catch (error) {
+      throw writeError(path, error);
+    }
+    this.files.push({ fd, temp, target, path });
     return fd;
   }
 
   write(fd: number, data: ArrayBufferView): void {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+    try {
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+    } catch (error) {
+      throw writeError(this.files.find((f) => f.fd === fd)?.path ?? 'output', error);
+    }
   }
 
   commit(): void {
-    for (const f of this.files) closeSync(f.fd);
-    for (const f of this.files) renameSync(f.temp, f.target);
+    try {
+      for (const f of this.files) closeSync(f.fd);
+      for (const f of this.files) renameSync(f.temp, f.target);
+    } catch (error) {
+      const path = this.files[0]?.path ?? 'output';
+      this.abort();
+      throw writeError(path, error);
+    }
     this.files.length = 0;
+    this.created.length = 0;
   }
 
   abort(): void {
@@ -102,5 +136,7 @@ export class AtomicFiles {
       rmSync(f.temp, { force: true });
     }
     this.files.length = 0;
+    for (const folder of this.created.reverse()) rmSync(folder, { recursive: true, force: true });
+    this.created.length = 0;
   }
 }

@@ -23,7 +23,7 @@ export interface Cell {
   /** The swept values of this cell, by path, in grid order. */
   values: Record<string, unknown>;
   config: Config;
-  /** Hash of the resolved config (keys sorted; `workers` and the record left out): the cell's folder name. */
+  /** `cellHash` of the config and the code: the cell's folder name. */
   hash: string;
 }
 
@@ -37,17 +37,47 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Keys that cannot change a run's numbers: left out of the hash. */
-export function cellHash(config: Config): string {
+/**
+ * The part of `value` that differs from `defaults`: objects key by key, anything else whole. Equal
+ * values (a key set to its default) are left out, so a config that says what the defaults say differs
+ * in nothing.
+ */
+export function differences(value: unknown, defaults: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObject(value) && isObject(defaults)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      const d = differences(v, defaults[key]);
+      if (d !== undefined) out[key] = d;
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  }
+  return canonicalJson(value) === canonicalJson(defaults) ? undefined : value;
+}
+
+let defaultConfig: Config | undefined;
+
+/**
+ * A cell's folder name: a hash of what its resolved config sets apart from the defaults (keys sorted;
+ * `workers` and the record left out, as they cannot change the numbers) and of `code`, the fingerprint of
+ * the code that computes cells (the version and a hash of the kernels' wasm bytes). A new config key
+ * with a default leaves every name alone; a rebuilt kernel renames every cell, so stale results are
+ * never reused.
+ */
+export function cellHash(config: Config, code: string): string {
   const { workers: _workers, percolab: _record, ...rest } = config as Config & { percolab?: unknown };
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
+  defaultConfig ??= resolveConfig({});
+  const set = differences(rest, defaultConfig) ?? {};
+  return createHash('sha256').update(canonicalJson({ code, config: set })).digest('hex').slice(0, 16);
 }
 
 /** Every combination of the grid's values (the last path varies fastest), validated before any work. */
-export function expandSweep(sweep: z.output<typeof SweepSchema>, base: Record<string, unknown>): Cell[] {
+export function expandSweep(sweep: z.output<typeof SweepSchema>, base: Record<string, unknown>, code: string): Cell[] {
   const paths = Object.keys(sweep.grid);
+  if (paths.includes('workers')) throw new UsageError('sweep grid: workers cannot be swept (it does not change the results); set it in the base or pass --workers');
   let combos: Record<string, unknown>[] = [{}];
   for (const path of paths) combos = combos.flatMap((c) => sweep.grid[path]!.map((v) => ({ ...c, [path]: v })));
+  const seen = new Map<string, string>();
   return combos.map((values) => {
     const label = describeCell(values);
     let config: Config;
@@ -57,15 +87,22 @@ export function expandSweep(sweep: z.output<typeof SweepSchema>, base: Record<st
       if (error instanceof UsageError) throw new UsageError(`sweep cell ${label}: ${error.message}`);
       throw error;
     }
-    return { values, config, hash: cellHash(config) };
+    const hash = cellHash(config, code);
+    const twin = seen.get(hash);
+    if (twin !== undefined) throw new UsageError(`sweep cells ${twin} and ${label} are the same config; list each value once`);
+    seen.set(hash, label);
+    return { values, config, hash };
   });
 }
 
 export const describeCell = (values: Record<string, unknown>): string =>
   Object.entries(values).map(([p, v]) => `${p}=${JSON.stringify(v)}`).join(' ');
 
-/** Parses and validates a sweep file's text; `readBase` loads a base given as a path. */
-export function parseSweep(text: string, source: string, readBase: (path: string) => Record<string, unknown>): { sweep: z.output<typeof SweepSchema>; cells: Cell[] } {
+/**
+ * Parses and validates a sweep file's text; `readBase` loads a base given as a path; `code` is the code
+ * fingerprint that goes into every cell's hash.
+ */
+export function parseSweep(text: string, source: string, readBase: (path: string) => Record<string, unknown>, code: string): { sweep: z.output<typeof SweepSchema>; cells: Cell[] } {
   let input: unknown;
   try {
     input = JSON.parse(text);
@@ -76,5 +113,5 @@ export function parseSweep(text: string, source: string, readBase: (path: string
   if (!parsed.success) throw new UsageError(`${source}: ${formatIssues(parsed.error, input).replace(/^invalid config: /, 'invalid sweep: ')}`);
   const sweep = parsed.data;
   const base = typeof sweep.base === 'string' ? readBase(sweep.base) : sweep.base;
-  return { sweep, cells: expandSweep(sweep, base) };
+  return { sweep, cells: expandSweep(sweep, base, code) };
 }

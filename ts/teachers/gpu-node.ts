@@ -18,9 +18,16 @@ function instance(webgpu: typeof import('webgpu'), backend: string): GPU {
   return instances.get(backend)!;
 }
 
+/**
+ * Node's adapters: a hardware GPU through Vulkan, else (when allowed) Dawn's OpenGL ES backend on Mesa.
+ * `PERCOLAB_GPU` narrows what is offered, so that tests and users can say which device they expect
+ * whatever the machine has: `none` offers no adapter; `software` skips hardware adapters.
+ */
 export const nodeGpu: GpuProvider = async (allowSoftware) => {
   const notes: string[] = [];
   const candidates: GpuCandidate[] = [];
+  const only = process.env.PERCOLAB_GPU;
+  if (only === 'none') return { candidates, notes: ['WebGPU turned off by PERCOLAB_GPU=none'] };
   let webgpu: typeof import('webgpu');
   try {
     webgpu = await import('webgpu');
@@ -29,7 +36,8 @@ export const nodeGpu: GpuProvider = async (allowSoftware) => {
   }
   Object.assign(globalThis, webgpu.globals);
   // Dawn prints to stderr while it probes a backend: ask Vulkan only where a loader exists.
-  if (VULKAN_LOADERS.some((p) => existsSync(p))) {
+  if (only === 'software') notes.push('hardware adapters not probed: PERCOLAB_GPU=software');
+  else if (VULKAN_LOADERS.some((p) => existsSync(p))) {
     const adapter = await instance(webgpu, '').requestAdapter({ powerPreference: 'high-performance' });
     if (adapter && !adapter.info.isFallbackAdapter) {
       candidates.push({ device: await adapter.requestDevice(), description: adapter.info.description || adapter.info.vendor || 'Vulkan adapter', software: /llvmpipe|lavapipe|swiftshader/i.test(adapter.info.description) });

@@ -171,7 +171,7 @@ export type TeacherSpec = Config['teacher'];
 export interface SharedInstance {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
-  /** Hands one rayon thread to each of `threads` helpers already waiting in `runThread`. */
+  /** Builds a pool of `threads`: this thread and `threads - 1` helpers already waiting in `runThread`. */
   buildThreadPool(threads: number): void;
   /** Threads in the pool (1 before it is built). */
   threadCount(): number;
@@ -185,6 +185,11 @@ export interface Kernels {
   readonly shared?: SharedInstance;
   /** Current size of the instance's linear memory (it grows to the peak of any call, never shrinks). */
   memoryBytes(): number;
+  /**
+   * For tests: a Rust panic on this thread, or (`onHelper`, threaded flavour) on a helper thread while
+   * this one waits. Throws `KernelPanic` naming it; the instance is unusable afterwards.
+   */
+  debugPanic(onHelper: boolean): void;
   sampleCluster(seed: number, index: number, size: number, coordination: number, sampler: Sampler): Uint32Array;
   embedNaive(parents: Uint32Array, dimension: number, seed: number, index: number): Float32Array;
   /**
@@ -351,6 +356,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     flavour,
     shared,
     memoryBytes: () => exports.memory.buffer.byteLength,
+    debugPanic: (onHelper) => call(() => glue.debugPanic(onHelper)),
     sampleCluster: (seed, index, size, coordination, sampler) =>
       call(() => glue.sampleCluster(big(seed), big(index), size, coordination, sampler)),
     embedNaive: (parents, dimension, seed, index) => call(() => glue.embedNaive(parents, dimension, big(seed), big(index))),
@@ -459,7 +465,8 @@ export interface HelperThread {
 }
 
 /**
- * Starts `threads` helpers on the instance's shared memory and builds the rayon pool from them.
+ * Builds the rayon pool of `threads` threads: the calling thread (which works too while it waits, and so
+ * receives a helper's panic) and `threads - 1` helpers started on the instance's shared memory.
  * Returns a function that stops the helpers (the pool is unusable afterwards).
  */
 export async function startThreadPool(
@@ -469,7 +476,7 @@ export async function startThreadPool(
 ): Promise<() => void> {
   const shared = kernels.shared;
   if (!shared) throw new KernelError(`the ${kernels.flavour} flavour has no threads`);
-  const helpers = Array.from({ length: threads }, () => spawn(shared.module, shared.memory));
+  const helpers = Array.from({ length: threads - 1 }, () => spawn(shared.module, shared.memory));
   const stop = () => helpers.forEach((h) => h.terminate());
   try {
     await Promise.all(helpers.map((h) => h.ready));

@@ -10,7 +10,8 @@ export async function loadKernels(): Promise<Kernels> {
 }
 
 /**
- * The SIMD+threads kernels with `threads` helper Web Workers when the page is cross-origin isolated;
+ * The SIMD+threads kernels with a pool of `threads` threads (this one and `threads - 1` helper Web Workers)
+ * when the page is cross-origin isolated;
  * otherwise the single-threaded kernels (same results, `threads` = 1). Must be used from a worker: the
  * pool blocks the calling thread, which a browser's main thread may not do.
  */

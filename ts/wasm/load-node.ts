@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
@@ -11,14 +12,20 @@ function compile(flavour: Flavour): WebAssembly.Module {
   return new WebAssembly.Module(readFileSync(new URL(`./percolab-${flavour}.wasm`, import.meta.url)));
 }
 
+/** The first 16 hex digits of the SHA-256 of a flavour's wasm bytes: which kernels these are. */
+export function kernelsDigest(flavour: Flavour = 'simd'): string {
+  return createHash('sha256').update(readFileSync(new URL(`./percolab-${flavour}.wasm`, import.meta.url))).digest('hex').slice(0, 16);
+}
+
 /** The single-threaded SIMD kernels, from the `.wasm` file that the build places beside this bundle. */
 export function loadKernels(): Kernels {
   return instantiateKernels(compile('simd'), 'simd');
 }
 
 /**
- * The SIMD+threads kernels with a pool of `threads` helper threads (worker_threads sharing the
- * instance's memory). Calls block the calling thread while the pool works. `close()` stops the helpers.
+ * The SIMD+threads kernels with a pool of `threads` threads: the calling thread and `threads - 1` helpers
+ * (worker_threads sharing the instance's memory). Calls block the calling thread, which works with the
+ * pool. `close()` stops the helpers.
  */
 export async function loadThreadedKernels(threads = availableParallelism()): Promise<ThreadedKernels> {
   const kernels = instantiateKernels(compile('simd-threads'), 'simd-threads');

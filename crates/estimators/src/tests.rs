@@ -244,7 +244,14 @@ fn errors() {
     let zeros = [0.0f32; 2];
     let g = WeightGraph::from_layers(&[layer(1, 2, &zeros[..])]).unwrap();
     assert!(matches!(Sandbox::default().fit_graph(&g), Err(E::Degenerate { .. })));
-    for e in [E::EmptyQ, E::FitRange { low: 1.0, high: 2.0, inside: 1 }, E::TableRows { rows: 1, n: 2 }] {
-        assert!(!e.to_string().is_empty());
-    }
+    // Each message names the values and what to do.
+    assert_eq!(E::EmptyQ.to_string(), "the q grid is empty; give at least one q");
+    assert_eq!(
+        E::FitRange { low: 1.0, high: 2.5, inside: 1 }.to_string(),
+        "fit range [1, 2.5] contains 1 scale(s); widen it or add scales (need at least 2)"
+    );
+    assert_eq!(
+        E::TableRows { rows: 1, n: 2 }.to_string(),
+        "the neighbour table has 1 rows but there are 2 points; build it from the same points"
+    );
 }

@@ -1,8 +1,9 @@
 //! wasm-bindgen exports. Bulk data crosses as flat typed arrays with an explicit `dimension`; every
-//! error becomes a JS `Error` whose message names the argument and what is allowed. A Rust panic is
-//! recorded by the panic hook so the JS side can replace the opaque `unreachable` trap with its text.
+//! error becomes a JS `Error` whose message names the argument and what is allowed. A Rust panic, on
+//! any thread, is recorded by the panic hook so the JS side can replace the opaque `unreachable` trap
+//! with its text; a panic on a helper thread is re-raised on the calling thread (see `threads`).
 
-use std::cell::RefCell;
+use std::sync::{Mutex, TryLockError};
 use wasm_bindgen::prelude::*;
 
 use percolab_neighbors::{KdTree, KnnRegressor, Neighbors, Weighting, DEFAULT_LEAF_SIZE};
@@ -17,21 +18,53 @@ mod teacher;
 #[cfg(feature = "threads")]
 mod threads;
 
-thread_local! {
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+/// The first panic of this instance, on whichever thread (shared memory: every thread sees it). The
+/// first is kept: a helper thread's panic is re-raised on the caller with the same message.
+static FIRST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+/// One line: the panic's message and where it was raised.
+fn describe(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let payload = info.payload();
+    let message = payload.downcast_ref::<&str>().copied().or_else(|| payload.downcast_ref::<String>().map(String::as_str)).unwrap_or("a panic");
+    let message = message.replace('\n', " ");
+    match info.location() {
+        Some(at) => format!("{message} (at {}:{})", at.file(), at.line()),
+        None => message,
+    }
 }
 
 #[wasm_bindgen(start)]
 pub fn start() {
     std::panic::set_hook(Box::new(|info| {
-        LAST_PANIC.with(|slot| *slot.borrow_mut() = Some(info.to_string()));
+        let message = describe(info);
+        let mut slot = FIRST_PANIC.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.get_or_insert_with(|| message.clone());
+        drop(slot);
+        #[cfg(feature = "threads")]
+        threads::relay_to_caller(&message);
     }));
 }
 
-/// The message of the last Rust panic, if any (the instance must not be used after a panic).
+/// The message of the first Rust panic, if any (the instance must not be used after a panic).
 #[wasm_bindgen(js_name = lastPanic)]
 pub fn last_panic() -> Option<String> {
-    LAST_PANIC.with(|slot| slot.borrow().clone())
+    match FIRST_PANIC.try_lock() {
+        Ok(slot) => slot.clone(),
+        Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().clone(),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
+/// For tests: panics on the calling thread, or (`on_helper`, in the threaded build with at least one
+/// helper) in a job that only a helper thread can run, while the caller waits for it. Either way the
+/// caller gets the same one-line error.
+#[wasm_bindgen(js_name = debugPanic)]
+pub fn debug_panic(on_helper: bool) {
+    #[cfg(feature = "threads")]
+    if on_helper && rayon::current_num_threads() > 1 {
+        threads::panic_on_helper();
+    }
+    panic!("debug panic (requested on the calling thread)");
 }
 
 /// Which build this is: `{"version", "simd", "threads"}` as JSON.

@@ -8,7 +8,7 @@ import { readFloat32Matrix } from '../../io/npy-file.js';
 import { renderDimensionReport } from '../../report/dimension.js';
 import { dimensionMethods, type DimensionMethod, type DuplicatePolicy, type Kernels } from '../../wasm/kernels.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
-import { collect, positiveInt, readConfig } from '../options.js';
+import { collect, intAtLeast, nonNegativeInt, positiveInt, readConfig, refuse, threadCount } from '../options.js';
 
 interface Options {
   method: DimensionMethod | 'all';
@@ -56,11 +56,13 @@ function readLayers(list: string) {
   });
 }
 
-async function estimate(file: string | undefined, options: Options) {
+async function estimate(file: string | undefined, options: Options, command: Command) {
   const fromData = options.config !== undefined || options.set.length > 0;
   const sources = [file !== undefined, fromData, options.weights !== undefined].filter(Boolean).length;
   if (sources > 1) throw new UsageError('give one of: a points file, --config/--set, or --weights');
   if (sources === 0) throw new UsageError('give a points file (.npy), --config/--set to measure generated data, or --weights W1.npy,W2.npy');
+  if (options.weights !== undefined) refuse(command, ['--method', '--duplicates', '--centres', '--points'], 'to --weights (the network has one method, sandbox D_q on shortest paths)');
+  if (file !== undefined) refuse(command, ['--points'], 'to a points file (it takes a subset of generated data, with --config/--set)');
   if (options.weights !== undefined) return estimateWeights(options.weights, options);
   if (options.report) checkWritable(options.report, 'report file', options.force);
   const kernels = await loadThreadedKernels(options.threads);
@@ -126,9 +128,9 @@ export function estimateCommand(): Command {
     .addOption(new Option('--centres <n>', 'CorrInt counts pairs from this many random centres (default: all n^2 pairs, exactly scikit-dimension; O(n^2))').argParser(positiveInt('--centres')))
     .option('--report <file.html>', 'also write an HTML report: the correlation integral with its local slopes, f(alpha) and D_q')
     .option('--force', 'replace the report if it exists', false)
-    .addOption(new Option('--seed <n>', 'bootstrap seed').argParser((v) => positiveInt('--seed')(String(Number(v) + 1)) - 1).default(0))
-    .addOption(new Option('--replicates <n>', 'bootstrap replicates (intervals are the 16th-84th percentiles)').argParser(positiveInt('--replicates')).default(200))
-    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(positiveInt('--threads')))
+    .addOption(new Option('--seed <n>', 'bootstrap seed').argParser(nonNegativeInt('--seed')).default(0))
+    .addOption(new Option('--replicates <n>', 'bootstrap replicates, 1 to 100000 (intervals are the 16th-84th percentiles)').argParser(intAtLeast('--replicates', 1, 100_000)).default(200))
+    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(threadCount()))
     .addHelpText(
       'after',
       '\nDuplicate points (distance 0 to a neighbour) make TwoNN and MLE infinite: by default that is an error naming how many points are affected; --duplicates drop leaves them out (and reports the count).',

@@ -11,7 +11,7 @@ import { nodeGpu } from '../../teachers/gpu-node.js';
 import { createTeacher, type Teacher } from '../../teachers/teacher.js';
 import { version } from '../../version.js';
 import { loadKernels } from '../../wasm/load-node.js';
-import { collect, positiveInt, readConfig } from '../options.js';
+import { collect, nonNegativeInt, outputPath, positiveInt, readConfig } from '../options.js';
 import { delayedProgress } from '../progress.js';
 
 /**
@@ -136,8 +136,8 @@ export function generateCommand(): Command {
     .argument('[config]', 'experiment config (JSON); every key optional')
     .option('--set <path=value>', 'override a config key by dotted path (repeatable)', collect, [])
     .addOption(new Option('--points <n>', 'points to write').argParser(positiveInt('--points')).makeOptionMandatory())
-    .requiredOption('--out <file>', 'FILE.npy: points; labels go to FILE.labels.npy, cluster ids of a population to FILE.ids.npy (uint32), the record (config, seed, version) to FILE.json. FILE.arrow: one Arrow IPC file with columns x (d float32), y, cluster (populations) and the record as schema metadata. FILE.parquet: the same columns and metadata as Parquet (row groups of about 64 MiB)')
-    .addOption(new Option('--seed <n>', 'seed (default: the config\'s seed)').argParser((v) => positiveInt('--seed')(String(Number(v) + 1)) - 1))
+    .addOption(new Option('--out <file>', 'FILE.npy: points; labels go to FILE.labels.npy, cluster ids of a population to FILE.ids.npy (uint32), the record (config, seed, version) to FILE.json. FILE.arrow: one Arrow IPC file with columns x (d float32), y, cluster (populations) and the record as schema metadata. FILE.parquet: the same columns and metadata as Parquet (row groups of about 64 MiB)').argParser(outputPath('file')).makeOptionMandatory())
+    .addOption(new Option('--seed <n>', 'seed (default: the config\'s seed)').argParser(nonNegativeInt('--seed')))
     .option('--force', 'replace existing output files', false)
     .option('--no-progress', 'no progress bar on stderr')
     .addHelpText(

@@ -7,7 +7,7 @@ import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';
 import { asFloat32Matrix, encodeNpy, parseNpy } from '../../io/npy.js';
 import { readFloat32MatrixInto } from '../../io/npy-file.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
-import { positiveInt, readInput } from '../options.js';
+import { MAX_THREADS, outputPath, positiveInt, readInput, threadCount } from '../options.js';
 
 interface Options {
   k: number;
@@ -60,8 +60,8 @@ export function neighborsCommand(): Command {
     .argument('<train>', 'training points: float32 .npy of shape [N, d] (or [N])')
     .argument('<queries>', 'query points: float32 .npy of shape [Q, d] (or [Q])')
     .addOption(new Option('--k <k>', 'neighbours per query').argParser(positiveInt('--k')).default(1))
-    .requiredOption('--out <prefix>', 'writes PREFIX.indices.npy (int64 [Q, k]) and PREFIX.distances.npy (float32 [Q, k]), nearest first')
-    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(positiveInt('--threads')).default(availableParallelism()))
+    .addOption(new Option('--out <prefix>', 'writes PREFIX.indices.npy (int64 [Q, k]) and PREFIX.distances.npy (float32 [Q, k]), nearest first').argParser(outputPath('prefix')).makeOptionMandatory())
+    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(threadCount()).default(Math.min(availableParallelism(), MAX_THREADS)))
     .option('--force', 'replace existing output files', false)
     .addHelpText('after', '\nTies are broken by the lower training index; results equal a float64 brute-force reference.')
     .action(neighbors);

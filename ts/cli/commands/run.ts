@@ -6,7 +6,7 @@ import { checkOutputFolder, writeRunFolder } from '../../io/atomic.js';
 import { createNodePool, defaultWorkers } from '../../pool/node.js';
 import { renderReport } from '../../report/index.js';
 import { version } from '../../version.js';
-import { announceDevice, collect, positiveInt, readConfig } from '../options.js';
+import { announceDevice, collect, outputPath, readConfig, workerCount } from '../options.js';
 import { delayedProgress } from '../progress.js';
 import { weightFiles } from '../../students/weights.js';
 
@@ -53,9 +53,9 @@ export function runCommand(): Command {
   return new Command('run')
     .description('Run an experiment (the headline 1-NN scaling experiment when no config is given).')
     .argument('[config]', 'experiment config (JSON); every key optional')
-    .option('--out <dir>', 'run folder to write (results.json, config.json, report.html)', 'results/run')
+    .addOption(new Option('--out <dir>', 'run folder to write (results.json, config.json, report.html)').argParser(outputPath('folder')).default('results/run'))
     .option('--set <path=value>', 'override a config key by dotted path (repeatable), e.g. --set data.dimension=32', collect, [])
-    .addOption(new Option('--workers <n>', 'worker threads (default: the config\'s workers, else one per core)').argParser(positiveInt('--workers')))
+    .addOption(new Option('--workers <n>', 'worker threads (default: the config\'s workers, else one per core)').argParser(workerCount()))
     .option('--force', 'replace the run folder if it exists', false)
     .option('--no-progress', 'no progress bar on stderr')
     .addHelpText('after', `\nConfig keys (use with --set or in the config file):\n${referenceText()}\n`)

@@ -12,7 +12,7 @@ import { nodeGpu } from '../../teachers/gpu-node.js';
 import { axisRange, centralRow, sliceSvg, slicePoints } from '../../teachers/slice.js';
 import { createTeacher } from '../../teachers/teacher.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
-import { collect, positiveInt, readConfig, readInput } from '../options.js';
+import { collect, intAtLeast, nonNegativeInt, outputPath, readConfig, readInput, refuse, threadCount } from '../options.js';
 
 interface Options {
   set: string[];
@@ -50,9 +50,11 @@ function readIds(path: string, rows: number): Uint32Array {
   return ids;
 }
 
-async function teacher(file: string | undefined, options: Options) {
+async function teacher(file: string | undefined, options: Options, command: Command) {
   const modes = [options.nonlinearity, options.slice !== undefined, options.data !== undefined && options.slice === undefined].filter(Boolean).length;
   if (modes !== 1) throw new UsageError('choose one of: --data X.npy --out Y.npy (labels), --nonlinearity (score), --slice i,j --out FILE.png|.svg (picture)');
+  if (options.nonlinearity) refuse(command, ['--out', '--device', '--force'], 'to --nonlinearity (it prints the score, computed on the CPU)');
+  if (!options.slice) refuse(command, ['--at', '--resolution'], 'without --slice');
   const sets = [...options.set, ...(options.device ? [`teacher.device=${options.device}`] : [])];
   let config: Config = readConfig(file, sets);
   const seed = options.seed ?? config.seed;
@@ -84,6 +86,8 @@ async function teacher(file: string | undefined, options: Options) {
       data = { points: generated.points, ids: generated.ids, d };
     }
     if (options.slice && Math.max(...options.slice) >= d) throw new UsageError(`--slice ${options.slice.join(',')}: the data have coordinates 0..${d - 1}`);
+    const rows = data.points.length / d;
+    if (options.at !== undefined && options.at >= rows) throw new UsageError(`--at ${options.at}: the data have ${rows} points`);
     const choice = await chooseDevice(config.teacher.device, nodeGpu, kernels);
     process.stderr.write(`percolab: teacher device: ${choice.why}\n`);
     const t = createTeacher(config.teacher, kernels, d, seed, { reference: data.points, ids: data.ids, gpu: choice.gpu });
@@ -95,9 +99,7 @@ async function teacher(file: string | undefined, options: Options) {
         return;
       }
       const axes = options.slice;
-      const rows = data.points.length / d;
       const row = options.at ?? centralRow(data.points, d);
-      if (row >= rows) throw new UsageError(`--at ${row}: the data have ${rows} points`);
       const at = data.points.slice(row * d, row * d + d);
       const range = { i: axisRange(data.points, d, axes[0]), j: axisRange(data.points, d, axes[1]) };
       const n = options.resolution;
@@ -129,14 +131,14 @@ export function teacherCommand(): Command {
     .option('--set <path=value>', 'override a config key by dotted path (repeatable), e.g. teacher.kind=relu', collect, [])
     .option('--data <file>', 'points to label (float32 .npy, [N, d] or [N]); with --slice, the data to slice through (default: the config\'s data for the seed)')
     .option('--ids <file>', 'cluster id of each point (uint32 .npy, [N]) for per-cluster teachers')
-    .option('--out <file>', 'labels: Y.npy (float32 [N]); --slice: FILE.png or FILE.svg')
+    .addOption(new Option('--out <file>', 'labels: Y.npy (float32 [N]); --slice: FILE.png or FILE.svg').argParser(outputPath('file')))
     .addOption(new Option('--device <device>', 'where to evaluate: teacher.device').choices(['auto', 'gpu', 'cpu']))
-    .addOption(new Option('--seed <n>', "seed of the teacher (default: the config's seed)").argParser((v) => positiveInt('--seed')(String(Number(v) + 1)) - 1))
+    .addOption(new Option('--seed <n>', "seed of the teacher (default: the config's seed)").argParser(nonNegativeInt('--seed')))
     .option('--nonlinearity', 'print the non-linearity score as JSON ({"score", "standardError", "repetitions", ...})', false)
     .addOption(new Option('--slice <i,j>', 'draw a heatmap over coordinates i and j, the others fixed at a data point').argParser(parseAxes))
-    .addOption(new Option('--at <row>', 'the data point the slice passes through (default: the one nearest the mean)').argParser((v) => positiveInt('--at')(String(Number(v) + 1)) - 1))
-    .addOption(new Option('--resolution <n>', 'slice grid points per side').argParser(positiveInt('--resolution')).default(200))
-    .addOption(new Option('--threads <n>', 'CPU threads').argParser(positiveInt('--threads')).default(2))
+    .addOption(new Option('--at <row>', 'the data point the slice passes through (default: the one nearest the mean)').argParser(nonNegativeInt('--at')))
+    .addOption(new Option('--resolution <n>', 'slice grid points per side (2 to 2000)').argParser(intAtLeast('--resolution', 2, 2000)).default(200))
+    .addOption(new Option('--threads <n>', 'CPU threads').argParser(threadCount()).default(2))
     .option('--force', 'replace an existing output file', false)
     .addHelpText(
       'after',

@@ -1,7 +1,8 @@
 // `percolab train`: a student trained on the user's own `.npy` files; weights out in PyTorch's layout.
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import { formatIssues, UsageError } from '../../config/load.js';
+import { formatIssues } from '../../config/load.js';
+import { UsageError } from '../../errors.js';
 import { ModelSchema, TrainSchema } from '../../config/schema.js';
 import { checkOutputFolder, writeRunFolder } from '../../io/atomic.js';
 import { readFloat32Matrix } from '../../io/npy-file.js';

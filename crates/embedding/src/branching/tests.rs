@@ -166,9 +166,18 @@ fn rejects_invalid_options_with_typed_errors() {
     let huge = plan(0, 1024, 1 << 20, 1 << 13, 1 << 14, 2); // 2^53 points of 1024 coordinates
     assert_eq!(huge.embed().err(), Some(EmbedError::TooLarge { rows: 1 << 53, dimension: 1024 }));
     assert_eq!(huge.stream().next_chunk(3).map(|c| c.len()), Some(3 * 1024));
-    for e in [err(0, 2, 5, 10, 1), err(3, 2, 10, 10, 1), err(3, 1 << 20, 5, 10, 3)] {
-        assert!(!e.unwrap().to_string().is_empty());
-    }
+    // The messages name the option, its allowed range and the value given.
+    assert_eq!(err(0, 2, 5, 10, 1).unwrap().to_string(), "embedding dimension must be at least 1");
+    assert_eq!(
+        err(3, 2, 10, 10, 1).unwrap().to_string(),
+        "branchSize must be between 1 and baseSize - 1 (9) when branches > 1 (a branch's root is its picked site, so it has \
+         baseSize - 1 sites of its own), got 10"
+    );
+    assert_eq!(err(3, 1, 11, 10, 1).unwrap().to_string(), "branchSize must be between 1 and baseSize (10), got 11");
+    assert_eq!(
+        err(3, 1 << 20, 5, 10, 3).unwrap().to_string(),
+        "branches^levels = 1048576^3 must be at most 2^40 and branches^levels x branchSize (5) at most 2^53"
+    );
 }
 
 #[test]
