@@ -2,8 +2,7 @@
 // their own so the experiment, the worker pool, the fit and the reports share them without importing
 // one another.
 import type { TeacherRecord } from './teachers/teacher.js';
-import type { DimensionEstimate } from './wasm/kernels.js';
-import type { StudentRecord, WidthCheck } from './students/train.js';
+import type { CurvePoint, DimensionEstimate, StudentSummary } from './wasm/kernels.js';
 
 /** The contents of a run's `results.json`. Field names are a contract with users' scripts. */
 export interface RunResults {
@@ -75,4 +74,48 @@ export interface Theory {
   exponent: number;
   /** Why the prediction may not apply to this data (populations), when it may not. */
   caveat?: string;
+}
+
+/** One candidate learning rate's outcome. */
+export interface GridPoint {
+  learningRate: number;
+  /** Best validation MSE (or, with no validation split, the final training MSE); null if it diverged. */
+  score: number | null;
+  error?: string;
+}
+
+/** Two nearest-neighbour estimates of the penultimate activations' intrinsic dimension on the test points. */
+export interface PenultimateDimension {
+  twonn: number | null;
+  mle: number | null;
+  error?: string;
+}
+
+/** A trained student at one size: what results.json records per seed and size. */
+export interface StudentRecord {
+  n: number;
+  /** The learning rate kept (the grid's best on validation). */
+  learningRate: number;
+  grid: GridPoint[];
+  /** Test MSE (targets' units) and MSE / Var(test targets). */
+  testLoss: number;
+  relative: number;
+  /** MSE on the whole training split and on the validation split, with the weights kept. */
+  trainLoss: number;
+  validationLoss: number | null;
+  summary: StudentSummary;
+  curve: CurvePoint[];
+  penultimate?: PenultimateDimension;
+}
+
+/** The width-doubling check: the kept student against one with every width doubled, same data and rate. */
+export interface WidthCheck {
+  seed: number;
+  n: number;
+  widths: number[];
+  testLoss: number;
+  doubledWidths: number[];
+  doubledTestLoss: number;
+  /** doubled / original - 1: under 5% in magnitude means the student is resolution-limited. */
+  change: number;
 }

@@ -4,9 +4,9 @@ import { createTeacher, type TeacherRecord } from '../teachers/teacher.js';
 import { rowsPerSeed } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { DataStream, DimensionEstimate, Kernels } from '../wasm/kernels.js';
-import type { LossPoint, SeedResult } from '../results.js';
+import type { LossPoint, SeedResult, StudentRecord, WidthCheck } from '../results.js';
 import { variance } from '../fit/scaling.js';
-import { trainAtSize, widthCheck, type StudentRecord, type WidthCheck } from '../students/train.js';
+import { trainAtSize, widthCheck } from '../students/train.js';
 
 /** Copies the rows `order[from..to)` of a row-major matrix, and their cluster ids when given. */
 function gatherRows(points: Float32Array, d: number, order: Uint32Array, from: number, to: number, ids?: Uint32Array) {

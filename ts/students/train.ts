@@ -3,43 +3,12 @@
 // crates/students; this decides what to train and what to keep.
 import type { Config } from '../config/schema.js';
 import { variance } from '../fit/scaling.js';
-import { KernelError, type CurvePoint, type Kernels, type Student, type StudentSummary } from '../wasm/kernels.js';
+import type { GridPoint, PenultimateDimension, StudentRecord, WidthCheck } from '../results.js';
+import { KernelError, type Kernels, type Student } from '../wasm/kernels.js';
 
 export interface Rows {
   x: Float32Array;
   y: Float32Array;
-}
-
-/** One candidate learning rate's outcome. */
-export interface GridPoint {
-  learningRate: number;
-  /** Best validation MSE (or, with no validation split, the final training MSE); null if it diverged. */
-  score: number | null;
-  error?: string;
-}
-
-/** Two nearest-neighbour estimates of the penultimate activations' intrinsic dimension on the test points. */
-export interface PenultimateDimension {
-  twonn: number | null;
-  mle: number | null;
-  error?: string;
-}
-
-/** A trained student at one size: what results.json records per seed and size. */
-export interface StudentRecord {
-  n: number;
-  /** The learning rate kept (the grid's best on validation). */
-  learningRate: number;
-  grid: GridPoint[];
-  /** Test MSE (targets' units) and MSE / Var(test targets). */
-  testLoss: number;
-  relative: number;
-  /** MSE on the whole training split and on the validation split, with the weights kept. */
-  trainLoss: number;
-  validationLoss: number | null;
-  summary: StudentSummary;
-  curve: CurvePoint[];
-  penultimate?: PenultimateDimension;
 }
 
 /** Stream index of a student: the size's position, offset for the width-doubling check. */
@@ -146,18 +115,6 @@ function penultimateDimension(kernels: Kernels, student: Student, x: Float32Arra
   } catch (error) {
     return { twonn: null, mle: null, error: (error as Error).message };
   }
-}
-
-/** The width-doubling check: the kept student against one with every width doubled, same data and rate. */
-export interface WidthCheck {
-  seed: number;
-  n: number;
-  widths: number[];
-  testLoss: number;
-  doubledWidths: number[];
-  doubledTestLoss: number;
-  /** doubled / original - 1: under 5% in magnitude means the student is resolution-limited. */
-  change: number;
 }
 
 export function widthCheck(kernels: Kernels, config: Config, seed: number, sizeIndex: number, train: Rows, test: Rows, kept: StudentRecord, onSteps?: (steps: number) => void): WidthCheck {
