@@ -22,7 +22,7 @@ describe('config', () => {
     expect(c.data.coordination).toBe(32);
     expect(c.data.clusterSize).toBe(c.data.clusterFactor * (c.sizes.at(-1)! + c.testSize));
     expect(c.fit.window).toEqual([c.sizes[0], c.sizes.at(-1)]);
-    expect(c.model).toEqual({ kind: 'knn', k: 1, weights: 'uniform' });
+    expect(c.model).toEqual({ kind: 'knn', k: 1, weights: 'uniform', local: 'constant', tangentCutoff: 1e-3, widths: [64, 64], activation: 'relu' });
     expect(c.measure).toEqual({ points: 20000 });
     // A resolved config is itself a valid input and resolves to itself.
     expect(resolveConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
@@ -40,6 +40,15 @@ describe('config', () => {
     expect(() => applySets({ seed: 3 }, ['seed.x=1'])).toThrow(/seed is not an object/);
   });
 
+  it('defaults k to 1 for the local mean and to 2(m + 1) for a local-linear fit', () => {
+    expect(resolveConfig({}).model).toMatchObject({ k: 1, local: 'constant' });
+    expect(resolveConfig({ model: { local: 'linear' } }).model.k).toBe(34); // clusters: m = d = 16
+    expect(resolveConfig({ model: { local: 'linear', k: 10, tangentDimension: 4 } }).model.k).toBe(10);
+    expect(resolveConfig({ model: { local: 'linear' }, data: { kind: 'manifold', manifoldDimension: 2 } }).model.k).toBe(6);
+    expect(resolveConfig({ model: { local: 'linear', tangentDimension: 3 } }).model.k).toBe(8);
+    expect(resolveConfig({ model: { local: 'linear', k: 40 } }).model.k).toBe(40);
+  });
+
   it('ignores the record a run writes into config.json', () => {
     const c = resolveConfig({ percolab: { version: '0.1.0', seeds: [1, 2] } });
     expect('percolab' in c).toBe(false);
@@ -52,6 +61,15 @@ describe('config', () => {
     [{ data: { dimension: '16' } }, 'data.dimension = "16": expected number'],
     [{ model: { k: 0 } }, 'model.k = 0: expected a value at least 1'],
     [{ model: { k: 5 }, sizes: [4, 8] }, 'model.k = 5: must be at most the smallest training size 4'],
+    [{ model: { local: 'linear', k: 10 } }, 'model.k = 10: must exceed m + 1 = 17 for a local-linear fit in tangent dimension m = 16 (data.dimension: a fractal\'s neighbourhoods span every direction'],
+    [{ model: { local: 'linear', k: 4 }, data: { kind: 'manifold', manifoldDimension: 3 } }, 'model.k = 4: must exceed m + 1 = 4 for a local-linear fit in tangent dimension m = 3 (data.manifoldDimension)'],
+    [{ model: { local: 'linear', k: 3, tangentDimension: 2 } }, 'model.k = 3: must exceed m + 1 = 3 for a local-linear fit in tangent dimension m = 2 (model.tangentDimension)'],
+    [{ model: { local: 'linear', tangentDimension: 12 }, sizes: [20, 40] }, 'model.k = missing: must be at most the smallest training size 20 (the local-linear default 2(m + 1) = 26 with m = 12'],
+    [{ model: { local: 'linear', tangentDimension: 20 } }, 'model.tangentDimension = 20: must be at most data.dimension (16)'],
+    [{ model: { tangentDimension: 2 } }, 'model.tangentDimension = 2: needs model.local "linear"'],
+    [{ model: { local: 'linear', tangentCutoff: 1 } }, 'model.tangentCutoff = 1: expected a value less than 1'],
+    [{ model: { local: 'quadratic' } }, 'model.local = "quadratic": expected one of "constant", "linear"'],
+    [{ model: { kind: 'mlp', local: 'linear' } }, 'model.local = "linear": needs model.kind "knn"'],
     [{ sizes: [10, 30, 20] }, 'sizes[2] = 20: must be greater than the previous size 30'],
     [{ sizes: [10, 10] }, 'sizes[1] = 10: must be greater than the previous size 10'],
     [{ sizes: [10] }, 'sizes = [10]: expected at least 2 entries'],

@@ -123,6 +123,28 @@ describe('wasm kernels', () => {
     expect(() => kernels.knnRegress(train, targets, d, queries, 4, 'cosine')).toThrow(/weights must be "uniform" or "distance", got "cosine"/);
   });
 
+  it('local-linear k-NN regression reproduces an affine target on a plane in R^5, and the local mean is unchanged', () => {
+    const next = uniformSource(11);
+    const d = 5;
+    // Orthonormal-ish frame: two coordinates of a plane mixed into five.
+    const frame = [
+      [0.6, 0.0, 0.8, 0.0, 0.0],
+      [0.0, 0.28, 0.0, 0.96, 0.0],
+    ];
+    const embed = (s: number, t: number) => frame[0]!.map((a, j) => 0.3 + a * s + frame[1]![j]! * t);
+    const affine = (x: ArrayLike<number>) => 1 + 2 * x[0]! - x[1]! + 0.5 * x[4]!;
+    const train = Float32Array.from(Array.from({ length: 400 }, () => embed(next(), next())).flat());
+    const targets = Float32Array.from({ length: 400 }, (_, i) => affine(train.subarray(i * d, i * d + d)));
+    const queries = Float32Array.from(Array.from({ length: 30 }, () => embed(0.1 + 0.8 * next(), 0.1 + 0.8 * next())).flat());
+    for (const local of [{ kind: 'linear', tangentDimension: 2, tangentCutoff: 1e-3 }, { kind: 'linear', tangentCutoff: 1e-3 }] as const) {
+      const got = kernels.knnRegress(train, targets, d, queries, 8, 'uniform', local);
+      got.forEach((p: number, i: number) => expect(Math.abs(p - affine(queries.subarray(i * d, i * d + d)))).toBeLessThan(1e-5));
+    }
+    expect(kernels.knnRegress(train, targets, d, queries, 4, 'distance', { kind: 'constant' })).toEqual(kernels.knnRegress(train, targets, d, queries, 4, 'distance'));
+    expect(() => kernels.knnRegress(train, targets, d, queries, 3, 'uniform', { kind: 'linear', tangentDimension: 3, tangentCutoff: 1e-3 })).toThrow(/k = 3 is too small for a local-linear fit in tangent dimension 3/);
+    expect(() => kernels.knnRegress(train, targets, d, queries, 3, 'uniform', { kind: 'linear', tangentCutoff: 2 })).toThrow(/cutoff is 2; it must lie strictly between 0 and 1/);
+  });
+
   it('turn bad arguments into KernelErrors whose message says what is allowed', () => {
     const bad = (call: () => unknown, message: RegExp) => {
       let caught: unknown;
@@ -183,6 +205,10 @@ describe('wasm kernels', () => {
       const train = points.subarray(0, 20000 * 10);
       const queries = points.subarray(20000 * 10, 21000 * 10);
       expect(threaded.knnSearch(train, 10, queries, 7)).toEqual(kernels.knnSearch(train, 10, queries, 7));
+      // Local-linear fits run per chunk of queries on the pool: bit-identical to one thread.
+      const targets = Float32Array.from({ length: 20000 }, (_, i) => Math.sin(train[i * 10]!) + train[i * 10 + 1]! * train[i * 10 + 2]!);
+      const local = { kind: 'linear', tangentCutoff: 1e-3 } as const;
+      expect(threaded.knnRegress(train, targets, 10, queries, 22, 'uniform', local)).toEqual(kernels.knnRegress(train, targets, 10, queries, 22, 'uniform', local));
       expectReferenceKnn(threaded);
     } finally {
       threaded.close();

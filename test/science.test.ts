@@ -57,6 +57,30 @@ describe('headline experiment', () => {
     expectNearTheory(results, bias);
   });
 
+  it.each([2, 3, 4])('local-linear k-NN of a Fourier teacher on a %i-cube in R^16 gives 4/D within 10%%', async (D) => {
+    // The c = 4 reference: an affine fit on k = 2(D + 1) neighbours in their local tangent space (the
+    // cutoff rule finds m = D on the flat cube). Measured at these sizes, median (16th-84th percentile):
+    // seeds 1-6 (this test): D = 2: 1.999 (1.985-2.017), 3: 1.322 (1.305-1.329), 4: 0.966 (0.952-0.978);
+    // seeds 1-10 (the README table): 2.009 (1.988-2.029), 1.322 (1.297-1.335), 0.966 (0.945-0.979).
+    // The seed-to-seed sd is 1-1.7% of 4/D, so the median of 6 seeds has a standard error under 1%; the
+    // largest offset (-3.4% at D = 4, the approach to the asymptote from below) is 7 standard errors
+    // inside the issue's ±10% band, and a 1-NN-like c = 2 fit (offset -50%) is far outside it.
+    // Sizes: at the default N = 1000 ... 32 000 the fit is still pre-asymptotic for D >= 3 (measured 1.268
+    // at D = 3 and 0.897 at D = 4, 4 seeds). The loss approaches N^(-4/D) from below: at D = 4 the local
+    // slopes of the 10-seed median curve are 0.77 (N = 4000-8000), 0.93, 0.94, 0.97, then 1.02 and 0.99
+    // above 64 000. At N = 1000 the 10-neighbour ball has radius about 0.2 of the cube's side, comparable to
+    // the teacher's length scale (unit frequencies across each coordinate's range), where the Taylor
+    // remainder beyond second order still counts; at that radius most balls also touch a face, and we did
+    // not separate the two causes. Starting at N = 4000 and running to 256 000 keeps the fit close to the
+    // r^4 regime at 10 s per D here.
+    const sizes = [4000, 8000, 16000, 32000, 64000, 128000, 256000];
+    const config = { seeds: 6, sizes, data: { kind: 'manifold', manifoldDimension: D }, teacher: { kind: 'fourier', repetitions: 0 }, model: { local: 'linear' }, measure: { points: 0 } };
+    const results = await lib.run(config, { workers: 2 });
+    expect(results.config.model.k).toBe(2 * (D + 1));
+    expect(results.theory).toMatchObject({ dimension: D, c: 4 });
+    expect(Math.abs(results.fit.exponent.median / (4 / D) - 1)).toBeLessThan(0.1);
+  });
+
   it('branching embedder (B = 100, one level) keeps the exponent within its known excess and 3 standard errors of 0.5', async () => {
     // 100 pieces of 680 points stand in for one large cluster. Measured 0.524 with these 4 seeds (3
     // standard errors 0.033; the dimension sweep's 10 seeds give 0.544).

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigSchema, type Config, type ConfigInput } from './schema.js';
+import { ConfigSchema, resolvedK, type Config, type ConfigInput } from './schema.js';
 
 import { UsageError } from '../errors.js';
 
@@ -115,6 +115,7 @@ export function resolveConfig(input: unknown): Config {
   return {
     ...c,
     data: { ...c.data, coordination: c.data.coordination ?? 2 * c.data.dimension, clusterSize, branchSize, baseSize },
+    model: { ...c.model, k: resolvedK(c) },
     fit: { window: c.fit.window ?? [c.sizes[0]!, largest] },
     train: { ...c.train, evalEvery: c.train.evalEvery ?? Math.max(1, Math.round(c.train.steps / 100)) },
   };

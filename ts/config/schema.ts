@@ -97,17 +97,49 @@ export const TeacherSchema = z
   })
   .describe('The target function that labels the points.');
 
+/**
+ * Default relative eigenvalue cutoff of the local-linear tangent space. Too high drops directions the
+ * data really span, and each dropped direction brings back a first-order error (c = 2); too low only
+ * admits directions of rounding noise, whose variance on the flat controls is f32 rounding (estimated
+ * 1e-10 of the largest or less). Measured (Fourier teacher, 4 seeds, exponent against 1):
+ * - cube D = 4 in R^16, k = 10, N = 1000 ... 128 000: m = 4 fixed 0.928; cutoff 1e-2 0.921; cutoff 0.1 0.847
+ *   (neighbourhoods at the faces and corners are anisotropic, and 0.1 cuts their short axes);
+ * - percolation cluster d = 16, k = 20, N = 1000 ... 32 000: cutoff 1e-3 0.83; 1e-2 0.72; 0.1 0.51 (at
+ *   k = 34, 1e-3 and 1e-5 give the same 0.76: all 16 directions pass).
+ * 1e-3 keeps every direction either kind of data spans, far above rounding.
+ */
+export const DEFAULT_TANGENT_CUTOFF = 1e-3;
+
 export const ModelSchema = z
   .strictObject({
     kind: z
       .enum(['knn', 'mlp'])
       .default('knn')
-      .describe('"knn": exact k-nearest-neighbour regression (theory c = 2); "mlp": a neural-network student trained at every size (theory c = 4; see the train section).'),
-    k: int().min(1).max(2 ** 31).default(1).describe('k-NN: neighbours averaged per prediction (at most the smallest training size).'),
+      .describe('"knn": exact k-nearest-neighbour regression (theory c = 2, or c = 4 with model.local "linear"); "mlp": a neural-network student trained at every size (theory c = 4; see the train section).'),
+    k: int()
+      .min(1)
+      .max(2 ** 31)
+      .optional()
+      .describe('k-NN: neighbours per prediction (at most the smallest training size). Default 1 for local "constant"; for "linear" 2(m + 1), twice the coefficients of the affine fit, with m = model.tangentDimension, else data.manifoldDimension on a manifold, else data.dimension (a fractal\'s neighbourhoods span every ambient direction). A local-linear fit needs k > m + 1.'),
     weights: z
       .enum(['uniform', 'distance'])
       .default('uniform')
-      .describe('k-NN: "uniform": the plain mean of the k targets; "distance": weights 1/distance (exact matches take all the weight, as in scikit-learn).'),
+      .describe('k-NN: "uniform": the plain mean of the k targets; "distance": weights 1/distance (exact matches take all the weight, as in scikit-learn). A local-linear fit uses them as least-squares weights.'),
+    local: z
+      .enum(['constant', 'linear'])
+      .default('constant')
+      .describe('k-NN: "constant": the (weighted) mean of the k targets, c = 2 in the theory c/D; "linear": an affine fit on the k neighbours in their local tangent space (local PCA; least squares in the leading principal coordinates), evaluated at the query, c = 4 for smooth teachers.'),
+    tangentDimension: int()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe('Local-linear: the tangent dimension m, the number of leading principal axes of each neighbourhood used (fewer where the neighbours span fewer); k must exceed m + 1. Default: chosen per query by model.tangentCutoff.'),
+    tangentCutoff: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(DEFAULT_TANGENT_CUTOFF)
+      .describe('Local-linear without tangentDimension: use every principal axis of the neighbourhood whose eigenvalue (variance) exceeds this fraction of the largest, at most k - 2 of them.'),
     widths: z
       .array(int().min(1).max(65_536))
       .min(1)
@@ -145,6 +177,28 @@ export const TrainSchema = z
     widthCheck: z.boolean().default(true).describe('Also train the first seed\'s largest size at twice every width and report how much the test loss changes (resolution-limited: under 5%).'),
   })
   .describe('How students (model.kind "mlp") are trained; targets and inputs are standardized by each training split.');
+
+/**
+ * The tangent dimension m a local-linear fit must resolve: model.tangentDimension; else a manifold
+ * control's D; else the ambient d. A percolation cluster has no D-dimensional tangent plane: the local PCA
+ * of its neighbourhoods keeps every ambient direction above the cutoff, and the fit needs them all to see
+ * the teacher's whole gradient (d = 16, Fourier teacher, 4 seeds: exponent 0.49 with m = 4 fixed at
+ * k = 10, 0.60 with the cutoff at k = 10 (m capped at k - 2 = 8), 0.76 at k = 34 = 2(d + 1), against 1).
+ */
+export function tangentDimensionOf(config: { model: { tangentDimension?: number }; data: { kind: string; manifoldDimension: number; dimension: number } }): number {
+  return config.model.tangentDimension ?? (config.data.kind === 'manifold' ? config.data.manifoldDimension : config.data.dimension);
+}
+
+/**
+ * model.k, or its default: 1 for the local mean; 2(m + 1), twice the affine fit's coefficients, for a
+ * local-linear fit in tangent dimension m. Measured on the cube controls (Fourier teacher, 6 seeds,
+ * N = 4000 ... 256 000): k = m + 2 gave 1.83 (1.68-1.93) at D = 2 and 1.29 at D = 3 (a fit with one
+ * residual degree of freedom has heavy-tailed leverage), k = 2(m + 1) gave 2.00 (1.99-2.02), 1.32
+ * (1.31-1.33) and 0.97 (0.95-0.98) at D = 2, 3, 4.
+ */
+export function resolvedK(config: { model: { k?: number; local: string; tangentDimension?: number }; data: { kind: string; manifoldDimension: number; dimension: number } }): number {
+  return config.model.k ?? (config.model.local === 'linear' ? 2 * (tangentDimensionOf(config) + 1) : 1);
+}
 
 export const FitSchema = z
   .strictObject({
@@ -200,8 +254,24 @@ export const ConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['sizes', i], input: n, message: `must be greater than the previous size ${config.sizes[i - 1]} (sizes strictly increase)` });
       }
     });
-    if (config.model.kind === 'knn' && config.model.k > config.sizes[0]!) {
-      ctx.addIssue({ code: 'custom', path: ['model', 'k'], input: config.model.k, message: `must be at most the smallest training size ${config.sizes[0]}` });
+    const k = resolvedK(config);
+    if (config.model.kind === 'knn' && k > config.sizes[0]!) {
+      const what = config.model.k === undefined ? ` (the local-linear default 2(m + 1) = ${k} with m = ${tangentDimensionOf(config)}; set model.k or raise the sizes)` : '';
+      ctx.addIssue({ code: 'custom', path: ['model', 'k'], input: k, message: `must be at most the smallest training size ${config.sizes[0]}${what}` });
+    }
+    if (config.model.kind === 'knn' && config.model.local === 'linear') {
+      const m = tangentDimensionOf(config);
+      const source = config.model.tangentDimension !== undefined ? 'model.tangentDimension' : config.data.kind === 'manifold' ? 'data.manifoldDimension' : 'data.dimension: a fractal\'s neighbourhoods span every direction; set model.tangentDimension to fit fewer';
+      if (k <= m + 1) {
+        ctx.addIssue({ code: 'custom', path: ['model', 'k'], input: k, message: `must exceed m + 1 = ${m + 1} for a local-linear fit in tangent dimension m = ${m} (${source}): the affine model has m + 1 coefficients and needs a residual degree of freedom` });
+      }
+      if (config.model.tangentDimension !== undefined && config.model.tangentDimension > config.data.dimension) {
+        ctx.addIssue({ code: 'custom', path: ['model', 'tangentDimension'], input: config.model.tangentDimension, message: `must be at most data.dimension (${config.data.dimension})` });
+      }
+    } else if (config.model.local === 'linear') {
+      ctx.addIssue({ code: 'custom', path: ['model', 'local'], input: config.model.local, message: 'needs model.kind "knn"' });
+    } else if (config.model.tangentDimension !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'tangentDimension'], input: config.model.tangentDimension, message: 'needs model.local "linear"' });
     }
     const needed = config.sizes[config.sizes.length - 1]! + config.testSize;
     const { kind, embedder, manifold, manifoldDimension, dimension } = config.data;
@@ -245,5 +315,6 @@ type Parsed = z.output<typeof ConfigSchema>;
 export type Config = Omit<Parsed, 'percolab'> & {
   train: Parsed['train'] & { evalEvery: number };
   data: Parsed['data'] & { coordination: number; clusterSize: number; branchSize: number; baseSize: number };
+  model: Parsed['model'] & { k: number };
   fit: { window: [number, number] };
 };

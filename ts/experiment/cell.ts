@@ -95,7 +95,9 @@ export async function runSeed(kernels: Kernels, config: Config, seed: number, gp
   const testVariance = variance(test.y);
   if (config.model.kind === 'mlp') return { ...trainStudents(kernels, config, seed, train, test, testVariance, onSteps), teacher };
   const losses = config.sizes.map((n) => {
-    const predictions = kernels.knnRegress(train.x.subarray(0, n * d), train.y.subarray(0, n), d, test.x, config.model.k, config.model.weights);
+    const { k, weights, local, tangentDimension, tangentCutoff } = config.model;
+    const fit = local === 'linear' ? { kind: local, tangentDimension, tangentCutoff } : { kind: local };
+    const predictions = kernels.knnRegress(train.x.subarray(0, n * d), train.y.subarray(0, n), d, test.x, k, weights, fit);
     let sum = 0;
     predictions.forEach((p, i) => (sum += (p - test.y[i]!) ** 2));
     return { seed, n, loss: sum / predictions.length, relative: sum / predictions.length / testVariance };

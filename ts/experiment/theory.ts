@@ -12,14 +12,16 @@ export const CLUSTER_DIMENSION = 4;
  * Predicted exponent alpha = c / D. Nearest-neighbour regression (any fixed k) of a Lipschitz target
  * under MSE has c = 2: the nearest-neighbour distance shrinks as N^(-1/D) and the squared error with it
  * as N^(-2/D).
- * A student that is piecewise linear on that scale errs at second order: c = 4.
+ * A student that is piecewise linear on that scale errs at second order: c = 4. So does a local-linear
+ * fit on the k neighbours (`model.local = "linear"`) of a smooth teacher: its error is O(r^2) at
+ * neighbourhood radius r ~ N^(-1/D).
  */
 export function theoryFor(config: Config): Theory {
   // A manifold's dimension is its own; the branching embedder stands in for a larger cluster (D = 4).
   const dimension = config.data.kind === 'manifold' ? config.data.manifoldDimension : CLUSTER_DIMENSION;
   // Piecewise-linear approximators (ReLU networks; smooth students do at least as well) have c = 4
   // (Sharma & Kaplan 2022; Bahri et al. 2024) in the resolution-limited regime.
-  const c = config.model.kind === 'knn' ? 2 : 4;
+  const c = config.model.kind === 'knn' ? (config.model.local === 'linear' ? 4 : 2) : 4;
   const theory = { dimension, c, exponent: c / dimension };
   if (config.data.kind !== 'population') return theory;
   return {

@@ -15,6 +15,13 @@ export class KernelPanic extends Error {
 
 export type Sampler = 'exact' | 'grow-cut';
 export type KnnWeights = 'uniform' | 'distance';
+/**
+ * How k-NN regression turns the neighbours into a prediction: their (weighted) mean (`constant`, the
+ * default), or an affine fit in their local tangent space evaluated at the query (`linear`), on the
+ * `tangentDimension` leading principal axes of the neighbours or, without it, on every axis whose
+ * eigenvalue exceeds `tangentCutoff` times the largest (at most k - 2 axes).
+ */
+export type KnnLocal = { kind: 'constant' } | { kind: 'linear'; tangentDimension?: number; tangentCutoff: number };
 
 export interface BuildInfo {
   version: string;
@@ -220,8 +227,11 @@ export interface Kernels {
    * caller owns the index and frees it (`using` or `free()`).
    */
   knnIndex(train: Float32Array | PointBuffer, dimension: number): KnnIndex;
-  /** k-NN regression; `distance` weights are 1/distance, exact matches taking all the weight. */
-  knnRegress(train: Float32Array, targets: Float32Array, dimension: number, queries: Float32Array, k: number, weights?: KnnWeights): Float64Array;
+  /**
+   * k-NN regression; `distance` weights are 1/distance, exact matches taking all the weight. `local` (default
+   * `constant`, the mean) picks a local-linear fit instead.
+   */
+  knnRegress(train: Float32Array, targets: Float32Array, dimension: number, queries: Float32Array, k: number, weights?: KnnWeights, local?: KnnLocal): Float64Array;
   /**
    * A student for `spec` on `train` (rows in random order; the last `validationFraction` of them are its
    * validation split), with an optional test set for the learning curve and optional initial weights.
@@ -426,7 +436,12 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
         [Symbol.dispose]: free,
       };
     },
-    knnRegress: (train, targets, dimension, queries, k, weights = 'uniform') => call(() => glue.knnRegress(train, targets, dimension, queries, k, weights)),
+    knnRegress: (train, targets, dimension, queries, k, weights = 'uniform', local = { kind: 'constant' }) =>
+      call(() =>
+        local.kind === 'linear'
+          ? glue.knnRegress(train, targets, dimension, queries, k, weights, 'linear', local.tangentDimension, local.tangentCutoff)
+          : glue.knnRegress(train, targets, dimension, queries, k, weights),
+      ),
     student: (spec, dimension, seed, index, train, test, initial) => {
       const raw = call(() => new glue.Student(JSON.stringify(spec), dimension, big(seed), big(index), train.x, train.y, test?.x, test?.y, initial));
       const { live, free } = owned(raw, 'student');

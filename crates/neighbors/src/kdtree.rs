@@ -191,6 +191,18 @@ impl KdTree {
     fn row(&self, p: usize) -> &[f32] {
         &self.data[p * self.d..]
     }
+
+    /// The stored row of each original point (the inverse of the leaf-order map).
+    pub(crate) fn stored_rows(&self) -> Vec<u32> {
+        let mut rows = vec![0u32; self.n];
+        self.perm.iter().enumerate().for_each(|(p, &i)| rows[i as usize] = p as u32);
+        rows
+    }
+
+    /// The rows in leaf order, row-major `[n, d]`.
+    pub(crate) fn stored_data(&self) -> &[f32] {
+        &self.data
+    }
 }
 
 /// `[min_0..min_{d-1}, max_0..max_{d-1}]` of nothing.

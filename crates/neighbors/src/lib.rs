@@ -12,7 +12,9 @@ use std::fmt;
 use std::ops::Range;
 
 mod kdtree;
+mod local;
 pub use kdtree::{KdTree, DEFAULT_LEAF_SIZE};
+pub use local::{Local, Tangent, RANK_TOLERANCE};
 
 /// Queries scored together per pass over the training points (each row is reused from cache).
 const BLOCK: usize = 4;
@@ -32,6 +34,11 @@ pub enum NeighborsError {
     LeafSizeIsZero,
     TargetCount { targets: usize, n: usize },
     NonFiniteTarget { index: usize, value: f32 },
+    /// A local-linear fit with a fixed tangent dimension of 0.
+    TangentDimensionZero,
+    /// A local-linear fit of `m + 1` coefficients needs at least `m + 1` neighbours.
+    KTooSmallForTangent { k: usize, m: usize },
+    TangentCutoff { cutoff: f64 },
 }
 
 impl fmt::Display for NeighborsError {
@@ -62,6 +69,14 @@ impl fmt::Display for NeighborsError {
             NonFiniteTarget { index, value } => {
                 write!(f, "target {index} is {value}; targets must be finite")
             }
+            TangentDimensionZero => write!(f, "the tangent dimension must be at least 1"),
+            KTooSmallForTangent { k, m } => write!(
+                f,
+                "k = {k} is too small for a local-linear fit in tangent dimension {m}: it has {} coefficients, so k must be at least {}",
+                m + 1,
+                m + 1
+            ),
+            TangentCutoff { cutoff } => write!(f, "the tangent eigenvalue cutoff is {cutoff}; it must lie strictly between 0 and 1"),
         }
     }
 }

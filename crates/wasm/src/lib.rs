@@ -6,7 +6,7 @@
 use std::sync::{Mutex, TryLockError};
 use wasm_bindgen::prelude::*;
 
-use percolab_neighbors::{KdTree, KnnRegressor, Neighbors, Weighting, DEFAULT_LEAF_SIZE};
+use percolab_neighbors::{KdTree, KnnRegressor, Local, Neighbors, Tangent, Weighting, DEFAULT_LEAF_SIZE};
 use percolab_percolation::{sample, Lattice, Method};
 use percolab_random::{permutation as random_permutation, stream, Purpose};
 
@@ -211,15 +211,38 @@ pub fn knn_search(train: Vec<f32>, dimension: u32, queries: &[f32], k: u32) -> R
 }
 
 /// k-NN regression: the mean target of each query's k nearest training points, weighted `"uniform"` or
-/// by inverse `"distance"` (exact matches, if any, take all the weight).
+/// by inverse `"distance"` (exact matches, if any, take all the weight). With `local = "linear"` each
+/// prediction is instead an affine fit on the neighbours in their local tangent space (local PCA),
+/// evaluated at the query: `tangent_dimension` leading principal axes if given (at least 1, and
+/// `k >= tangent_dimension + 1`), else every axis whose eigenvalue exceeds `tangent_cutoff` (in (0, 1))
+/// times the largest. `local` defaults to `"constant"` (the mean), which ignores the tangent arguments.
 #[wasm_bindgen(js_name = knnRegress)]
-pub fn knn_regress(train: Vec<f32>, targets: &[f32], dimension: u32, queries: &[f32], k: u32, weights: &str) -> Result<Vec<f64>, JsError> {
+pub fn knn_regress(
+    train: Vec<f32>,
+    targets: &[f32],
+    dimension: u32,
+    queries: &[f32],
+    k: u32,
+    weights: &str,
+    local: Option<String>,
+    tangent_dimension: Option<u32>,
+    tangent_cutoff: Option<f64>,
+) -> Result<Vec<f64>, JsError> {
     let weighting = match weights {
         "uniform" => Weighting::Uniform,
         "distance" => Weighting::InverseDistance,
         other => return Err(JsError::new(&format!("weights must be \"uniform\" or \"distance\", got {other:?}"))),
     };
+    let local = match local.as_deref().unwrap_or("constant") {
+        "constant" => Local::Constant,
+        "linear" => match (tangent_dimension, tangent_cutoff) {
+            (Some(m), _) => Local::Linear(Tangent::Fixed(m as usize)),
+            (None, Some(c)) => Local::Linear(Tangent::Cutoff(c)),
+            (None, None) => return Err(JsError::new("local = \"linear\" needs a tangent dimension or a tangent eigenvalue cutoff")),
+        },
+        other => return Err(JsError::new(&format!("local must be \"constant\" or \"linear\", got {other:?}"))),
+    };
     let index = KdTree::from_vec(train, dimension as usize, DEFAULT_LEAF_SIZE).map_err(err)?;
     let model = KnnRegressor::from_index(index, targets).map_err(err)?;
-    model.predict_with(queries, k as usize, weighting).map_err(err)
+    model.predict_local(queries, k as usize, weighting, local).map_err(err)
 }

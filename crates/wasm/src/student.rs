@@ -29,6 +29,13 @@ struct ModelSection {
     k: u32,
     #[allow(dead_code)]
     weights: String,
+    #[allow(dead_code)]
+    local: String,
+    #[allow(dead_code)]
+    #[serde(default)]
+    tangent_dimension: Option<u32>,
+    #[allow(dead_code)]
+    tangent_cutoff: f64,
 }
 
 #[derive(Deserialize, Clone, Copy, Debug)]

@@ -1,6 +1,6 @@
 // One measurement of our trainer, in its own process (so peak RSS is its own): Adam steps of a student
 // on random data, single-threaded (simd flavour) or on N threads (simd-threads flavour). Prints JSON.
-import { loadKernels, loadThreadedKernels } from '../../../dist/node/index.js';
+import { loadKernels, loadThreadedKernels, resolveConfig } from '../../../dist/node/index.js';
 import { mulberry, peakRssMiB } from './common.mjs';
 
 const arg = (name) => process.argv[process.argv.indexOf(name) + 1];
@@ -14,11 +14,12 @@ const rows = 20_000;
 const next = mulberry(7);
 const x = Float32Array.from({ length: rows * d }, () => next() * 2 - 1);
 const y = Float32Array.from({ length: rows }, (_, i) => Math.sin(x[i * d]) + x[i * d + 1]);
-const spec = {
-  model: { kind: 'mlp', widths: sizes.slice(1, -1), activation: 'relu', k: 1, weights: 'uniform' },
-  // One evaluation at the start and one at the end (each 2048 rows): the rest is training.
-  train: { optimizer: 'adam', learningRate: 1e-3, momentum: 0.9, weightDecay: 0, batchSize: batch, steps: steps + 20, schedule: 'constant', anneal: 1, validationFraction: 0, evalEvery: steps + 20, widthCheck: false },
-};
+// One evaluation at the start and one at the end (each 2048 rows): the rest is training.
+const config = resolveConfig({
+  model: { kind: 'mlp', widths: sizes.slice(1, -1), activation: 'relu' },
+  train: { learningRate: 1e-3, batchSize: batch, steps: steps + 20, schedule: 'constant', validationFraction: 0, evalEvery: steps + 20, widthCheck: false },
+});
+const spec = { model: config.model, train: { ...config.train, learningRate: 1e-3 } };
 const student = kernels.student(spec, d, 1, 0, { x, y });
 student.advance(20); // warm-up (and the first evaluation)
 const start = performance.now();
