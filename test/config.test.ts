@@ -22,7 +22,8 @@ describe('config', () => {
     expect(c.data.coordination).toBe(32);
     expect(c.data.clusterSize).toBe(c.data.clusterFactor * (c.sizes.at(-1)! + c.testSize));
     expect(c.fit.window).toEqual([c.sizes[0], c.sizes.at(-1)]);
-    expect(c.model).toEqual({ kind: 'knn', k: 1, weights: 'uniform', local: 'constant', tangentCutoff: 1e-3, widths: [64, 64], activation: 'relu' });
+    expect(c.model).toEqual({ kind: 'knn', k: 1, weights: 'uniform', local: 'constant', tangentCutoff: 1e-3, widths: [128, 128], activation: 'gelu' });
+    expect(c.train).toEqual({ optimizer: 'adam', learningRate: [0.001, 0.003], momentum: 0.9, weightDecay: 0, batchSize: 64, steps: 20000, schedule: 'cosine', anneal: 0.01, validationFraction: 0.1, evalEvery: 200, widthCheck: true });
     expect(c.measure).toEqual({ points: 20000 });
     // A resolved config is itself a valid input and resolves to itself.
     expect(resolveConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
@@ -67,6 +68,13 @@ describe('config', () => {
     [{ model: { local: 'linear', tangentDimension: 12 }, sizes: [20, 40] }, 'model.k = missing: must be at most the smallest training size 20 (the local-linear default 2(m + 1) = 26 with m = 12'],
     [{ model: { local: 'linear', tangentDimension: 20 } }, 'model.tangentDimension = 20: must be at most data.dimension (16)'],
     [{ model: { tangentDimension: 2 } }, 'model.tangentDimension = 2: needs model.local "linear"'],
+    [{ model: { kind: 'mlp', widths: [64, 0] } }, 'model.widths[1] = 0: expected a value at least 1'],
+    [{ model: { kind: 'mlp', activation: 'swish' } }, 'model.activation = "swish": expected one of "relu", "tanh", "gelu"'],
+    [{ train: { learningRate: -0.1 } }, 'train.learningRate = -0.1'],
+    [{ train: { validationFraction: 1 } }, 'train.validationFraction = 1: expected a value less than 1'],
+    [{ train: { schedule: 'linear' } }, 'train.schedule = "linear": expected one of "constant", "cosine", "step"'],
+    [{ train: { lr: 0.1 } }, 'train.lr = 0.1: unknown key'],
+    [{ train: { batchSize: 0 } }, 'train.batchSize = 0: expected a value at least 1'],
     [{ model: { local: 'linear', tangentCutoff: 1 } }, 'model.tangentCutoff = 1: expected a value less than 1'],
     [{ model: { local: 'quadratic' } }, 'model.local = "quadratic": expected one of "constant", "linear"'],
     [{ model: { kind: 'mlp', local: 'linear' } }, 'model.local = "linear": needs model.kind "knn"'],

@@ -200,3 +200,32 @@ describe('one definition of what Rust and the GPU share', () => {
     expect(() => kernels.streamStandardization(config.data, 8, n, 'mad' as 'sd')).toThrow('teacher.standardize: unknown variant `mad`, expected `range` or `sd`');
   });
 });
+
+describe('the student spec: the resolved model and train sections, crossing as they are', () => {
+  const config = lib.resolveConfig({ ...small, model: { kind: 'mlp', widths: [4] }, train: { steps: 2 } });
+  const x = new Float32Array(40 * 6).map((_, i) => Math.sin(i));
+  const y = new Float32Array(40).map((_, i) => Math.cos(i));
+  const build = (model: Record<string, unknown>, train: Record<string, unknown>) =>
+    kernels.student({ model, train: { ...train, learningRate: 0.01 } }, 6, 1, 0, { x, y }).free();
+
+  it('accepts the resolved sections and every enum value of the student keys', () => {
+    expect(() => build(config.model, config.train)).not.toThrow();
+    for (const activation of ['relu', 'tanh', 'gelu']) expect(() => build({ ...config.model, activation }, config.train)).not.toThrow();
+    for (const optimizer of ['adam', 'sgd']) expect(() => build(config.model, { ...config.train, optimizer })).not.toThrow();
+    for (const schedule of ['constant', 'cosine', 'step']) expect(() => build(config.model, { ...config.train, schedule })).not.toThrow();
+    expect(() => build(config.model, { ...config.train, patience: 5 })).not.toThrow();
+  });
+
+  it('requires every key of both sections and rejects unknown ones in one line', () => {
+    // learningRate is always the one rate of this student; the config's optional keys stay optional.
+    for (const [section, keys] of [['model', Object.keys(config.model)], ['train', Object.keys(config.train).filter((k) => k !== 'learningRate')]] as const) {
+      for (const key of keys) {
+        const model = section === 'model' ? Object.fromEntries(Object.entries(config.model).filter(([k]) => k !== key)) : config.model;
+        const train = section === 'train' ? Object.fromEntries(Object.entries(config.train).filter(([k]) => k !== key)) : config.train;
+        expect(() => build(model, train), `${section}.${key}`).toThrow(`student spec: missing field \`${key}\``);
+      }
+    }
+    expect(() => build({ ...config.model, depth: 2 }, config.train)).toThrow(/^student spec: unknown field `depth`/);
+    expect(() => build(config.model, { ...config.train, lr: 1 })).toThrow(/^student spec: unknown field `lr`/);
+  });
+});

@@ -1,9 +1,8 @@
 // `percolab train`: a student trained on the user's own `.npy` files; weights out in PyTorch's layout.
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import { formatIssues } from '../../config/load.js';
+import { resolveConfig } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
-import { ModelSchema, TrainSchema } from '../../config/schema.js';
 import { checkOutputFolder, writeRunFolder } from '../../io/atomic.js';
 import { readFloat32Matrix } from '../../io/npy-file.js';
 import { weightFiles } from '../../students/weights.js';
@@ -45,26 +44,31 @@ function sections(options: Options) {
     if (w.trim() === '' || !Number.isInteger(n) || n < 1) throw new UsageError(`--widths = ${JSON.stringify(options.widths)}: expected hidden widths as integers >= 1, e.g. 64,64`);
     return n;
   });
-  const modelInput = { kind: 'mlp', widths, activation: options.activation };
-  const model = ModelSchema.safeParse(modelInput);
-  if (!model.success) throw new UsageError(formatIssues(model.error, modelInput).replace('invalid config: ', 'invalid option: model.'));
-  const trainInput = {
-    optimizer: options.optimizer,
-    learningRate: number(options.lr, '--lr'),
-    batchSize: options.batch,
-    steps: options.steps,
-    schedule: options.schedule,
-    anneal: number(options.anneal, '--anneal'),
-    weightDecay: number(options.weightDecay, '--weight-decay'),
-    validationFraction: number(options.validation, '--validation'),
-    widthCheck: false,
-    ...(options.patience !== undefined ? { patience: options.patience } : {}),
+  const learningRate = number(options.lr, '--lr');
+  const input = {
+    model: { kind: 'mlp', widths, activation: options.activation },
+    train: {
+      optimizer: options.optimizer,
+      learningRate,
+      batchSize: options.batch,
+      steps: options.steps,
+      schedule: options.schedule,
+      anneal: number(options.anneal, '--anneal'),
+      weightDecay: number(options.weightDecay, '--weight-decay'),
+      validationFraction: number(options.validation, '--validation'),
+      widthCheck: false,
+      ...(options.patience !== undefined ? { patience: options.patience } : {}),
+    },
   };
-  const train = TrainSchema.safeParse(trainInput);
-  if (!train.success) throw new UsageError(formatIssues(train.error, trainInput).replace('invalid config: ', 'invalid option: train.'));
-  if (options.patience !== undefined && train.data.validationFraction === 0) throw new UsageError('--patience needs a validation split: pass --validation F with 0 < F < 1');
-  const evalEvery = train.data.evalEvery ?? Math.max(1, Math.round(train.data.steps / 100));
-  return { model: model.data, train: { ...train.data, learningRate: trainInput.learningRate, evalEvery } };
+  // The config's own schema and resolver: the same keys, checks and defaults as a run's student.
+  let config;
+  try {
+    config = resolveConfig(input);
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace('invalid config: ', 'invalid option: '));
+  }
+  if (options.patience !== undefined && config.train.validationFraction === 0) throw new UsageError('--patience needs a validation split: pass --validation F with 0 < F < 1');
+  return { model: config.model, train: { ...config.train, learningRate } };
 }
 
 function targets(path: string, rows: number, what: string): Float32Array {
