@@ -39,7 +39,7 @@ function headline(results: RunResults): string {
   const t = results.theory;
   return (
     `Fitted exponent ${formatAlpha(median)} (16th–84th percentile ${formatAlpha(p16)}–${formatAlpha(p84)}) ` +
-    `over N in [${formatSize(w0)}, ${formatSize(w1)}]; ` +
+    `over ${(results.config as { scaling?: string }).scaling === 'model' ? 'parameter counts P' : 'N'} in [${formatSize(w0)}, ${formatSize(w1)}]; ` +
     `theory ${formatAlpha(t.exponent)} (c/D = ${t.c}/${t.dimension})` +
     (t.caveat ? `. Caveat: ${t.caveat}.` : '')
   );
