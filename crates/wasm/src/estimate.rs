@@ -111,6 +111,7 @@ pub fn estimate_dimension(
                     "q": fit.q, "tau": fit.tau, "tauIntervals": intervals(&fit.tau_intervals),
                     "generalizedDimensions": fit.generalized_dimensions, "dimensionIntervals": intervals(&fit.dimension_intervals),
                     "alpha": fit.alpha, "fAlpha": fit.f_alpha, "radii": fit.radii, "logMass": fit.log_mass, "centres": fit.centres,
+                    "fitted": [fit.fitted.0, fit.fitted.1],
                 })
             }
             "box" => {
