@@ -6,7 +6,7 @@ import { fitScaling } from '../fit/scaling.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { version } from '../version.js';
 import type { DimensionMeasurement, RunResults, SeedResult, StudentRecord } from '../results.js';
-import { theoryFor } from './theory.js';
+import { theoryFor, withMeasured } from './theory.js';
 
 export interface RunOptions {
   pool: WorkerPool;
@@ -58,7 +58,7 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
     points,
     fit: fitScaling(points, seeds, config.fit.window),
     teachers,
-    theory: theoryFor(config),
+    theory: withMeasured(theoryFor(config), dimension),
     ...(studentRecords ? { students: studentRecords } : {}),
     ...(widthCheck ? { widthCheck } : {}),
     ...(dimension ? { dimension } : {}),
