@@ -44,7 +44,7 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
   const dimension = measure ? (done.shift() as DimensionMeasurement) : undefined;
   const results = done as SeedResult[];
   const points = results.flatMap((r) => r.losses);
-  const teachers = results.map((r, i) => ({ seed: seeds[i]!, ...r.teacher }));
+  const teachers = results.flatMap((r, i) => (r.teacher ? [{ seed: seeds[i]!, ...r.teacher }] : []));
   results.forEach((r, i) => r.weights?.forEach((w, j) => onWeights?.(seeds[i]!, r.students![j]!.n, r.students![j]!.summary.sizes, w)));
   const studentRecords = students ? results.map((r, i) => ({ seed: seeds[i]!, sizes: r.students ?? [] })) : undefined;
   const widthCheck = results.find((r) => r.widthCheck)?.widthCheck;
@@ -55,7 +55,7 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
     points,
     fit: fitScaling(points, seeds, config.fit.window),
     teachers,
-    theory: theoryFor(config),
+    theory: theoryFor(config, dimension),
     ...(studentRecords ? { students: studentRecords } : {}),
     ...(widthCheck ? { widthCheck } : {}),
     ...(dimension ? { dimension } : {}),

@@ -33,6 +33,9 @@ function prettyJson(value: unknown): string {
   }
 }
 
+/** D as given, or a measured D to 3 significant digits. */
+export const formatDimension = (d: number): string => (Number.isInteger(d) ? String(d) : d.toPrecision(3));
+
 function headline(results: RunResults): string {
   const { median, p16, p84 } = results.fit.exponent;
   const [w0, w1] = results.fit.window;
@@ -40,7 +43,9 @@ function headline(results: RunResults): string {
   return (
     `Fitted exponent ${formatAlpha(median)} (16th–84th percentile ${formatAlpha(p16)}–${formatAlpha(p84)}) ` +
     `over N in [${formatSize(w0)}, ${formatSize(w1)}]; ` +
-    `theory ${formatAlpha(t.exponent)} (c/D = ${t.c}/${t.dimension})` +
+    `theory ${formatAlpha(t.exponent)} (c/D = ${t.c}/${formatDimension(t.dimension)})` +
+    // File data: where D came from (given, or the run's measurement).
+    (t.dimensionSource ? `; D ${t.dimensionSource}` : '') +
     (t.caveat ? `. Caveat: ${t.caveat}.` : '')
   );
 }
