@@ -4,13 +4,15 @@ import type { RunResults } from './results.js';
 import { runOnNewPool } from './experiment/run.js';
 import { createNodePool, defaultWorkers } from './pool/node.js';
 import { setPointsFileReader } from './experiment/file-data.js';
-import { absoluteDataPath, readPointsFile, resolveFileConfig } from './io/points-file.js';
+import { readPointsFile } from './io/points-file.js';
+import { absoluteDataPath, resolveFileConfig } from './experiment/file-config.js';
 
 export * from './api.js';
 export { writeRunFolder } from './io/atomic.js';
 export { readFloat32Matrix, readFloat32MatrixInto, type Float32Target } from './io/npy-file.js';
 export { readParquetPoints } from './io/parquet.js';
-export { inspectPointsFile, readPointsFile, resolveFileConfig } from './io/points-file.js';
+export { inspectPointsFile, readPointsFile } from './io/points-file.js';
+export { resolveFileConfig } from './experiment/file-config.js';
 
 // File data (data.kind "file") read on this thread too (e.g. `seedData`); runs read it in their workers.
 setPointsFileReader(readPointsFile);

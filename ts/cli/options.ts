@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { applySets, parseConfigObject } from '../config/load.js';
-import { absoluteDataPath, configFolder, resolveFileConfig } from '../io/points-file.js';
+import { absoluteDataPath, configFolder, resolveFileConfig } from '../experiment/file-config.js';
 import { UsageError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import type { RunResults } from '../results.js';

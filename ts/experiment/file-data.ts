@@ -4,14 +4,9 @@
 // with one line saying so.
 import type { Config } from '../config/schema.js';
 import { UsageError } from '../errors.js';
+import { labelsWhere, type PointsFileData } from '../io/points-data.js';
 
-/** A points file as read: row-major `[rows, cols]` float32 points, and its labels when it has them. */
-export interface PointsFileData {
-  points: Float32Array;
-  labels?: Float32Array;
-  rows: number;
-  cols: number;
-}
+export type { PointsFileData };
 
 type Reader = (path: string) => PointsFileData;
 
@@ -45,6 +40,3 @@ export function fileSeedData(config: Config): { points: Float32Array; labels?: F
   if (rule === 'file' && !file.labels) throw new UsageError(`${path}: no labels (${labelsWhere(path)}), but data.labels is "file"; set data.labels "teacher" to label the points with a teacher`);
   return { points: file.points, ...(rule !== 'teacher' && file.labels ? { labels: file.labels } : {}) };
 }
-
-/** Where a file's labels would be: the `.labels.npy` beside a `.npy` file, or a table's `y` column. */
-export const labelsWhere = (path: string): string => (path.endsWith('.npy') ? `no ${path.slice(0, -4)}.labels.npy beside it` : 'no column y');

@@ -1,14 +1,11 @@
 // Reading a user's points file for `data.kind = "file"` (Node only): `.npy` (with `.labels.npy` beside it
 // when there are labels) or an Arrow IPC / Parquet table with columns x and, optionally, y, as `percolab
 // generate` writes them. Every problem is a UsageError naming the file, so the CLI exits 2 with one line.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { type FixedSizeList, Precision, type Table, tableFromIPC, Type } from 'apache-arrow';
 import * as parquet from 'parquet-wasm/node';
-import { resolveConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import { labelsWhere, type PointsFileData } from '../experiment/file-data.js';
+import { labelsWhere, type PointsFileData } from './points-data.js';
 import { checkFinite, parseNpyHeader, float32MatrixShape } from './npy.js';
 import { readFloat32Matrix } from './npy-file.js';
 
@@ -102,7 +99,14 @@ export function inspectPointsFile(path: string): { rows: number; cols: number; l
       if (error instanceof UsageError) throw error;
       throw new UsageError(`cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    const head = readBytes(file).subarray(0, 1 << 16);
+    // The header only (at most 64 KiB), not the data.
+    const head = new Uint8Array(Math.min(size, 1 << 16));
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
     const parsed = parseNpyHeader(head, file, size);
     return float32MatrixShape(parsed.dtype, parsed.shape, file);
   };
@@ -112,42 +116,4 @@ export function inspectPointsFile(path: string): { rows: number; cols: number; l
   const labels = header(labelsPath, 'labels file');
   if (labels.cols !== 1 || labels.rows !== rows) throw new UsageError(`${labelsPath}: ${labels.rows} x ${labels.cols} labels, expected one per row of ${path} (${rows})`);
   return { rows, cols, labels: true };
-}
-
-/** `data.path` made absolute against `base` (a config file's folder, or the current folder). */
-export function absoluteDataPath(input: Record<string, unknown>, base: string): Record<string, unknown> {
-  const data = input.data as Record<string, unknown> | undefined;
-  if (!data || typeof data !== 'object' || typeof data.path !== 'string' || data.path === '' || isAbsolute(data.path)) return input;
-  return { ...input, data: { ...data, path: resolve(base, data.path) } };
-}
-
-/** The folder a config file's relative paths are resolved against. */
-export const configFolder = (file: string): string => dirname(resolve(file));
-
-/**
- * Resolves a config (as `resolveConfig`), first filling file data's keys from the file: `data.dimension`
- * from its columns (an explicit value must match), `data.labels` "auto" to "file" or "teacher" by whether it
- * has labels (so config.json records which), and a relative `data.path` against the current folder. Then
- * checks the file holds the largest size plus testSize. Other kinds pass straight through.
- */
-export function resolveFileConfig(input: Record<string, unknown>): Config {
-  const data = input.data as Record<string, unknown> | undefined;
-  if (!data || typeof data !== 'object' || data.kind !== 'file' || typeof data.path !== 'string' || !/\.(npy|arrow|parquet)$/.test(data.path)) {
-    return resolveConfig(input); // the schema names what is wrong, if anything
-  }
-  const path = resolve(data.path);
-  const file = inspectPointsFile(path);
-  if (data.dimension !== undefined && data.dimension !== file.cols) {
-    throw new UsageError(`invalid config: data.dimension = ${JSON.stringify(data.dimension)}: the file ${path} has ${file.cols} columns (leave data.dimension out to take it from the file)`);
-  }
-  if (data.labels === 'file' && !file.labels) {
-    throw new UsageError(`invalid config: data.labels = "file": ${path} has ${labelsWhere(path)}; set data.labels "teacher" to label the points with a teacher`);
-  }
-  const labels = data.labels === undefined || data.labels === 'auto' ? (file.labels ? 'file' : 'teacher') : data.labels;
-  const config = resolveConfig({ ...input, data: { ...data, path, dimension: file.cols, labels } });
-  const largest = config.sizes[config.sizes.length - 1]!;
-  if (file.rows < largest + config.testSize) {
-    throw new UsageError(`invalid config: ${path} has ${file.rows} rows, fewer than the largest size plus testSize (${largest} + ${config.testSize} = ${largest + config.testSize})`);
-  }
-  return config;
 }
