@@ -103,6 +103,18 @@ describe('data.kind "file"', () => {
     expect(readFileSync(join(dir, 'student/report.html'), 'utf8')).toContain('<svg');
   }, 120_000);
 
+  it('sweeps over a file: a base config file with a relative data.path, a grid over the learner', () => {
+    writeFileSync(join(dir, 'data/base.json'), JSON.stringify({ ...run, seeds: 1, data: { ...run.data, path: 'X.npy' } })); // beside base.json
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify({ base: 'data/base.json', grid: { 'model.local': ['constant', 'linear'] } }));
+    const result = percolab(['sweep', 'sweep.json', '--out', 'sweep', '--workers', '1'], dir);
+    expect(result.status, result.stderr).toBe(0);
+    const sweep = JSON.parse(readFileSync(join(dir, 'sweep/sweep.json'), 'utf8'));
+    expect(sweep.cells.map((c: { theory: { c: number } }) => c.theory.c)).toEqual([2, 4]);
+    const cells = readdirSync(join(dir, 'sweep/cells'));
+    expect(cells).toHaveLength(2);
+    expect(JSON.parse(readFileSync(join(dir, 'sweep/cells', cells[0]!, 'config.json'), 'utf8')).data).toMatchObject({ path: join(dir, 'data/X.npy'), dimension: 5, labels: 'file' });
+  }, 120_000);
+
   describe('bad input: status 2, one line, nothing written', () => {
     const cases: [string, (d: string) => unknown, RegExp][] = [
       ['missing file', () => ({ ...run, data: { ...run.data, path: 'nope.npy' } }), /cannot read data file .*nope\.npy: ENOENT/],
