@@ -80,11 +80,16 @@ describe('percolab run: a small experiment', () => {
     const results = JSON.parse(readFileSync(join(dir, 'runs/a/results.json'), 'utf8'));
     expect(Object.keys(results)).toEqual(expect.arrayContaining(['percolab', 'config', 'points', 'fit', 'theory', 'timing']));
     expect(results.points).toHaveLength(6);
-    expect(results.points[0]).toEqual({ seed: 1, n: 50, loss: expect.any(Number) });
+    expect(results.points[0]).toEqual({ seed: 1, n: 50, loss: expect.any(Number), relative: expect.any(Number) });
     expect(results.fit.exponent).toEqual({ median: expect.any(Number), p16: expect.any(Number), p84: expect.any(Number) });
     expect(results.fit.perSeed.map((s: { seed: number }) => s.seed)).toEqual([1, 2]);
     expect(results.fit.window).toEqual([50, 200]);
-    expect(results.theory).toEqual({ dimension: 4, c: 2, exponent: 0.5 });
+    // theory.measured: c over the TwoNN dimension the run measured on its own data (below).
+    const twonn = results.dimension.estimates[0];
+    expect(results.theory).toEqual({
+      dimension: 4, c: 2, exponent: 0.5,
+      measured: { dimension: twonn.dimension, method: 'twonn', interval: twonn.interval, exponent: 2 / twonn.dimension, exponentInterval: [2 / twonn.interval[1], 2 / twonn.interval[0]] },
+    });
     expect(results.timing.seconds).toBeGreaterThan(0);
     // The dimension of seed 1's data, measured on 3000 of its points: near D = 4 (pre-asymptotic, so loosely).
     expect(results.dimension.seed).toBe(1);

@@ -22,7 +22,7 @@ describe('config', () => {
     expect(c.data.coordination).toBe(32);
     expect(c.data.clusterSize).toBe(c.data.clusterFactor * (c.sizes.at(-1)! + c.testSize));
     expect(c.fit.window).toEqual([c.sizes[0], c.sizes.at(-1)]);
-    expect(c.model).toEqual({ kind: 'knn', k: 1, weights: 'uniform', local: 'constant', tangentCutoff: 1e-3, widths: [128, 128], activation: 'gelu' });
+    expect(c.model).toEqual({ kind: 'knn', k: 1, weights: 'uniform', local: 'constant', tangentCutoff: 1e-3, widths: [128, 128], widthGrid: [8, 16, 32, 64, 128], activation: 'gelu' });
     expect(c.train).toEqual({ optimizer: 'adam', learningRate: [0.001, 0.003], momentum: 0.9, weightDecay: 0, batchSize: 64, steps: 20000, schedule: 'cosine', anneal: 0.01, validationFraction: 0.1, evalEvery: 200, widthCheck: true });
     expect(c.measure).toEqual({ points: 20000 });
     // A resolved config is itself a valid input and resolves to itself.
@@ -98,7 +98,7 @@ describe('config', () => {
     [{ teacher: { minNonlinearity: 1.5 } }, 'teacher.minNonlinearity = 1.5: expected a value at most 1'],
     [{ teacher: { device: 'tpu' } }, 'teacher.device = "tpu": expected one of "auto", "gpu", "cpu"'],
     [{ data: { clusterSize: 100 }, sizes: [10, 90], testSize: 20 }, 'data.clusterSize = 100: must be at least the largest size plus testSize (110)'],
-    [{ fit: { window: [5000, 6000] } }, 'fit.window = [5000,6000]: must be [nMin, nMax]'],
+    [{ fit: { window: [5000, 6000] } }, 'fit.window = [5000,6000]: must be [min, max] with min <= max containing at least two sizes'],
     [[1, 2], 'expected a JSON object'],
   ])('rejects %j', (input, message) => {
     const text = fail(input);

@@ -102,6 +102,8 @@ describe('percolab estimate', () => {
     expect(result.status).toBe(0);
     const html = readFileSync(join(dir, 'out.html'), 'utf8');
     for (const mark of ['correlation_integral', 'local_slopes', 'f_alpha', 'generalized_dimensions']) expect(html).toContain(mark);
+    // The sandbox says which radii its slopes were fitted over (a uniform cube: the whole grid).
+    expect(html).toMatch(/Sandbox slopes fitted over r = \d\.\d{3} to \d\.\d{3} \(a factor \d\.\d\d in r\)/);
   });
 
   it('weights mode: the network of weight matrices, with nodes, edges and NeuroMFA\'s alpha_0', () => {

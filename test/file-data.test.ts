@@ -73,9 +73,10 @@ describe('data.kind "file"', () => {
     expect(r.teachers.map((t: { kind: string }) => t.kind)).toEqual(['linear', 'linear']);
     expect(config('unlabelled').data.labels).toBe('teacher');
     // No data.intrinsicDimension: D is the run's measurement, and the report says so.
-    expect(r.theory.dimensionSource).toMatch(/^measured: median of 3 estimates \(TwoNN, MLE, CorrInt\) on 700 points of seed 1/);
+    expect(r.theory.dimensionSource).toMatch(/^measured: twonn on 700 points of seed 1$/);
     expect(r.theory.dimension).toBeGreaterThan(1.5);
     expect(r.theory.dimension).toBeLessThan(2.5);
+    expect(r.theory.measured.dimension).toBe(r.theory.dimension); // the same estimate as theory.measured
     // A teacher of one's own on a labelled file: data.labels "teacher".
     const relabel = runConfig('relabel', { ...run, data: { ...run.data, path: 'data/X.npy', labels: 'teacher' }, teacher: { kind: 'relu', width: 8, repetitions: 0, device: 'cpu' } });
     expect(relabel.status, relabel.stderr).toBe(0);

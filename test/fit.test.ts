@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../ts/config/load.js';
-import { theoryFor } from '../ts/experiment/theory.js';
+import { theoryFor, withMeasured } from '../ts/experiment/theory.js';
 import { fitPowerLaw, fitScaling, percentile } from '../ts/fit/scaling.js';
 
 describe('scaling fit', () => {
@@ -41,5 +41,21 @@ describe('theory', () => {
     expect(theoryFor(resolveConfig({ data: { kind: 'manifold', manifoldDimension: 3 } }))).toEqual({ dimension: 3, c: 2, exponent: 2 / 3 });
     expect(theoryFor(resolveConfig({ data: { embedder: 'branching' } })).caveat).toBeUndefined();
     expect(theoryFor(resolveConfig({ data: { kind: 'population' } })).caveat).toMatch(/which clusters the training set has reached/);
+  });
+
+  it('adds c over the measured TwoNN dimension when the run measured one, and nothing otherwise', () => {
+    const theory = theoryFor(resolveConfig({}));
+    const estimates = [
+      { method: 'mle' as const, dimension: 3.9, interval: [3.85, 3.95] as [number, number] },
+      { method: 'twonn' as const, dimension: 3.8, interval: [3.75, 3.85] as [number, number] },
+    ];
+    const withIt = withMeasured(theory, { seed: 1, points: 20000, estimates });
+    expect(withIt).toMatchObject({ dimension: 4, c: 2, exponent: 0.5 });
+    expect(withIt.measured).toEqual({ dimension: 3.8, method: 'twonn', interval: [3.75, 3.85], exponent: 2 / 3.8, exponentInterval: [2 / 3.85, 2 / 3.75] });
+    expect(withMeasured(theory, undefined)).toBe(theory);
+    // A failed estimate (dimension null) or an unknown c leaves the theory as it is.
+    expect(withMeasured(theory, { seed: 1, points: 20000, estimates: [{ method: 'twonn', dimension: null, interval: null, error: 'x' }] })).toBe(theory);
+    expect(withMeasured({ ...theory, c: Number.NaN }, { seed: 1, points: 20000, estimates })).toEqual({ ...theory, c: Number.NaN });
+    expect(withMeasured(theory, { seed: 1, points: 20000, estimates: [{ ...estimates[1]!, interval: null }] }).measured?.exponentInterval).toBeNull();
   });
 });

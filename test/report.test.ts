@@ -81,6 +81,13 @@ describe('renderReport', () => {
     expect(html).toContain('&quot;label&quot;: &quot;x &lt;b&gt;&amp;\\&quot;&quot;');
     expect(html).not.toContain('<b>&');
   });
+  it('shows the exponent expected from the measured dimension beside c/D', async () => {
+    const results = synthetic();
+    results.theory = { ...results.theory, measured: { dimension: 3.8, method: 'twonn', interval: [3.75, 3.85], exponent: 2 / 3.8, exponentInterval: [2 / 3.85, 2 / 3.75] } };
+    const html = await renderReport(results);
+    expect(html).toContain('theory 0.500 (c/D = 2/4); from the measured dimension 0.526 (c/D = 2/3.80, TwoNN; 0.519–0.533 over its bootstrap band)');
+    expect(await renderReport(synthetic())).not.toContain('measured dimension');
+  });
 });
 
 describe('lossCurveSvg', () => {

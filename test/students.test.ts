@@ -144,6 +144,25 @@ describe('experiments with students', () => {
   });
 });
 
+describe('model scaling', () => {
+  it('trains one student per width at the largest size and fits loss against parameter count', async () => {
+    const config = { scaling: 'model', seeds: 2, sizes: [100, 600], testSize: 300, measure: { points: 0 }, teacher: { kind: 'fourier', repetitions: 0 }, model: { kind: 'mlp', widths: [8, 8], widthGrid: [2, 4, 8] }, train: { steps: 200, learningRate: 0.01 } };
+    const results = await lib.run(config, { workers: 2 });
+    const params = [2, 4, 8].map((w) => 16 * w + w + (w * w + w) + w + 1);
+    expect(results.config.fit.window).toEqual([params[0], params[2]]);
+    expect(results.points.filter((p: any) => p.seed === 1).map((p: any) => p.n)).toEqual(params);
+    expect(results.students[0].sizes.map((r: any) => [r.n, r.summary.sizes])).toEqual([2, 4, 8].map((w) => [600, [16, w, w, 1]]));
+    expect(results.widthCheck).toBeUndefined();
+    expect(results.theory.exponent).toBe(1);
+    expect(Number.isFinite(results.fit.exponent.median)).toBe(true);
+  });
+
+  it('is rejected without students, or with widths that do not grow', () => {
+    expect(() => lib.resolveConfig({ scaling: 'model' })).toThrow('invalid config: scaling = "model": needs model.kind "mlp"');
+    expect(() => lib.resolveConfig({ scaling: 'model', model: { kind: 'mlp', widthGrid: [8, 8] } })).toThrow('model.widthGrid[1] = 8: must be greater than the previous width 8');
+  });
+});
+
 describe('percolab train', () => {
   const write = (name: string, shape: number[], values: Float32Array) => {
     const file = join(dir, name);

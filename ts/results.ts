@@ -77,6 +77,24 @@ export interface Theory {
   caveat?: string;
   /** File data only: where D came from, "given (data.intrinsicDimension)" or "measured: ..." (the run's estimates). */
   dimensionSource?: string;
+  /**
+   * The same c over the dimension the run measured on its own data (`dimension` in results.json),
+   * present when the run measured it and the method gave a finite value.
+   */
+  measured?: MeasuredTheory;
+}
+
+export interface MeasuredTheory {
+  /** The measured intrinsic dimension. */
+  dimension: number;
+  /** Which estimate of `dimension.estimates` it is (see `MEASURED_METHOD` in experiment/theory.ts). */
+  method: string;
+  /** The estimate's bootstrap 16th–84th percentile interval, when it has one. */
+  interval: [number, number] | null;
+  /** c / dimension. */
+  exponent: number;
+  /** c over the interval's ends: [c / high, c / low]. */
+  exponentInterval: [number, number] | null;
 }
 
 /** One candidate learning rate's outcome. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigSchema, resolvedK, type Config, type ConfigInput } from './schema.js';
+import { ConfigSchema, parameterCount, resolvedK, type Config, type ConfigInput } from './schema.js';
 
 import { UsageError } from '../errors.js';
 
@@ -116,7 +116,7 @@ export function resolveConfig(input: unknown): Config {
     ...c,
     data: { ...c.data, coordination: c.data.coordination ?? 2 * c.data.dimension, clusterSize, branchSize, baseSize },
     model: { ...c.model, k: resolvedK(c) },
-    fit: { window: c.fit.window ?? [c.sizes[0]!, largest] },
+    fit: { window: c.fit.window ?? (c.scaling === 'model' ? ([c.model.widthGrid[0]!, c.model.widthGrid.at(-1)!].map((w) => parameterCount(c.data.dimension, c.model.widths.length, w)) as [number, number]) : [c.sizes[0]!, largest]) },
     train: { ...c.train, evalEvery: c.train.evalEvery ?? Math.max(1, Math.round(c.train.steps / 100)) },
   };
 }

@@ -75,7 +75,7 @@ export const DataSchema = z
       .max(4096)
       .nullable()
       .default(null)
-      .describe('File data: the data\'s intrinsic dimension D for the theory c/D, if known; else the theory uses the run\'s measured D (median of TwoNN, MLE and CorrInt on the first seed; needs measure.points > 0).'),
+      .describe('File data: the data\'s intrinsic dimension D for the theory c/D, if known; else the theory uses the run\'s measured D (TwoNN on the first seed, the estimate of theory.measured; needs measure.points > 0).'),
   })
   .describe('The data distribution.');
 
@@ -165,6 +165,11 @@ export const ModelSchema = z
       .max(64)
       .default([128, 128])
       .describe('Student: hidden-layer widths, input to output (the network is d -> widths -> 1, PyTorch nn.Linear layers).'),
+    widthGrid: z
+      .array(int().min(1).max(65_536))
+      .min(2)
+      .default([8, 16, 32, 64, 128])
+      .describe('Model scaling (scaling "model"): the width of every hidden layer (as many layers as model.widths has) for each student, strictly increasing.'),
     activation: z
       .enum(['relu', 'tanh', 'gelu'])
       .default('gelu')
@@ -253,6 +258,10 @@ export const ConfigSchema = z
       .max(1024)
       .optional()
       .describe('Worker threads running seeds in parallel (default: one per core; --workers overrides). Results do not depend on it.'),
+    scaling: z
+      .enum(['data', 'model'])
+      .default('data')
+      .describe('"data": loss against the training-set size N (every size in sizes); "model": students of growing width (model.widthGrid) at the largest size, loss against their parameter count P (theory also 4/D).'),
     data: DataSchema.prefault({}),
     teacher: TeacherSchema.prefault({}),
     model: ModelSchema.prefault({}),
@@ -318,11 +327,22 @@ export const ConfigSchema = z
     if (config.data.clusterSize !== undefined && config.data.clusterSize < needed) {
       ctx.addIssue({ code: 'custom', path: ['data', 'clusterSize'], input: config.data.clusterSize, message: `must be at least the largest size plus testSize (${needed})` });
     }
+    if (config.scaling === 'model') {
+      if (config.model.kind !== 'mlp') ctx.addIssue({ code: 'custom', path: ['scaling'], input: config.scaling, message: 'needs model.kind "mlp" (students of growing width)' });
+      config.model.widthGrid.forEach((w, i) => {
+        if (i > 0 && w <= config.model.widthGrid[i - 1]!) {
+          ctx.addIssue({ code: 'custom', path: ['model', 'widthGrid', i], input: w, message: `must be greater than the previous width ${config.model.widthGrid[i - 1]} (widths strictly increase)` });
+        }
+      });
+    }
+    // The fit runs over sizes N, or over parameter counts P for model scaling.
+    const xs = config.scaling === 'model' ? config.model.widthGrid.map((w) => parameterCount(config.data.dimension, config.model.widths.length, w)) : config.sizes;
     if (config.fit.window) {
       const [lo, hi] = config.fit.window;
-      const inside = config.sizes.filter((n) => n >= lo && n <= hi).length;
+      const inside = xs.filter((n) => n >= lo && n <= hi).length;
       if (lo > hi || inside < 2) {
-        ctx.addIssue({ code: 'custom', path: ['fit', 'window'], input: config.fit.window, message: 'must be [nMin, nMax] with nMin <= nMax containing at least two sizes' });
+        const what = config.scaling === 'model' ? 'parameter counts of model.widthGrid' : 'sizes';
+        ctx.addIssue({ code: 'custom', path: ['fit', 'window'], input: config.fit.window, message: `must be [min, max] with min <= max containing at least two ${what}` });
       }
     }
   });
@@ -357,6 +377,11 @@ function fileIssues(config: {
     issues.push({ path: ['measure', 'points'], input: 0, message: 'file data needs a D for the theory c/D: set data.intrinsicDimension, or measure.points > 0 to measure it' });
   }
   return issues;
+}
+
+/** Parameters of a student d -> `layers` hidden layers of `width` -> 1. */
+export function parameterCount(d: number, layers: number, width: number): number {
+  return d * width + width + (layers - 1) * (width * width + width) + width + 1;
 }
 
 /** A config as written by a user: every field optional. */

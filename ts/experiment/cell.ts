@@ -112,20 +112,36 @@ export async function runSeed(kernels: Kernels, config: Config, seed: number, gp
 }
 
 
-/** Students at every size (nested training sets, one test set); the width check on the first seed. */
+/**
+ * Students at every size (nested training sets, one test set) and the width check on the first seed; or,
+ * for model scaling, students of every width of model.widthGrid on the largest training set.
+ */
 function trainStudents(kernels: Kernels, config: Config, seed: number, train: { x: Float32Array; y: Float32Array }, test: { x: Float32Array; y: Float32Array }, testVariance: number, onSteps?: (steps: number) => void) {
   const d = config.data.dimension;
   const students: StudentRecord[] = [];
   const weights: Float32Array[] = [];
   let check: WidthCheck | undefined;
-  config.sizes.forEach((n, i) => {
-    const rows = { x: train.x.subarray(0, n * d), y: train.y.subarray(0, n) };
-    const trained = trainAtSize(kernels, config, seed, i, rows, test, { onSteps });
-    students.push(trained.record);
-    weights.push(trained.weights);
-    if (config.train.widthCheck && seed === config.seed && i === config.sizes.length - 1) check = widthCheck(kernels, config, seed, i, rows, test, trained.record, onSteps);
-  });
-  const losses: LossPoint[] = students.map((s) => ({ seed, n: s.n, loss: s.testLoss, relative: s.testLoss / testVariance }));
+  const rowsOf = (n: number) => ({ x: train.x.subarray(0, n * d), y: train.y.subarray(0, n) });
+  if (config.scaling === 'model') {
+    const largest = config.sizes.length - 1;
+    const rows = rowsOf(config.sizes[largest]!);
+    config.model.widthGrid.forEach((w, j) => {
+      const trained = trainAtSize(kernels, config, seed, largest, rows, test, { onSteps, widths: config.model.widths.map(() => w), variant: 2 + j });
+      students.push(trained.record);
+      weights.push(trained.weights);
+    });
+  } else {
+    config.sizes.forEach((n, i) => {
+      const rows = rowsOf(n);
+      const trained = trainAtSize(kernels, config, seed, i, rows, test, { onSteps });
+      students.push(trained.record);
+      weights.push(trained.weights);
+      if (config.train.widthCheck && seed === config.seed && i === config.sizes.length - 1) check = widthCheck(kernels, config, seed, i, rows, test, trained.record, onSteps);
+    });
+  }
+  // Model scaling puts each student's parameter count where data scaling puts N.
+  const x = (s: StudentRecord) => (config.scaling === 'model' ? s.summary.parameters : s.n);
+  const losses: LossPoint[] = students.map((s) => ({ seed, n: x(s), loss: s.testLoss, relative: s.testLoss / testVariance }));
   return { losses, students, weights, ...(check ? { widthCheck: check } : {}) };
 }
 

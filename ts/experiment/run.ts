@@ -5,15 +5,15 @@ import type { Config, ConfigInput } from '../config/schema.js';
 import { fitScaling } from '../fit/scaling.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { version } from '../version.js';
-import type { DimensionMeasurement, RunResults, SeedResult } from '../results.js';
-import { theoryFor } from './theory.js';
+import type { DimensionMeasurement, RunResults, SeedResult, StudentRecord } from '../results.js';
+import { theoryFor, withMeasured } from './theory.js';
 
 export interface RunOptions {
   pool: WorkerPool;
   /** Called after each finished seed, or for students as training steps complete (`unit` says which). */
   onProgress?: (done: number, total: number, unit: 'seeds' | 'steps') => void;
   /** Receives each trained student's parameters (PyTorch layout, flat) with its layer sizes. */
-  onWeights?: (seed: number, n: number, sizes: number[], parameters: Float32Array) => void;
+  onWeights?: (seed: number, label: string, sizes: number[], parameters: Float32Array) => void;
 }
 
 /** The seeds of a run: `seed, seed + 1, ...`. */
@@ -32,7 +32,8 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
   // Students report training steps: every size and grid rate, plus the width check (about 4x the
   // largest size's steps at doubled width) on the first seed.
   const students = config.model.kind === 'mlp';
-  const totalSteps = students ? seeds.length * config.sizes.length * stepsPerSize(config) + (config.train.widthCheck ? config.train.steps : 0) : 0;
+  const models = config.scaling === 'model' ? config.model.widthGrid.length : config.sizes.length;
+  const totalSteps = students ? seeds.length * models * stepsPerSize(config) + (config.train.widthCheck && config.scaling === 'data' ? config.train.steps : 0) : 0;
   let stepsDone = 0;
   const onSteps = students && onProgress ? proxy((steps: number) => onProgress((stepsDone = Math.min(totalSteps, stepsDone + steps)), totalSteps, 'steps')) : undefined;
   const done = await pool.map(tasks, async (api, t): Promise<SeedResult | DimensionMeasurement> => {
@@ -45,7 +46,9 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
   const results = done as SeedResult[];
   const points = results.flatMap((r) => r.losses);
   const teachers = results.flatMap((r, i) => (r.teacher ? [{ seed: seeds[i]!, ...r.teacher }] : []));
-  results.forEach((r, i) => r.weights?.forEach((w, j) => onWeights?.(seeds[i]!, r.students![j]!.n, r.students![j]!.summary.sizes, w)));
+  // Students are named by their size N (data scaling) or their parameter count P (model scaling).
+  const label = (s: StudentRecord) => (config.scaling === 'model' ? `p-${s.summary.parameters}` : `n-${s.n}`);
+  results.forEach((r, i) => r.weights?.forEach((w, j) => onWeights?.(seeds[i]!, label(r.students![j]!), r.students![j]!.summary.sizes, w)));
   const studentRecords = students ? results.map((r, i) => ({ seed: seeds[i]!, sizes: r.students ?? [] })) : undefined;
   const widthCheck = results.find((r) => r.widthCheck)?.widthCheck;
   return {
@@ -55,7 +58,7 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
     points,
     fit: fitScaling(points, seeds, config.fit.window),
     teachers,
-    theory: theoryFor(config, dimension),
+    theory: withMeasured(theoryFor(config, dimension), dimension),
     ...(studentRecords ? { students: studentRecords } : {}),
     ...(widthCheck ? { widthCheck } : {}),
     ...(dimension ? { dimension } : {}),

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import type { DimensionMeasurement, Theory } from '../results.js';
+import type { DimensionMeasurement, MeasuredTheory, Theory } from '../results.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -33,21 +33,48 @@ export function theoryFor(config: Config, measured?: DimensionMeasurement): Theo
   };
 }
 
-/** The methods whose median is a file's measured D (sandbox D_q is left out: it needs a scaling range). */
-const MEASURED_BY = ['twonn', 'mle', 'corrint'] as const;
+/**
+ * The estimate the measured exponent uses: TwoNN (least squares, as scikit-dimension). 1-NN regression's
+ * loss is set by nearest-neighbour distances, and TwoNN reads exactly those (the ratio of the 2nd to
+ * the 1st neighbour distance) on `measure.points` (default 20 000) points, inside the training sizes
+ * the fit spans; it is also the estimator Sharma & Kaplan tie their c/D to (science note §8). MLE
+ * (k = 20) and CorrInt (10th to 20th neighbour) read larger scales, where a finite cluster's local
+ * dimension is higher: on the default run TwoNN 3.76, MLE 3.90, CorrInt 3.93.
+ */
+export const MEASURED_METHOD = 'twonn';
 
 /**
- * File data's D: `data.intrinsicDimension` when given, else the median of the TwoNN, MLE and CorrInt
- * estimates on the first seed (`measure.points`); says which. The schema requires one of the two.
+ * `theory` plus the exponent c/D expected from the dimension the run measured on its own data: on a
+ * finite critical cluster the estimates read 3.6–3.9, not the asymptotic 4 (science note §1, §5), and
+ * the 1-NN exponent follows the measured value. Returns `theory` unchanged when nothing was measured,
+ * c is not known, or the estimate failed.
+ */
+export function withMeasured(theory: Theory, measurement: DimensionMeasurement | undefined): Theory {
+  const estimate = measurement?.estimates.find((e) => e.method === MEASURED_METHOD);
+  const dimension = estimate?.dimension;
+  if (!Number.isFinite(theory.c) || typeof dimension !== 'number' || !Number.isFinite(dimension) || dimension <= 0) return theory;
+  const interval = estimate!.interval && estimate!.interval.every((v) => Number.isFinite(v) && v > 0) ? estimate!.interval : null;
+  const measured: MeasuredTheory = {
+    dimension,
+    method: MEASURED_METHOD,
+    interval,
+    exponent: theory.c / dimension,
+    exponentInterval: interval ? [theory.c / interval[1], theory.c / interval[0]] : null,
+  };
+  return { ...theory, measured };
+}
+
+/**
+ * File data's D: `data.intrinsicDimension` when given, else the run's own measurement on the first seed
+ * (`measure.points`) by the same estimate as `theory.measured` (MEASURED_METHOD, TwoNN), so the two agree;
+ * says which. The schema requires one of the two.
  */
 export function fileDimension(config: Config, measured?: DimensionMeasurement): { dimension: number; source: string } {
   if (config.data.intrinsicDimension !== null) return { dimension: config.data.intrinsicDimension, source: 'given (data.intrinsicDimension)' };
-  const values = (measured?.estimates ?? [])
-    .filter((e) => (MEASURED_BY as readonly string[]).includes(e.method) && typeof e.dimension === 'number' && Number.isFinite(e.dimension) && e.dimension > 0)
-    .map((e) => e.dimension as number)
-    .sort((a, b) => a - b);
-  if (values.length === 0) throw new UsageError('file data: no measured dimension for the theory (every estimate failed); set data.intrinsicDimension');
-  const mid = values.length >> 1;
-  const dimension = values.length % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
-  return { dimension, source: `measured: median of ${values.length} estimates (TwoNN, MLE, CorrInt) on ${measured!.points} points of seed ${measured!.seed}` };
+  const estimate = measured?.estimates.find((e) => e.method === MEASURED_METHOD);
+  const dimension = estimate?.dimension;
+  if (typeof dimension !== 'number' || !Number.isFinite(dimension) || dimension <= 0) {
+    throw new UsageError(`file data: no measured dimension for the theory (${MEASURED_METHOD}: ${String(estimate?.error ?? 'not measured')}); set data.intrinsicDimension`);
+  }
+  return { dimension, source: `measured: ${MEASURED_METHOD} on ${measured!.points} points of seed ${measured!.seed}` };
 }

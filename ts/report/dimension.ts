@@ -52,20 +52,29 @@ export function spectrumSpec(dq: DimensionEstimate): TopLevelSpec {
 
 const fmt = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 
+/** Which radii the sandbox fitted (points mode reports them; the rest of the grid had an empty ball or lay outside). */
+function fittedNote(dq: DimensionEstimate): string {
+  const fitted = Array.isArray(dq.fitted) ? numbers(dq.fitted) : [];
+  if (fitted.length !== 2 || !fitted.every((v) => Number.isFinite(v) && v > 0)) return '';
+  const factor = fitted[1]! / fitted[0]!;
+  return `<p class="note">Sandbox slopes fitted over r = ${fmt(fitted[0])} to ${fmt(fitted[1])} (a factor ${factor.toFixed(2)} in r)${factor < 2 ? ': less than a factor 2, so read D_q for q &lt; 0 with care' : ''}.</p>`;
+}
+
 /** An HTML fragment: the estimates table and, where the methods were run, both figures. */
 export async function dimensionSection(estimates: DimensionEstimate[], reference?: number): Promise<string> {
   const table = `<table><thead><tr><th>method</th><th>dimension</th><th>16th–84th percentile</th></tr></thead><tbody>
 ${estimates.map((e) => `<tr><td>${escapeHtml(e.method)}</td><td>${fmt(e.dimension)}</td><td>${e.interval ? `${fmt(e.interval[0])}–${fmt(e.interval[1])}` : typeof e.error === 'string' ? escapeHtml(e.error) : 'n/a'}</td></tr>`).join('\n')}
 </tbody></table>
 <p class="note">dq reports the information dimension D_1 (sandbox method); box the box-counting D_0, which only
-suits low ambient dimensions (in many, every point sits in a box of its own). D_q for negative q weighs the
-sparsest balls most: D_q cannot increase with q, so where the right panel falls towards negative q the
-sample is too sparse at the smallest radii for those q.</p>`;
+suits low ambient dimensions (in many, every point sits in a box of its own). A sandbox ball's mass counts
+the other points within r, as C(r) does, so D_2 is the correlation dimension on the sandbox's radii. D_q
+for negative q weighs the sparsest balls most and rests on a handful of them: D_q cannot increase with q,
+and where it does, or where f(α) rises above D_0, the sample is too sparse for those q at these radii.</p>`;
   const corrint = estimates.find((e) => e.method === 'corrint' && e.curve);
   const dq = estimates.find((e) => (e.method === 'dq' || e.method === 'weights') && e.alpha);
   const figures = [
     corrint ? `<figure class="plot">${await specToSvg(correlationSpec(corrint, reference))}</figure>` : '',
-    dq ? `<figure class="plot">${await specToSvg(spectrumSpec(dq))}</figure>` : '',
+    dq ? `<figure class="plot">${await specToSvg(spectrumSpec(dq))}</figure>${fittedNote(dq)}` : '',
   ];
   return `${table}\n${figures.join('\n')}`;
 }

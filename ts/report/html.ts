@@ -36,16 +36,26 @@ function prettyJson(value: unknown): string {
 /** D as given, or a measured D to 3 significant digits. */
 export const formatDimension = (d: number): string => (Number.isInteger(d) ? String(d) : d.toPrecision(3));
 
+const METHOD_NAMES: Record<string, string> = { twonn: 'TwoNN', mle: 'MLE', corrint: 'CorrInt', dq: 'sandbox D_1' };
+
+/** e.g. "0.532 (c/D = 2/3.76, TwoNN; 0.527–0.536 over its bootstrap band)"; plain text, escape where it goes. */
+function measuredText(t: RunResults['theory']): string {
+  const m = t.measured!;
+  const band = m.exponentInterval ? `; ${formatAlpha(m.exponentInterval[0])}–${formatAlpha(m.exponentInterval[1])} over its bootstrap band` : '';
+  return `${formatAlpha(m.exponent)} (c/D = ${t.c}/${m.dimension.toFixed(2)}, ${METHOD_NAMES[m.method] ?? m.method}${band})`;
+}
+
 function headline(results: RunResults): string {
   const { median, p16, p84 } = results.fit.exponent;
   const [w0, w1] = results.fit.window;
   const t = results.theory;
   return (
     `Fitted exponent ${formatAlpha(median)} (16th–84th percentile ${formatAlpha(p16)}–${formatAlpha(p84)}) ` +
-    `over N in [${formatSize(w0)}, ${formatSize(w1)}]; ` +
+    `over ${(results.config as { scaling?: string }).scaling === 'model' ? 'parameter counts P' : 'N'} in [${formatSize(w0)}, ${formatSize(w1)}]; ` +
     `theory ${formatAlpha(t.exponent)} (c/D = ${t.c}/${formatDimension(t.dimension)})` +
     // File data: where D came from (given, or the run's measurement).
     (t.dimensionSource ? `; D ${t.dimensionSource}` : '') +
+    (t.measured ? `; from the measured dimension ${measuredText(t)}` : '') +
     (t.caveat ? `. Caveat: ${t.caveat}.` : '')
   );
 }
@@ -129,7 +139,7 @@ async function dimensionReport(results: RunResults): Promise<string> {
   if (!m) return '';
   return `<h2>Intrinsic dimension of the data</h2>
 <p class="note">${m.points} points of seed ${m.seed}'s data; theory: D = ${results.theory.dimension}. The local slopes of the
-correlation integral should level off near D inside the scaling window.</p>
+correlation integral should level off near D inside the scaling window.${results.theory.measured ? ` The exponent expected from the measured dimension is ${escapeHtml(measuredText(results.theory))}.` : ''}</p>
 ${await dimensionSection(m.estimates, results.theory.dimension)}
 `;
 }

@@ -73,7 +73,7 @@ export function lossCurveSpec(results: RunResults): TopLevelSpec {
     scale: { type: 'log' as const, nice: false },
     // Experiments use a handful of geometric sizes: ticking exactly those reads best on a log axis.
     axis: {
-      title: 'training points N',
+      title: (results.config as { scaling?: string }).scaling === 'model' ? 'student parameters P' : 'training points N',
       grid: true,
       labelFlush: false,
       format: '~s',

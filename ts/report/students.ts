@@ -2,9 +2,13 @@
 // Learning curves, the chosen learning rate per size, train against test loss, local slopes of the loss
 // curve, the width-doubling check and the penultimate layer's dimension against N.
 import type { TopLevelSpec } from 'vega-lite';
-import type { RunResults } from '../results.js';
+import type { RunResults, StudentRecord } from '../results.js';
 import { percentile } from '../fit/scaling.js';
 import { PLOT_HEIGHT, PLOT_WIDTH, specToSvg } from './plot.js';
+
+/** What a student is plotted against: its training size N, or its parameter count P (model scaling). */
+const modelScaling = (results: RunResults) => (results.config as { scaling?: string }).scaling === 'model';
+const xOf = (results: RunResults) => (r: StudentRecord) => (modelScaling(results) ? r.summary.parameters : r.n);
 
 const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5 ? x.toExponential(2) : x.toPrecision(digits));
 const median = (xs: (number | null | undefined)[]) => {
@@ -15,9 +19,10 @@ const median = (xs: (number | null | undefined)[]) => {
 /** Per size: medians over seeds, and how often each learning rate was chosen. */
 export function studentTable(results: RunResults) {
   const students = results.students ?? [];
-  const sizes = [...new Set(students.flatMap((s) => s.sizes.map((r) => r.n)))].sort((a, b) => a - b);
+  const x = xOf(results);
+  const sizes = [...new Set(students.flatMap((s) => s.sizes.map(x)))].sort((a, b) => a - b);
   return sizes.map((n) => {
-    const at = students.map((s) => s.sizes.find((r) => r.n === n)).filter((r) => r !== undefined);
+    const at = students.map((s) => s.sizes.find((r) => x(r) === n)).filter((r) => r !== undefined);
     const chosen = new Map<number, number>();
     for (const r of at) chosen.set(r.learningRate, (chosen.get(r.learningRate) ?? 0) + 1);
     return {
@@ -46,7 +51,7 @@ function curveSpec(results: RunResults): TopLevelSpec {
     r.curve.flatMap((p) =>
       (['train', 'test'] as const)
         .filter((k) => p[k] !== null && p[k]! > 0)
-        .map((k) => ({ step: Math.max(p.step, 1), loss: p[k], size: `N = ${r.n}`, set: k })),
+        .map((k) => ({ step: Math.max(p.step, 1), loss: p[k], size: modelScaling(results) ? `P = ${r.summary.parameters}` : `N = ${r.n}`, set: k })),
     ),
   );
   return {
@@ -69,6 +74,7 @@ export async function studentSection(results: RunResults): Promise<string> {
   if (!results.students?.length) return '';
   const table = studentTable(results);
   const slopes = localSlopes(results);
+  const xName = modelScaling(results) ? 'P' : 'N';
   const rows = table
     .map(
       (r) =>
@@ -84,7 +90,7 @@ export async function studentSection(results: RunResults): Promise<string> {
       `(${Math.abs(check.change) < 0.05 ? 'under 5%: resolution-limited' : 'over 5%: the student is not large enough for this N'}).</p>`
     : '';
   const slopeText = slopes.length
-    ? `<p>Local slopes of the median test loss, −Δln L/Δln N: ${slopes.map((s) => `${s.from}→${s.to}: ${s.slope.toFixed(2)}`).join('; ')} ` +
+    ? `<p>Local slopes of the median test loss, −Δln L/Δln ${xName}: ${slopes.map((s) => `${s.from}→${s.to}: ${s.slope.toFixed(2)}`).join('; ')} ` +
       `(c = 4 predicts ${(4 / results.theory.dimension).toFixed(2)}, c = 2 ${(2 / results.theory.dimension).toFixed(2)}).</p>`
     : '';
   const svg = await specToSvg(curveSpec(results));
@@ -92,7 +98,7 @@ export async function studentSection(results: RunResults): Promise<string> {
 <p class="note">Medians over seeds. A test loss far above the train loss at small N is the data limit; a train loss that stops
 falling with N, or a learning curve still descending at the last step, is optimization error. The learning rate is chosen per size on
 the validation split (how many seeds chose each).</p>
-<table><thead><tr><th>N</th><th>learning rate (seeds)</th><th>train MSE</th><th>validation MSE</th><th>test MSE</th><th>test MSE / Var(y)</th><th>test / train</th><th>best step</th><th>penultimate TwoNN</th><th>MLE</th></tr></thead><tbody>${rows}</tbody></table>
+<table><thead><tr><th>${xName}</th><th>learning rate (seeds)</th><th>train MSE</th><th>validation MSE</th><th>test MSE</th><th>test MSE / Var(y)</th><th>test / train</th><th>best step</th><th>penultimate TwoNN</th><th>MLE</th></tr></thead><tbody>${rows}</tbody></table>
 ${slopeText}
 ${checkText}
 <h3>Learning curves (seed ${results.students[0]!.seed})</h3>

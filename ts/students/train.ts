@@ -11,8 +11,11 @@ export interface Rows {
   y: Float32Array;
 }
 
-/** Stream index of a student: the size's position, offset for the width-doubling check. */
-export const studentIndex = (sizeIndex: number, doubled = false) => sizeIndex + (doubled ? 1 << 20 : 0);
+/**
+ * Stream index of a student: the size's position, plus `variant << 20` for a student that is not the
+ * config's (1: the width check's doubled student; 2 + j: model scaling's j-th width).
+ */
+export const studentIndex = (sizeIndex: number, variant = 0) => sizeIndex + variant * (1 << 20);
 
 const rates = (config: Config): number[] => (Array.isArray(config.train.learningRate) ? config.train.learningRate : [config.train.learningRate]);
 
@@ -47,7 +50,7 @@ export function trainAtSize(
   sizeIndex: number,
   train: Rows,
   test: Rows,
-  { onSteps, widths, penultimate = true }: { onSteps?: (steps: number) => void; widths?: number[]; penultimate?: boolean } = {},
+  { onSteps, widths, variant = 0, penultimate = true }: { onSteps?: (steps: number) => void; widths?: number[]; variant?: number; penultimate?: boolean } = {},
 ): TrainedAtSize {
   const d = config.data.dimension;
   const model = { ...config.model, widths: widths ?? config.model.widths };
@@ -58,7 +61,7 @@ export function trainAtSize(
     for (const learningRate of rates(config)) {
       let student: Student | undefined;
       try {
-        student = kernels.student({ model, train: { ...config.train, learningRate } }, d, seed, studentIndex(sizeIndex, widths !== undefined), train, test);
+        student = kernels.student({ model, train: { ...config.train, learningRate } }, d, seed, studentIndex(sizeIndex, variant), train, test);
         trainToEnd(student, onSteps);
       } catch (error) {
         // A rate that diverges loses the grid; a bad spec or data fails the run.
@@ -120,7 +123,7 @@ function penultimateDimension(kernels: Kernels, student: Student, x: Float32Arra
 export function widthCheck(kernels: Kernels, config: Config, seed: number, sizeIndex: number, train: Rows, test: Rows, kept: StudentRecord, onSteps?: (steps: number) => void): WidthCheck {
   const doubledWidths = config.model.widths.map((w) => 2 * w);
   const single = { ...config, train: { ...config.train, learningRate: kept.learningRate } };
-  const doubled = trainAtSize(kernels, single, seed, sizeIndex, train, test, { onSteps, widths: doubledWidths, penultimate: false }).record;
+  const doubled = trainAtSize(kernels, single, seed, sizeIndex, train, test, { onSteps, widths: doubledWidths, variant: 1, penultimate: false }).record;
   return {
     seed,
     n: kept.n,

@@ -115,7 +115,8 @@ impl WeightGraph {
 
 impl Sandbox {
     /// The sandbox analysis of `graph` with shortest-path distances. `M_i(r)` counts the nodes
-    /// within path length `r` of centre `i` (itself included), normalised by the node count;
+    /// within path length `r` of centre `i` (itself included, normalised by the node count, when
+    /// [`Sandbox::count_centre`] is set, as NeuroMFA and weights mode do; else the other nodes);
     /// unreachable nodes never count. Auto radii run from the median path length to the
     /// `lower_neighbor`-th nearest node (over up to 64 centres) to `upper_fraction` of a double-sweep
     /// diameter (of the component of node 0).

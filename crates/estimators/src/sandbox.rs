@@ -1,13 +1,40 @@
 //! Generalized dimensions by the sandbox method (Tél, Fülöp & Vicsek, Physica A 1989).
 //!
 //! Centres `i` are (a seeded uniform subsample of) the data points, so they are drawn from the
-//! measure itself; the bootstrap resamples them (in up to 1000 blocks of consecutive centres). `M_i(r)` = number of points within distance `r` of centre `i`, the centre
-//! included (so `M_i >= 1` and every logarithm is finite). With `n` points:
-//! - `tau(q)` = slope of `ln < (M_i(r)/n)^(q-1) >_i` against `ln r` (standard convention:
-//!   `sum_boxes mu^q ~ r^tau(q)`, `tau(0) = -D_0`, `tau(1) = 0`, `tau(2) = D_2`);
-//! - `D_q = tau(q) / (q-1)`; `D_1` = slope of `< ln(M_i(r)/n) >_i` (reported for q = 1 too);
+//! measure itself; the bootstrap resamples them (in up to 1000 blocks of consecutive centres).
+//! `M_i(r)` = number of *other* points within distance `r` of centre `i` (by default; see
+//! [`Sandbox::count_centre`]), so `M_i(r)/(n-1)` is the unbiased sample estimate of the mass
+//! `mu(B(x_i, r))` of the ball, exactly as in the correlation integral, which also leaves out self
+//! pairs. With `n` points:
+//! - `tau(q)` = slope of `ln < (M_i(r)/(n-1))^(q-1) >_i` against `ln r` (standard convention:
+//!   `sum_boxes mu^q ~ r^tau(q)`, `tau(0) = -D_0`, `tau(1) = 0`, `tau(2) = D_2`); at q = 2 this is the
+//!   slope of `ln C(r)`, so the sandbox `D_2` is the correlation dimension on the same radii;
+//! - `D_q = tau(q) / (q-1)`; `D_1` = slope of `< ln(M_i(r)/(n-1)) >_i` (reported for q = 1 too);
 //! - Legendre spectrum `alpha(q) = tau'(q)` by finite differences over the q grid (second order
 //!   inside, one-sided at the ends), `f(alpha) = q alpha - tau`.
+//!
+//! For `q <= 1` a ball with no other point makes the moment infinite, so the fit uses only the radii
+//! (inside `fit_range`) at which every centre's ball holds at least one other point
+//! ([`SandboxFit::fitted`] says which); with the default radii this only trims radii below the
+//! nearest-neighbour scale of the sparsest centres.
+//!
+//! Why the centre is not counted (issue 12, item 6). Counting it (`M_i >= 1`, the lattice-cluster
+//! convention, and what this module did before) adds 1 to every count. Where a ball holds few points
+//! that flattens `ln M` against `ln r` by a factor of about `M/(M+1)`, and the weight
+//! `(M+1)^(q-1)` gives the sparsest balls the most say exactly when `q < 1`: the bias grows as `q`
+//! falls, so `D_q` *rose* with `q` (which no measure allows) and the Legendre spectrum went above
+//! `D_0`. On 20 000 sites of a critical cluster in R^16 (seed 11, default radii 1.76 ... 3.44, where
+//! the median ball holds 10 to ~50 other points) the centre-counting sandbox gave D_-3 = 3.08,
+//! D_0 = 3.35, D_2 = 3.44, D_3 = 3.45 and f(alpha) up to 0.46 above D_0, against CorrInt's 3.53 (all pairs);
+//! counting only the other points gives D_-3 = 3.81, D_0 = 3.63, D_2 = 3.56, D_3 = 3.54 on the same
+//! points, centres and radii, and f <= D_0. Over six such clusters the old convention's D_3 - D_-3
+//! averaged +0.49 and its D_2 sat 0.09-0.20 below CorrInt; now D_2 is within 0.05 of CorrInt and no
+//! D_q rises above a lower q's 95% bootstrap band (test `sandbox_on_percolation_clusters` in
+//! `tests/known_answers.rs`, which keeps the old convention
+//! to show the rise). What remains is finite-size scatter of either sign: D_q for q < 0 rests on the
+//! few sparsest balls (sites on a chain, whose mass grows like r^2 until branches catch up), so
+//! D_-3 ranged 3.57-4.36 over those six clusters with 95% bands +-0.2-0.3. Graphs (weights mode)
+//! keep counting the centre, as NeuroMFA does.
 //!
 //! NeuroMFA (Xiao et al., ICLR 2025; `joshuaxiao98/Neuron_MFA_LLM`, `analysis/multifractal.py`) sums
 //! `(N_i(r)/N_i)^q` over *all* nodes, i.e. averages `mu^q` over centres, so its `tau_NMFA(q)` is our
@@ -30,7 +57,8 @@ pub struct Sandbox {
     /// scale (below ~10 points per ball the centre's own count and Poisson noise flatten the slopes)
     /// to 10% of the diameter.
     pub radii: Scales,
-    /// Radii `[low, high]` used in the fits; `None` (default) fits all.
+    /// Radii `[low, high]` used in the fits; `None` (default) fits all (radii with an empty ball are
+    /// left out either way; see the module docs).
     pub fit_range: Option<(f64, f64)>,
     /// At most this many centres (seeded uniform subsample); `None` uses every point. Default `Some(1000)`.
     pub max_centres: Option<usize>,
@@ -38,6 +66,11 @@ pub struct Sandbox {
     pub bootstrap: Bootstrap,
     /// Seed of the subsample and bootstrap streams. Default 0.
     pub seed: u64,
+    /// Count the centre in its own ball (`M_i >= 1`, masses over `n`): the convention for a lattice
+    /// cluster or a network, where the centre is part of the mass around it. Default `false` for
+    /// points (`M_i` counts the other points, masses over `n - 1`; see the module docs for why);
+    /// weights mode sets it, as NeuroMFA does.
+    pub count_centre: bool,
 }
 
 impl Default for Sandbox {
@@ -49,6 +82,7 @@ impl Default for Sandbox {
             max_centres: Some(1000),
             bootstrap: Bootstrap::default(),
             seed: 0,
+            count_centre: false,
         }
     }
 }
@@ -71,12 +105,17 @@ pub struct SandboxFit {
     pub dimension_intervals: Vec<Interval>,
     pub information_interval: Option<Interval>,
     pub radii: Vec<f64>,
-    /// Row-major `[q, radii]`: `ln <(M/n)^(q-1)>`; the row of q = 1 holds `<ln(M/n)>`.
+    /// The smallest and largest radius used in the fits: `fit_range`, less the radii at which some
+    /// centre's ball holds no other point.
+    pub fitted: (f64, f64),
+    /// Row-major `[q, radii]`: `ln <(M/n)^(q-1)>`; the row of q = 1 holds `<ln(M/n)>` (with `n` the
+    /// normaliser below; `+inf` for q < 1 and `-inf` for q = 1 at a radius with an empty ball).
     pub log_moments: Vec<f64>,
     /// `<ln(M/n)>` at every radius (its slope is `D_1`).
     pub log_mass: Vec<f64>,
     pub centres: usize,
-    /// The `n` in `M/n`.
+    /// The `n` in `M/n`: the number of points less one (the other points a ball can hold), or the
+    /// number of points (nodes) with [`Sandbox::count_centre`].
     pub n: usize,
 }
 
@@ -115,19 +154,30 @@ impl Sandbox {
         check_q(&self.q)
     }
 
-    /// The fit from per-centre cumulative counts of *other* points (row-major `[centres, radii]`).
+    /// The fit from per-centre cumulative counts of *other* points (row-major `[centres, radii]`),
+    /// `n` points in all.
     pub(crate) fn analyse(&self, counts: &[u32], n: usize, radii: Vec<f64>) -> Result<SandboxFit, EstimatorError> {
         let (nr, nq) = (radii.len(), self.q.len());
         let nc = counts.len() / nr;
-        let fit = fit_indices(&radii, self.fit_range)?;
+        let (extra, norm) = if self.count_centre { (1, n) } else { (0, n - 1) };
+        // Radii inside the fit range at which every centre's ball holds a point.
+        let requested = fit_indices(&radii, self.fit_range)?;
+        let empty = |r: usize| counts.chunks_exact(nr).any(|row| row[r] + extra == 0);
+        let fit: Vec<usize> = requested.iter().copied().filter(|&r| !empty(r)).collect();
+        if fit.len() < 2 {
+            let r = requested.iter().copied().rev().find(|&r| empty(r)).expect("an empty radius");
+            return Err(EstimatorError::EmptyScale { scale: radii[r] });
+        }
+        let fitted = (radii[fit[0]], radii[fit[fit.len() - 1]]);
         let x: Vec<f64> = fit.iter().map(|&i| libm::log(radii[i])).collect();
         let fit_slope = |y: &[f64]| slope(&x, &fit.iter().map(|&i| y[i]).collect::<Vec<_>>());
-        // a[r][c] = ln(M_c(r)/n), laid out by radius so sums over centres are contiguous.
-        let ln_n = libm::log(n as f64);
+        // a[r][c] = ln(M_c(r)/norm) (-inf for an empty ball), laid out by radius so sums over centres
+        // are contiguous.
+        let ln_n = libm::log(norm as f64);
         let mut a = vec![0.0; nr * nc];
         for (c, row) in counts.chunks_exact(nr).enumerate() {
             for (r, &m) in row.iter().enumerate() {
-                a[r * nc + c] = libm::log(m as f64 + 1.0) - ln_n;
+                a[r * nc + c] = libm::log((m + extra) as f64) - ln_n;
             }
         }
         // Everything below works on sums over bootstrap blocks of centres: sum_a[r][g] of a, and for
@@ -145,7 +195,10 @@ impl Sandbox {
                 let ar = &a[r * nc..][..nc];
                 let m = ar.iter().map(|&v| (q - 1.0) * v).fold(f64::NEG_INFINITY, f64::max);
                 s[qi * nr + r] = m;
-                buf.iter_mut().zip(ar).for_each(|(b, &v)| *b = libm::exp((q - 1.0) * v - m));
+                // m = +inf: an empty ball at q < 1, the moment is infinite; m = -inf: every ball is
+                // empty at q > 1, the moment is 0. Either way the row's y is m itself.
+                let w = |v: f64| if m.is_finite() { libm::exp((q - 1.0) * v - m) } else { 1.0 };
+                buf.iter_mut().zip(ar).for_each(|(b, &v)| *b = w(v));
                 block_sums(&buf, &mut sum_e[(qi * nr + r) * ng..][..ng]);
             }
         }
@@ -186,10 +239,11 @@ impl Sandbox {
             dimension_intervals: intervals(&reps_dq, nq, &self.bootstrap),
             information_interval: interval(reps_d1, &self.bootstrap),
             radii,
+            fitted,
             log_moments,
             log_mass,
             centres: nc,
-            n,
+            n: norm,
         })
     }
 }

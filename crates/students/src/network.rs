@@ -359,18 +359,39 @@ fn forward<T: Real>(layers: &[LayerSlot], params: &[T], transposed: &[Vec<T>], a
         if l + 1 < layers.len() {
             let h = &mut after[0];
             h.clear();
+            h.resize(z.len(), T::ZERO);
             if slopes {
                 let slope = &mut ws.slopes[l];
                 slope.clear();
-                for &v in z.iter() {
-                    let (a, s) = activation.apply_with_slope(v);
-                    h.push(a);
-                    slope.push(s);
-                }
+                slope.resize(z.len(), T::ZERO);
+                activate_with_slopes(activation, z, h, slope);
             } else {
-                h.extend(z.iter().map(|&v| activation.apply(v)));
+                activate(activation, z, h);
             }
         }
+    }
+}
+
+/// `h = act(z)` elementwise, one loop per activation so each compiles to a tight (vectorizable) loop.
+fn activate<T: Real>(activation: Activation, z: &[T], h: &mut [T]) {
+    match activation {
+        Activation::Relu => h.iter_mut().zip(z).for_each(|(h, &v)| *h = Activation::Relu.apply(v)),
+        Activation::Tanh => h.iter_mut().zip(z).for_each(|(h, &v)| *h = Activation::Tanh.apply(v)),
+        Activation::Gelu => h.iter_mut().zip(z).for_each(|(h, &v)| *h = Activation::Gelu.apply(v)),
+    }
+}
+
+/// `h = act(z)` and `slope = act'(z)` elementwise.
+fn activate_with_slopes<T: Real>(activation: Activation, z: &[T], h: &mut [T], slope: &mut [T]) {
+    let each = |a: Activation, h: &mut [T], slope: &mut [T]| {
+        for ((h, s), &v) in h.iter_mut().zip(slope.iter_mut()).zip(z) {
+            (*h, *s) = a.apply_with_slope(v);
+        }
+    };
+    match activation {
+        Activation::Relu => each(Activation::Relu, h, slope),
+        Activation::Tanh => each(Activation::Tanh, h, slope),
+        Activation::Gelu => each(Activation::Gelu, h, slope),
     }
 }
 

@@ -111,6 +111,7 @@ pub fn estimate_dimension(
                     "q": fit.q, "tau": fit.tau, "tauIntervals": intervals(&fit.tau_intervals),
                     "generalizedDimensions": fit.generalized_dimensions, "dimensionIntervals": intervals(&fit.dimension_intervals),
                     "alpha": fit.alpha, "fAlpha": fit.f_alpha, "radii": fit.radii, "logMass": fit.log_mass, "centres": fit.centres,
+                    "fitted": [fit.fitted.0, fit.fitted.1],
                 })
             }
             "box" => {
@@ -154,7 +155,7 @@ pub fn estimate_weights(values: &[f32], shapes: &[u32], seed: u64, replicates: u
     // Networks are small worlds: path lengths span a short range, so the radii run from the 3rd nearest
     // node to half the diameter (the point-cloud defaults, 10th neighbour to a tenth, often leave none).
     let radii = Scales::Auto { count: 16, lower_neighbor: 3, upper_fraction: 0.5 };
-    let fit = Sandbox { bootstrap, seed, radii, ..Default::default() }.fit_graph(&graph).map_err(err)?;
+    let fit = Sandbox { bootstrap, seed, radii, count_centre: true, ..Default::default() }.fit_graph(&graph).map_err(err)?;
     let view = fit.neuromfa();
     Ok(json!({
         "method": "weights", "dimension": fit.information_dimension, "interval": interval(&fit.information_interval),

@@ -36,6 +36,9 @@ struct ModelSection {
     tangent_dimension: Option<u32>,
     #[allow(dead_code)]
     tangent_cutoff: f64,
+    /// Model scaling's widths: the TypeScript side picks a student's widths from it.
+    #[allow(dead_code)]
+    width_grid: Vec<u32>,
 }
 
 #[derive(Deserialize, Clone, Copy, Debug)]
@@ -130,7 +133,7 @@ impl Student {
         test_y: Option<Vec<f32>>,
         initial: Option<Vec<f32>>,
     ) -> Result<Student, JsError> {
-        let spec: StudentSpec = serde_json::from_str(spec).map_err(|e| bad(format!("student spec: {e}")))?;
+        let spec: StudentSpec = crate::spec::parse("student spec", spec).map_err(bad)?;
         if !matches!(spec.model.kind, ModelKind::Mlp) {
             return Err(bad("a student needs model.kind \"mlp\"".into()));
         }
@@ -252,7 +255,7 @@ pub fn train_steps(sizes: &[u32], activation: &str, parameters: Vec<f32>, x: &[f
         #[serde(default)]
         momentum: f64,
     }
-    let spec: Spec = serde_json::from_str(optimizer).map_err(|e| bad(format!("optimizer spec: {e}")))?;
+    let spec: Spec = crate::spec::parse("optimizer spec", optimizer).map_err(bad)?;
     let activation = Activation::from_name(activation).ok_or_else(|| bad(format!("unknown activation {activation:?}")))?;
     let arch = Architecture::new(sizes.iter().map(|&s| s as usize).collect(), activation).map_err(err)?;
     let (d, outputs) = (arch.inputs(), arch.outputs());

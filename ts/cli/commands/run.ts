@@ -21,7 +21,7 @@ async function run(file: string | undefined, options: { out: string; set: string
     const results = await runExperiment(config, {
       pool,
       onProgress: (done, total) => progress.update(done, total),
-      onWeights: (seed, n, sizes, parameters) => Object.assign(weights, weightFiles(sizes, parameters, `weights/seed-${seed}/n-${n}/`)),
+      onWeights: (seed, label, sizes, parameters) => Object.assign(weights, weightFiles(sizes, parameters, `weights/seed-${seed}/${label}/`)),
     });
     progress.stop();
     announceDevice(results);
