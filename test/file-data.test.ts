@@ -151,6 +151,12 @@ describe('data.kind "file"', () => {
     });
   });
 
+  it('percolab generate refuses file data in one line (it writes generated data)', () => {
+    const result = percolab(['generate', '--set', 'data.kind=file', '--set', `data.path=${join(dir, 'data/X.npy')}`, '--set', 'data.intrinsicDimension=2', '--set', 'sizes=[10,20]', '--set', 'testSize=10', '--points', '10', '--out', join(dir, 'never.npy')], dir);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('percolab: percolab generate writes generated data; data.kind "file" is a file already (use another data.kind)\n');
+  });
+
   it('the Node API resolves a file config from the file; without a reader (the browser) a file is refused', async () => {
     const resolved = lib.resolveFileConfig({ ...run, data: { ...run.data, path: join(dir, 'data/X.npy') } });
     expect(resolved.data).toMatchObject({ dimension: 5, labels: 'file' });
