@@ -78,6 +78,23 @@ describe('browser build', () => {
     await page.close();
   });
 
+  it('refuses file data (no paths in a browser) in one clear error, before any worker starts', async () => {
+    const page = await browser.newPage();
+    await page.goto(site.url);
+    const refused = await page.evaluate(`(async () => {
+      const percolab = await import('/index.js');
+      const config = { sizes: [10, 20], testSize: 10, data: { kind: 'file', path: 'x.npy', intrinsicDimension: 2 } };
+      const viaRun = await percolab.run(config).then(() => 'accepted', (error) => error.name + ': ' + error.message);
+      // A resolved file config handed straight to the seed's data set (what a worker would do).
+      let viaSeed = 'accepted';
+      try { percolab.seedData(await percolab.loadKernels(), percolab.resolveConfig(config), 1); } catch (error) { viaSeed = error.name + ': ' + error.message; }
+      return { viaRun, viaSeed };
+    })()`) as { viaRun: string; viaSeed: string };
+    const message = 'UsageError: data.kind "file" reads data.path from disk, which only the Node CLI and API do; in the browser use generated data (data.kind "cluster", "population" or "manifold")';
+    expect(refused).toEqual({ viaRun: message, viaSeed: message });
+    await page.close();
+  });
+
   it('loads the kernels on the page thread too, with bit-identical clusters and points', async () => {
     const page = await browser.newPage();
     await page.goto(site.url);

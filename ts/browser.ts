@@ -2,6 +2,8 @@
 import type { ConfigInput } from './config/schema.js';
 import type { RunResults } from './results.js';
 import { runOnNewPool } from './experiment/run.js';
+import { BROWSER_FILE_ERROR } from './experiment/file-data.js';
+import { UsageError } from './errors.js';
 import { createBrowserPool, defaultWorkers } from './pool/browser.js';
 
 export * from './api.js';
@@ -10,6 +12,8 @@ export { loadKernels, loadThreadedKernels } from './wasm/load-browser.js';
 export { browserGpu } from './teachers/gpu-browser.js';
 
 /** Validates `input`, runs it on a fresh pool of `workers` workers (else the config's, else one per core), and closes the pool. */
-export function run(input: ConfigInput = {}, { workers }: { workers?: number } = {}): Promise<RunResults> {
+export async function run(input: ConfigInput = {}, { workers }: { workers?: number } = {}): Promise<RunResults> {
+  // No paths in a browser: file data is refused here, before any worker starts (the workers refuse it too).
+  if (input.data?.kind === 'file') throw new UsageError(BROWSER_FILE_ERROR);
   return runOnNewPool(input, (size) => createBrowserPool(size), workers, defaultWorkers());
 }

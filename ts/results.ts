@@ -38,7 +38,8 @@ export interface DimensionMeasurement {
 /** What one seed's cell returns. */
 export interface SeedResult {
   losses: LossPoint[];
-  teacher: TeacherRecord;
+  /** Absent where no teacher labelled the points (file data with its own labels). */
+  teacher?: TeacherRecord;
   students?: StudentRecord[];
   /** Trained weights per size (PyTorch layout, flat), for the run folder's `weights/`. */
   weights?: Float32Array[];
@@ -74,6 +75,8 @@ export interface Theory {
   exponent: number;
   /** Why the prediction may not apply to this data (populations), when it may not. */
   caveat?: string;
+  /** File data only: where D came from, "given (data.intrinsicDimension)" or "measured: ..." (the run's estimates). */
+  dimensionSource?: string;
   /**
    * The same c over the dimension the run measured on its own data (`dimension` in results.json),
    * present when the run measured it and the method gave a finite value.

@@ -16,11 +16,12 @@ export function cellApi(kernels: Kernels | Promise<Kernels>, gpu?: GpuProvider):
   return {
     info: async () => (await kernels).info,
     runSeed: async (config, seed, onSteps) => {
-      const choice = await device(config.teacher.device);
+      // File data with its own labels has no teacher, so no device to choose.
+      const choice = config.data.kind === 'file' && config.data.labels === 'file' ? undefined : await device(config.teacher.device);
       // Fire and forget: the caller's progress must not hold up training.
       const report = onSteps ? (steps: number) => void Promise.resolve(onSteps(steps)).catch(() => {}) : undefined;
-      const result = await runSeed(await kernels, config, seed, choice.gpu, report);
-      return { ...result, teacher: { ...result.teacher, why: result.teacher.why ?? choice.why } };
+      const result = await runSeed(await kernels, config, seed, choice?.gpu, report);
+      return result.teacher ? { ...result, teacher: { ...result.teacher, why: result.teacher.why ?? choice?.why } } : result;
     },
     measureDimension: async (config, seed) => ({ seed, ...measureDimension(await kernels, config, seed) }),
   };

@@ -11,6 +11,11 @@ import { sweepCommand } from './commands/sweep.js';
 import { teacherCommand } from './commands/teacher.js';
 import { trainCommand } from './commands/train.js';
 import { prepareGpuEnvironment } from '../teachers/gpu-node.js';
+import { setPointsFileReader } from '../experiment/file-data.js';
+import { readPointsFile } from '../io/points-file.js';
+
+// File data read on the main thread too (`percolab teacher` on a file config); runs read it in workers.
+setPointsFileReader(readPointsFile);
 
 function program(): Command {
   const output = { writeErr: (text: string) => process.stderr.write(text) };

@@ -123,10 +123,10 @@ export function resolveConfig(input: unknown): Config {
 
 /**
  * Rows of one seed's data set: the cluster, the branching construction, or the manifold sample (i.i.d.,
- * just enough). A population's size is random: the data stream knows it (`undefined` here).
+ * just enough). A population's size is random: the data stream knows it; a file's is the file's (`undefined` here).
  */
 export function rowsPerSeed(config: Config): number | undefined {
-  if (config.data.kind === 'population') return undefined;
+  if (config.data.kind === 'population' || config.data.kind === 'file') return undefined;
   const { kind, embedder, branches, levels, branchSize, clusterSize } = config.data;
   if (kind === 'manifold') return config.sizes[config.sizes.length - 1]! + config.testSize;
   return embedder === 'branching' ? branches ** levels * branchSize : clusterSize;

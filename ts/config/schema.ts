@@ -7,10 +7,10 @@ const int = () => z.number().int();
 export const DataSchema = z
   .strictObject({
     kind: z
-      .enum(['cluster', 'population', 'manifold'])
+      .enum(['cluster', 'population', 'manifold', 'file'])
       .default('cluster')
-      .describe('"cluster": a critical percolation cluster per seed; "population": many clusters with sizes n_s ~ s^-sizeExponent, each a context with its id; "manifold": a control of known dimension.'),
-    dimension: int().min(1).max(4096).default(16).describe('Ambient dimension d of the embedding.'),
+      .describe('"cluster": a critical percolation cluster per seed; "population": many clusters with sizes n_s ~ s^-sizeExponent, each a context with its id; "manifold": a control of known dimension; "file": your own points from data.path (each seed is another random split of the same rows; Node only).'),
+    dimension: int().min(1).max(4096).default(16).describe('Ambient dimension d of the embedding. File data: taken from the file\'s columns (an explicit value must match them).'),
     coordination: int()
       .min(2)
       .max(1_000_000)
@@ -57,6 +57,25 @@ export const DataSchema = z
       .max(1e6)
       .default(50)
       .describe('Default cluster size as a multiple of (largest training size + testSize); keeps training sets far from exhausting the cluster.'),
+    // File data. Nullable rather than optional: the resolved section carries every key across to Rust.
+    path: z
+      .string()
+      .min(1)
+      .regex(/\.(npy|arrow|parquet)$/, 'expected a .npy, .arrow or .parquet file')
+      .nullable()
+      .default(null)
+      .describe('File data: the points, as `percolab generate` writes them: FILE.npy (float32 [N, d]; labels from FILE.labels.npy beside it, if there) or FILE.arrow / FILE.parquet (column x, d float32 per row; labels from column y, if there). Relative to the config file\'s folder (to the current folder with --set).'),
+    labels: z
+      .enum(['auto', 'file', 'teacher'])
+      .default('auto')
+      .describe('File data: "file": the file\'s labels (an error if it has none); "teacher": the teacher section labels the points (any file labels are ignored); "auto": the file\'s labels if it has them, else the teacher. The CLI and Node API resolve "auto" by the file. Where the file\'s labels are used the teacher section must stay at its defaults (teacher.device and repetitions aside), so a teacher set in the config is never silently unused.'),
+    intrinsicDimension: z
+      .number()
+      .positive()
+      .max(4096)
+      .nullable()
+      .default(null)
+      .describe('File data: the data\'s intrinsic dimension D for the theory c/D, if known; else the theory uses the run\'s measured D (TwoNN on the first seed, the estimate of theory.measured; needs measure.points > 0).'),
   })
   .describe('The data distribution.');
 
@@ -282,6 +301,7 @@ export const ConfigSchema = z
     } else if (config.model.tangentDimension !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['model', 'tangentDimension'], input: config.model.tangentDimension, message: 'needs model.local "linear"' });
     }
+    for (const issue of fileIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
     const needed = config.sizes[config.sizes.length - 1]! + config.testSize;
     const { kind, embedder, manifold, manifoldDimension, dimension } = config.data;
     const native = manifold === 'cube' ? manifoldDimension : manifold === 'sphere' ? manifoldDimension + 1 : 2 * manifoldDimension;
@@ -326,6 +346,38 @@ export const ConfigSchema = z
       }
     }
   });
+
+/**
+ * The rules of file data (`data.kind = "file"`): a path; the file keys only with a file; a teacher only where
+ * it labels (data.labels "teacher", or "auto" on a file without labels); a D for the theory.
+ */
+function fileIssues(config: {
+  data: { kind: string; path: string | null; labels: string; intrinsicDimension: number | null };
+  teacher: Record<string, unknown>;
+  measure: { points: number };
+}): { path: string[]; input: unknown; message: string }[] {
+  const { kind, path, labels, intrinsicDimension } = config.data;
+  if (kind !== 'file') {
+    const stray = path !== null ? ['path', path] : labels !== 'auto' ? ['labels', labels] : intrinsicDimension !== null ? ['intrinsicDimension', intrinsicDimension] : undefined;
+    return stray ? [{ path: ['data', String(stray[0])], input: stray[1], message: 'applies to data.kind "file" only' }] : [];
+  }
+  const issues: { path: string[]; input: unknown; message: string }[] = [];
+  if (path === null) issues.push({ path: ['data', 'path'], input: undefined, message: 'data.kind "file" needs the file: a .npy, .arrow or .parquet file as `percolab generate` writes them' });
+  if (labels !== 'teacher') {
+    // Compared with the defaults, not with what the input names, so a run's own config.json (every key
+    // written out) runs again. "auto" on a file without labels uses the default teacher.
+    const defaults = TeacherSchema.parse({}) as Record<string, unknown>;
+    // device and repetitions (the score) change no label, so they may be set either way.
+    const changed = Object.entries(config.teacher).find(([key, value]) => key !== 'device' && key !== 'repetitions' && JSON.stringify(value) !== JSON.stringify(defaults[key]));
+    if (changed) {
+      issues.push({ path: ['teacher', changed[0]], input: changed[1], message: `is not used: data.labels "${labels}" takes the file's labels; set data.labels "teacher" to label the points with this teacher` });
+    }
+  }
+  if (intrinsicDimension === null && config.measure.points === 0) {
+    issues.push({ path: ['measure', 'points'], input: 0, message: 'file data needs a D for the theory c/D: set data.intrinsicDimension, or measure.points > 0 to measure it' });
+  }
+  return issues;
+}
 
 /** Parameters of a student d -> `layers` hidden layers of `width` -> 1. */
 export function parameterCount(d: number, layers: number, width: number): number {

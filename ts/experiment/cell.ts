@@ -7,6 +7,7 @@ import type { DataStream, DimensionEstimate, Kernels } from '../wasm/kernels.js'
 import type { LossPoint, SeedResult, StudentRecord, WidthCheck } from '../results.js';
 import { variance } from '../fit/scaling.js';
 import { trainAtSize, widthCheck } from '../students/train.js';
+import { fileSeedData } from './file-data.js';
 
 /** Copies the rows `order[from..to)` of a row-major matrix, and their cluster ids when given. */
 function gatherRows(points: Float32Array, d: number, order: Uint32Array, from: number, to: number, ids?: Uint32Array) {
@@ -37,11 +38,15 @@ export function readRows(stream: DataStream, rows: number, ids?: Uint32Array): F
 export interface SeedData {
   points: Float32Array;
   ids?: Uint32Array;
+  /** File data with labels (data.labels "file"): one per row, used instead of a teacher's. */
+  labels?: Float32Array;
 }
 
 /** The data the experiment draws from for `seed`: `[rowsPerSeed(config), data.dimension]` points. */
 export function seedData(kernels: Kernels, config: Config, seed: number): SeedData {
   const { kind, embedder, dimension: d, coordination, clusterSize, sampler } = config.data;
+  // A file is the same rows for every seed; the seed only changes the split (runSeed's permutation).
+  if (kind === 'file') return fileSeedData(config);
   if (kind === 'cluster' && embedder === 'naive') {
     // Breadth-first sampling and embedding (either sampler), as the experiment always has; the data stream
     // walks the exact sampler's cluster depth-first instead (same law, other numbers).
@@ -89,11 +94,12 @@ export async function runSeed(kernels: Kernels, config: Config, seed: number, gp
   const largest = config.sizes[config.sizes.length - 1]!;
   // Only the rows the experiment uses are labelled: the test set, then the largest training set.
   const used = gatherRows(points, d, order, 0, config.testSize + largest, data.ids);
-  const { labels, teacher } = await labelSeed(kernels, config, seed, data, used, gpu);
+  // The file's own labels, in the split's order, when data.labels takes them; else the teacher's.
+  const { labels, teacher } = data.labels ? { labels: gatherRows(data.labels, 1, order, 0, config.testSize + largest).x, teacher: undefined } : await labelSeed(kernels, config, seed, data, used, gpu);
   const test = { x: used.x.subarray(0, config.testSize * d), y: labels.subarray(0, config.testSize) };
   const train = { x: used.x.subarray(config.testSize * d), y: labels.subarray(config.testSize) };
   const testVariance = variance(test.y);
-  if (config.model.kind === 'mlp') return { ...trainStudents(kernels, config, seed, train, test, testVariance, onSteps), teacher };
+  if (config.model.kind === 'mlp') return { ...trainStudents(kernels, config, seed, train, test, testVariance, onSteps), ...(teacher ? { teacher } : {}) };
   const losses = config.sizes.map((n) => {
     const { k, weights, local, tangentDimension, tangentCutoff } = config.model;
     const fit = local === 'linear' ? { kind: local, tangentDimension, tangentCutoff } : { kind: local };
@@ -102,7 +108,7 @@ export async function runSeed(kernels: Kernels, config: Config, seed: number, gp
     predictions.forEach((p, i) => (sum += (p - test.y[i]!) ** 2));
     return { seed, n, loss: sum / predictions.length, relative: sum / predictions.length / testVariance };
   });
-  return { losses, teacher };
+  return { losses, ...(teacher ? { teacher } : {}) };
 }
 
 

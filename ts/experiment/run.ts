@@ -45,7 +45,7 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
   const dimension = measure ? (done.shift() as DimensionMeasurement) : undefined;
   const results = done as SeedResult[];
   const points = results.flatMap((r) => r.losses);
-  const teachers = results.map((r, i) => ({ seed: seeds[i]!, ...r.teacher }));
+  const teachers = results.flatMap((r, i) => (r.teacher ? [{ seed: seeds[i]!, ...r.teacher }] : []));
   // Students are named by their size N (data scaling) or their parameter count P (model scaling).
   const label = (s: StudentRecord) => (config.scaling === 'model' ? `p-${s.summary.parameters}` : `n-${s.n}`);
   results.forEach((r, i) => r.weights?.forEach((w, j) => onWeights?.(seeds[i]!, label(r.students![j]!), r.students![j]!.summary.sizes, w)));
@@ -58,7 +58,7 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
     points,
     fit: fitScaling(points, seeds, config.fit.window),
     teachers,
-    theory: withMeasured(theoryFor(config), dimension),
+    theory: withMeasured(theoryFor(config, dimension), dimension),
     ...(studentRecords ? { students: studentRecords } : {}),
     ...(widthCheck ? { widthCheck } : {}),
     ...(dimension ? { dimension } : {}),

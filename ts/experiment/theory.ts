@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { DimensionMeasurement, MeasuredTheory, Theory } from '../results.js';
+import { UsageError } from '../errors.js';
 
 /**
  * Fractal dimension of a critical percolation cluster under a random-walk embedding: the mass within
@@ -16,13 +17,15 @@ export const CLUSTER_DIMENSION = 4;
  * fit on the k neighbours (`model.local = "linear"`) of a smooth teacher: its error is O(r^2) at
  * neighbourhood radius r ~ N^(-1/D).
  */
-export function theoryFor(config: Config): Theory {
+export function theoryFor(config: Config, measured?: DimensionMeasurement): Theory {
+  // File data (its own block, additive): D is the user's data.intrinsicDimension, else the run's measurement.
+  const file = config.data.kind === 'file' ? fileDimension(config, measured) : undefined;
   // A manifold's dimension is its own; the branching embedder stands in for a larger cluster (D = 4).
-  const dimension = config.data.kind === 'manifold' ? config.data.manifoldDimension : CLUSTER_DIMENSION;
+  const dimension = file ? file.dimension : config.data.kind === 'manifold' ? config.data.manifoldDimension : CLUSTER_DIMENSION;
   // Piecewise-linear approximators (ReLU networks; smooth students do at least as well) have c = 4
   // (Sharma & Kaplan 2022; Bahri et al. 2024) in the resolution-limited regime.
   const c = config.model.kind === 'knn' ? (config.model.local === 'linear' ? 4 : 2) : 4;
-  const theory = { dimension, c, exponent: c / dimension };
+  const theory = { dimension, c, exponent: c / dimension, ...(file ? { dimensionSource: file.source } : {}) };
   if (config.data.kind !== 'population') return theory;
   return {
     ...theory,
@@ -59,4 +62,19 @@ export function withMeasured(theory: Theory, measurement: DimensionMeasurement |
     exponentInterval: interval ? [theory.c / interval[1], theory.c / interval[0]] : null,
   };
   return { ...theory, measured };
+}
+
+/**
+ * File data's D: `data.intrinsicDimension` when given, else the run's own measurement on the first seed
+ * (`measure.points`) by the same estimate as `theory.measured` (MEASURED_METHOD, TwoNN), so the two agree;
+ * says which. The schema requires one of the two.
+ */
+export function fileDimension(config: Config, measured?: DimensionMeasurement): { dimension: number; source: string } {
+  if (config.data.intrinsicDimension !== null) return { dimension: config.data.intrinsicDimension, source: 'given (data.intrinsicDimension)' };
+  const estimate = measured?.estimates.find((e) => e.method === MEASURED_METHOD);
+  const dimension = estimate?.dimension;
+  if (typeof dimension !== 'number' || !Number.isFinite(dimension) || dimension <= 0) {
+    throw new UsageError(`file data: no measured dimension for the theory (${MEASURED_METHOD}: ${String(estimate?.error ?? 'not measured')}); set data.intrinsicDimension`);
+  }
+  return { dimension, source: `measured: ${MEASURED_METHOD} on ${measured!.points} points of seed ${measured!.seed}` };
 }

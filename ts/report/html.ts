@@ -33,6 +33,9 @@ function prettyJson(value: unknown): string {
   }
 }
 
+/** D as given, or a measured D to 3 significant digits. */
+export const formatDimension = (d: number): string => (Number.isInteger(d) ? String(d) : d.toPrecision(3));
+
 const METHOD_NAMES: Record<string, string> = { twonn: 'TwoNN', mle: 'MLE', corrint: 'CorrInt', dq: 'sandbox D_1' };
 
 /** e.g. "0.532 (c/D = 2/3.76, TwoNN; 0.527–0.536 over its bootstrap band)"; plain text, escape where it goes. */
@@ -49,7 +52,9 @@ function headline(results: RunResults): string {
   return (
     `Fitted exponent ${formatAlpha(median)} (16th–84th percentile ${formatAlpha(p16)}–${formatAlpha(p84)}) ` +
     `over ${(results.config as { scaling?: string }).scaling === 'model' ? 'parameter counts P' : 'N'} in [${formatSize(w0)}, ${formatSize(w1)}]; ` +
-    `theory ${formatAlpha(t.exponent)} (c/D = ${t.c}/${t.dimension})` +
+    `theory ${formatAlpha(t.exponent)} (c/D = ${t.c}/${formatDimension(t.dimension)})` +
+    // File data: where D came from (given, or the run's measurement).
+    (t.dimensionSource ? `; D ${t.dimensionSource}` : '') +
     (t.measured ? `; from the measured dimension ${measuredText(t)}` : '') +
     (t.caveat ? `. Caveat: ${t.caveat}.` : '')
   );

@@ -72,7 +72,7 @@ export function cellHash(config: Config, code: string): string {
 }
 
 /** Every combination of the grid's values (the last path varies fastest), validated before any work. */
-export function expandSweep(sweep: z.output<typeof SweepSchema>, base: Record<string, unknown>, code: string): Cell[] {
+export function expandSweep(sweep: z.output<typeof SweepSchema>, base: Record<string, unknown>, code: string, resolve: (input: Record<string, unknown>) => Config = resolveConfig): Cell[] {
   const paths = Object.keys(sweep.grid);
   if (paths.includes('workers')) throw new UsageError('sweep grid: workers cannot be swept (it does not change the results); set it in the base or pass --workers');
   let combos: Record<string, unknown>[] = [{}];
@@ -82,7 +82,7 @@ export function expandSweep(sweep: z.output<typeof SweepSchema>, base: Record<st
     const label = describeCell(values);
     let config: Config;
     try {
-      config = resolveConfig(applySets(base, Object.entries(values).map(([p, v]) => `${p}=${JSON.stringify(v)}`)));
+      config = resolve(applySets(base, Object.entries(values).map(([p, v]) => `${p}=${JSON.stringify(v)}`)));
     } catch (error) {
       if (error instanceof UsageError) throw new UsageError(`sweep cell ${label}: ${error.message}`);
       throw error;
@@ -102,7 +102,8 @@ export const describeCell = (values: Record<string, unknown>): string =>
  * Parses and validates a sweep file's text; `readBase` loads a base given as a path; `code` is the code
  * fingerprint that goes into every cell's hash.
  */
-export function parseSweep(text: string, source: string, readBase: (path: string) => Record<string, unknown>, code: string): { sweep: z.output<typeof SweepSchema>; cells: Cell[] } {
+/** `resolve` resolves each cell's config (default `resolveConfig`; the CLI's also reads file data's shape). */
+export function parseSweep(text: string, source: string, readBase: (path: string) => Record<string, unknown>, code: string, resolve?: (input: Record<string, unknown>) => Config): { sweep: z.output<typeof SweepSchema>; cells: Cell[] } {
   let input: unknown;
   try {
     input = JSON.parse(text);
@@ -113,5 +114,5 @@ export function parseSweep(text: string, source: string, readBase: (path: string
   if (!parsed.success) throw new UsageError(`${source}: ${formatIssues(parsed.error, input).replace(/^invalid config: /, 'invalid sweep: ')}`);
   const sweep = parsed.data;
   const base = typeof sweep.base === 'string' ? readBase(sweep.base) : sweep.base;
-  return { sweep, cells: expandSweep(sweep, base, code) };
+  return { sweep, cells: expandSweep(sweep, base, code, resolve) };
 }

@@ -105,6 +105,7 @@ impl DataStream {
                 let population = Population::new(seed, lattice, options).map_err(|e| s(&e))?;
                 Source::Population(PopulationStream::new(population, dimension, placement).map_err(|e| s(&e))?)
             }
+            DataKind::File => return Err("data.kind \"file\": the points are read from data.path on the JavaScript side; there is no generated data stream".into()),
         };
         Ok(DataStream { source, dimension, ids: Vec::new() })
     }

@@ -19,6 +19,23 @@ pub enum DataKind {
     Cluster,
     Population,
     Manifold,
+    /// The user's own points, read by TypeScript (`data.path`); Rust builds no stream for it.
+    File,
+}
+
+/// `data.labels` (file data only): the file's labels, a teacher's, or whichever the file allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LabelsName {
+    Auto,
+    File,
+    Teacher,
+}
+
+/// A key that is required but may be `null` (serde would otherwise take a missing `Option` as `None`,
+/// and the boundary's rule is that every key is present).
+fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
 }
 
 /// `data.sampler`.
@@ -80,6 +97,15 @@ pub struct DataSpec {
     /// Used by the TypeScript resolver to derive `clusterSize`; carried, not used here.
     #[allow(dead_code)]
     pub cluster_factor: f64,
+    /// File data (`kind = "file"`): read on the TypeScript side; carried, not used here.
+    #[allow(dead_code)]
+    #[serde(deserialize_with = "nullable")]
+    pub path: Option<String>,
+    #[allow(dead_code)]
+    pub labels: LabelsName,
+    #[allow(dead_code)]
+    #[serde(deserialize_with = "nullable")]
+    pub intrinsic_dimension: Option<f64>,
 }
 
 /// `teacher.kind`.
@@ -150,7 +176,8 @@ mod tests {
     const DATA: &str = r#"{"kind":"cluster","dimension":16,"coordination":32,"sampler":"exact","embedder":"naive",
         "branches":100,"levels":1,"branchSize":680,"baseSize":6800,"clusters":2000,"minClusterSize":10,
         "maxClusterSize":100000,"sizeExponent":2.5,"placement":"separated","manifold":"cube",
-        "manifoldDimension":4,"clusterSize":1700000,"clusterFactor":50}"#;
+        "manifoldDimension":4,"clusterSize":1700000,"clusterFactor":50,"path":null,"labels":"auto",
+        "intrinsicDimension":null}"#;
     const TEACHER: &str = r#"{"kind":"linear","depth":2,"width":100,"sigmaW":1.4142135623730951,"sigmaB":0,
         "terms":20,"maxFreq":1,"standardize":"range","scale":1,"perCluster":false,"device":"auto",
         "maxDraws":100,"repetitions":200}"#;
@@ -165,6 +192,11 @@ mod tests {
         assert_eq!(vetted.min_nonlinearity, Some(0.5));
         let grow: DataSpec = parse("data spec", &DATA.replace("\"exact\"", "\"grow-cut\"")).unwrap();
         assert_eq!(grow.sampler, Sampler::GrowCut);
+        let file: DataSpec = parse("data spec", &DATA.replace("\"cluster\"", "\"file\"").replace("\"path\":null", "\"path\":\"/x.npy\"").replace("\"auto\"", "\"teacher\"")).unwrap();
+        assert_eq!((file.kind, file.path.as_deref(), file.labels, file.intrinsic_dimension), (DataKind::File, Some("/x.npy"), LabelsName::Teacher, None));
+        // Nullable keys are still required.
+        let missing = parse::<DataSpec>("data spec", &DATA.replace(",\"path\":null", "")).unwrap_err();
+        assert_eq!(missing, "data spec: missing field `path`");
     }
 
     #[test]

@@ -59,6 +59,7 @@ const CHUNK = 1 << 16;
 
 async function generate(file: string | undefined, options: Options) {
   const config = readConfig(file, options.set);
+  if (config.data.kind === 'file') throw new UsageError('percolab generate writes generated data; data.kind "file" is a file already (use another data.kind)');
   const seed = options.seed ?? config.seed;
   const format = /\.(npy|arrow|parquet)$/.exec(options.out)?.[1];
   if (!format) throw new UsageError(`--out ${options.out}: expected a .npy, .arrow or .parquet file name`);

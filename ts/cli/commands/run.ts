@@ -5,6 +5,7 @@ import { runExperiment, seedsOf } from '../../experiment/run.js';
 import { checkOutputFolder, writeRunFolder } from '../../io/atomic.js';
 import { createNodePool, defaultWorkers } from '../../pool/node.js';
 import { renderReport } from '../../report/index.js';
+import { formatDimension } from '../../report/html.js';
 import { version } from '../../version.js';
 import { announceDevice, collect, outputPath, readConfig, workerCount } from '../options.js';
 import { delayedProgress } from '../progress.js';
@@ -39,7 +40,7 @@ async function run(file: string | undefined, options: { out: string; set: string
     process.stdout.write(
       `report: ${folder}/report.html\n` +
         `exponent ${e.median.toFixed(3)} (16th-84th percentile ${e.p16.toFixed(3)}-${e.p84.toFixed(3)}, ${config.seeds} seeds) ` +
-        `vs theory ${results.theory.exponent.toFixed(3)} (c/D = ${results.theory.c}/${results.theory.dimension}); ` +
+        `vs theory ${results.theory.exponent.toFixed(3)} (c/D = ${results.theory.c}/${formatDimension(results.theory.dimension)}${results.theory.dimensionSource ? `, D ${results.theory.dimensionSource}` : ''}); ` +
         `${results.timing.seconds.toFixed(1)} s\n` +
         (results.theory.caveat ? `caveat: ${results.theory.caveat}\n` : ''),
     );

@@ -11,6 +11,7 @@ import { createNodePool, defaultWorkers } from '../../pool/node.js';
 import { renderReport } from '../../report/index.js';
 import { meanScore, renderSweepReport, type SweepRow } from '../../sweep/report.js';
 import { describeCell, parseSweep } from '../../sweep/sweep.js';
+import { absoluteDataPath, configFolder, resolveFileConfig } from '../../experiment/file-config.js';
 import { version } from '../../version.js';
 import { kernelsDigest } from '../../wasm/load-node.js';
 import { announceDevice, outputPath, readInput, workerCount } from '../options.js';
@@ -38,11 +39,14 @@ function readCached(folder: string, label: string): RunResults | undefined {
 async function sweep(file: string, options: Options) {
   const readBase = (path: string) => {
     const full = resolve(dirname(file), path);
-    return parseConfigObject(readInput(full, 'base config').toString('utf8'), full);
+    // File data: a data.path in a base config file is relative to that file's folder.
+    return absoluteDataPath(parseConfigObject(readInput(full, 'base config').toString('utf8'), full), dirname(full));
   };
+  // File data in an inline base or the grid: relative to the sweep file's folder; dimension and labels from the file.
+  const resolveCell = (input: Record<string, unknown>) => resolveFileConfig(absoluteDataPath(input, configFolder(file)));
   // What computed a cell is part of its name: results from other kernels are never reused.
   const code = `${version}+${kernelsDigest()}`;
-  const { sweep: spec, cells } = parseSweep(readInput(file, 'sweep file').toString('utf8'), file, readBase, code);
+  const { sweep: spec, cells } = parseSweep(readInput(file, 'sweep file').toString('utf8'), file, readBase, code, resolveCell);
   const paths = Object.keys(spec.grid);
   // The folder is reused on purpose (cached cells); only the combined files are replaced.
   for (const name of ['report.html', 'sweep.json']) checkWritable(join(options.out, name), 'output file', true);
