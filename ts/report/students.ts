@@ -80,7 +80,7 @@ export async function studentSection(results: RunResults): Promise<string> {
       (r) =>
         `<tr><th scope="row">${r.n}</th><td>${r.learningRates.map(([lr, k]) => `${lr} (${k})`).join(', ')}</td>` +
         `<td>${fmt(r.trainLoss)}</td><td>${fmt(r.validationLoss)}</td><td>${fmt(r.testLoss)}</td><td>${fmt(r.relative)}</td>` +
-        `<td>${fmt(r.testLoss !== null && r.trainLoss ? r.testLoss / r.trainLoss : null)}</td><td>${fmt(r.bestStep, 5)}</td><td>${fmt(r.twonn)}</td><td>${fmt(r.mle)}</td></tr>`,
+        `<td>${fmt(r.testLoss !== null && r.trainLoss ? r.testLoss / r.trainLoss : null)}</td><td>${r.bestStep === null ? "n/a" : Math.round(r.bestStep)}</td><td>${fmt(r.twonn)}</td><td>${fmt(r.mle)}</td></tr>`,
     )
     .join('');
   const check = results.widthCheck;
