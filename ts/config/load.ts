@@ -12,8 +12,11 @@ function describeValue(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** A key as written in a message: quoted when it holds control characters (one line per message). */
+const keyText = (key: PropertyKey) => (/[\x00-\x1f\x7f]/.test(String(key)) ? JSON.stringify(String(key)) : String(key));
+
 function pathOf(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${keyText(key)}` : keyText(key)), '');
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -82,7 +85,7 @@ export function applySets(config: Record<string, unknown>, sets: readonly string
       const next = node[key];
       if (next === undefined) node[key] = {};
       else if (next === null || typeof next !== 'object' || Array.isArray(next)) {
-        throw new UsageError(`invalid --set ${JSON.stringify(set)}: ${key} is not an object`);
+        throw new UsageError(`invalid --set ${JSON.stringify(set)}: ${keyText(key)} is not an object`);
       }
       node = node[key] as Record<string, unknown>;
     }

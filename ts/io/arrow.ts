@@ -1,7 +1,8 @@
 // Arrow IPC files (Feather v2) of points: columns `x` (fixed-size list of d float32), `y` (the label,
 // float32) and, for populations, `cluster` (uint32); the record (config, seed, version) as the schema's
 // `percolab` metadata. pyarrow reads them with `pyarrow.ipc.open_file` or `pyarrow.feather.read_table`.
-import { Field, FixedSizeList, Float32, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, type Table, tableFromIPC, Uint32 } from 'apache-arrow';
+import { DataType, Field, FixedSizeList, Float32, makeData, Precision, RecordBatch, RecordBatchFileWriter, Schema, Struct, type Table, tableFromIPC, Uint32 } from 'apache-arrow';
+import { UsageError } from '../errors.js';
 
 export function pointsSchema(d: number, withIds: boolean, record: string): Schema {
   const fields: Field[] = [new Field('x', new FixedSizeList(d, new Field('item', new Float32(), false)), false), new Field('y', new Float32(), false)];
@@ -62,26 +63,75 @@ export interface PointsFile {
   record: unknown;
 }
 
-/** Reads an Arrow IPC points file written by `percolab generate` (whole, into memory). */
-export function readArrowPoints(bytes: Uint8Array): PointsFile {
-  return pointsFromTable(tableFromIPC(bytes));
+/** An error's message on one line, for a usage error that quotes it. */
+export function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 200 ? `${line.slice(0, 197)}...` : line || 'no detail';
 }
 
-/** The columns of a points table as flat arrays. */
-export function pointsFromTable(table: Table): PointsFile {
-  const d = (table.schema.fields[0]!.type as FixedSizeList).listSize;
-  const rows = table.numRows;
-  const points = new Float32Array(rows * d);
-  const labels = new Float32Array(rows);
-  const ids = table.getChild('cluster') ? new Uint32Array(rows) : undefined;
-  let at = 0;
-  for (const batch of table.batches) {
-    const x = batch.getChildAt(0)!.data[0]!.children[0]!.values as Float32Array;
-    points.set(x.subarray(0, batch.numRows * d), at * d);
-    labels.set(batch.getChildAt(1)!.data[0]!.values as Float32Array, at);
-    if (ids) ids.set(batch.getChildAt(2)!.data[0]!.values as Uint32Array, at);
-    at += batch.numRows;
+/**
+ * Reads an Arrow IPC points file written by `percolab generate` (whole, into memory). Bytes that are not
+ * such a file are a UsageError naming `source`, never an error from inside the Arrow decoder.
+ */
+export function readArrowPoints(bytes: Uint8Array, source = 'Arrow file'): PointsFile {
+  let table: Table;
+  try {
+    table = tableFromIPC(bytes);
+  } catch (error) {
+    throw new UsageError(`${source}: not a readable Arrow IPC file (${oneLine(error)})`);
   }
-  const meta = table.schema.metadata.get('percolab');
-  return { points, labels, ...(ids ? { ids } : {}), dimension: d, record: meta ? JSON.parse(meta) : undefined };
+  return pointsFromTable(table, source);
+}
+
+const isFloat32 = (t: DataType | undefined) => t !== undefined && DataType.isFloat(t) && t.precision === Precision.SINGLE;
+const isUint32 = (t: DataType | undefined) => t !== undefined && DataType.isInt(t) && t.bitWidth === 32 && !t.isSigned;
+
+/** The columns of a points table as flat arrays; a table of any other layout is a UsageError. */
+export function pointsFromTable(table: Table, source = 'points file'): PointsFile {
+  const bad = (why: string) => new UsageError(`${source}: ${why}`);
+  const [xField, yField, idField] = table.schema.fields;
+  const xType = xField?.type;
+  if (xField?.name !== 'x' || !DataType.isFixedSizeList(xType) || !isFloat32(xType.children[0]?.type) || !(xType.listSize >= 1)) {
+    throw bad('not a percolab points table (expected a first column x: fixed-size list of float32)');
+  }
+  if (yField?.name !== 'y' || !isFloat32(yField.type)) throw bad('not a percolab points table (expected a second column y: float32)');
+  if (idField && (idField.name !== 'cluster' || !isUint32(idField.type) || table.schema.fields.length > 3)) {
+    throw bad('not a percolab points table (expected at most a third column cluster: uint32)');
+  }
+  const d = xType.listSize;
+  const rows = table.numRows;
+  try {
+    const points = new Float32Array(rows * d);
+    const labels = new Float32Array(rows);
+    const ids = idField ? new Uint32Array(rows) : undefined;
+    let at = 0;
+    for (const batch of table.batches) {
+      const n = batch.numRows;
+      const columns = [batch.getChildAt(0)?.data, batch.getChildAt(1)?.data, idField ? batch.getChildAt(2)?.data : []];
+      if (columns.some((c) => c === undefined || c.length !== (c === columns[2] && !idField ? 0 : 1))) throw bad('a record batch does not hold one chunk per column');
+      const x = columns[0]![0]!.children[0]?.values as Float32Array | undefined;
+      const y = columns[1]![0]!.values as Float32Array;
+      const c = idField ? (columns[2]![0]!.values as Uint32Array) : undefined;
+      if (!x || x.length < n * d || y.length < n || (c && c.length < n) || at + n > rows) throw bad(`a record batch of ${n} rows holds fewer values than its columns need`);
+      if (columns.some((col) => col!.some((data) => data.nullCount !== 0 || data.offset !== 0))) throw bad('a record batch has nulls or offsets; expected plain columns');
+      points.set(x.subarray(0, n * d), at * d);
+      labels.set(y.subarray(0, n), at);
+      if (ids && c) ids.set(c.subarray(0, n), at);
+      at += n;
+    }
+    const meta = table.schema.metadata.get('percolab');
+    let record: unknown;
+    if (meta !== undefined) {
+      try {
+        record = JSON.parse(meta);
+      } catch {
+        throw bad('its percolab metadata is not JSON');
+      }
+    }
+    return { points, labels, ...(ids ? { ids } : {}), dimension: d, record };
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw bad(`not a readable points table (${oneLine(error)})`);
+  }
 }

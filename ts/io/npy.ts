@@ -22,6 +22,9 @@ export interface NpyArray<T extends NpyData = NpyData> {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
+/** Header text quoted in a message: control characters escaped, so the message stays one line. */
+const printable = (text: string) => text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 /** A `.npy` header: the array's type and shape, and where its data starts. */
 export interface NpyHeader {
   dtype: NpyDtype;
@@ -41,6 +44,8 @@ export function parseNpyHeader(bytes: Uint8Array, source: string, fileBytes = by
   if (fileBytes === 0) throw bad('file is empty');
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) throw bad('not a .npy file (bad magic)');
   const major = bytes[6]!;
+  // Versions 2 and 3 keep the header length in 4 bytes (a RangeError on a 10- or 11-byte file before).
+  if (major >= 2 && bytes.length < 12) throw bad(`unsupported or truncated .npy header (version ${major})`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const [headerLength, headerStart] = major === 1 ? [view.getUint16(8, true), 10] : [view.getUint32(8, true), 12];
   if (major < 1 || major > 3 || headerStart + headerLength > bytes.length) throw bad(`unsupported or truncated .npy header (version ${major})`);
@@ -49,10 +54,10 @@ export function parseNpyHeader(bytes: Uint8Array, source: string, fileBytes = by
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) throw bad('malformed .npy header');
-  if (!(descr in dtypes)) throw bad(`dtype ${descr} is not supported (expected one of ${Object.values(dtypes).map((d) => d.name).join(', ')}, little-endian)`);
+  if (!Object.hasOwn(dtypes, descr)) throw bad(`dtype ${printable(descr)} is not supported (expected one of ${Object.values(dtypes).map((d) => d.name).join(', ')}, little-endian)`);
   if (fortran === 'True') throw bad('Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray');
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  if (shape.some((n) => !Number.isInteger(n) || n < 0)) throw bad(`malformed shape (${shapeText})`);
+  if (shape.some((n) => !Number.isInteger(n) || n < 0)) throw bad(`malformed shape (${printable(shapeText)})`);
   const type = dtypes[descr as Descr];
   const dataStart = headerStart + headerLength;
   const dataBytes = shape.reduce((a, b) => a * b, 1) * type.bytes;

@@ -4,7 +4,8 @@
 // `pyarrow.parquet.read_table`. Node only.
 import { type RecordBatch, Table, tableFromIPC, tableToIPC, type Schema } from 'apache-arrow';
 import * as parquet from 'parquet-wasm/node';
-import { pointsFromTable, type PointsFile } from './arrow.js';
+import { UsageError } from '../errors.js';
+import { oneLine, pointsFromTable, type PointsFile } from './arrow.js';
 
 /** Rows per row group: about 64 MiB of data, at least 2^14 rows. */
 export const rowGroupRows = (d: number) => Math.max(1 << 14, Math.floor((64 * 2 ** 20) / (4 * (d + 2))));
@@ -47,7 +48,16 @@ export async function writeParquetStream(schema: Schema, batches: AsyncIterable<
   for await (const chunk of bytes as unknown as AsyncIterable<Uint8Array>) sink(chunk);
 }
 
-/** Reads a Parquet points file written by `percolab generate` (whole, into memory). */
-export function readParquetPoints(bytes: Uint8Array): PointsFile {
-  return pointsFromTable(tableFromIPC(parquet.readParquet(bytes).intoIPCStream()));
+/**
+ * Reads a Parquet points file written by `percolab generate` (whole, into memory). Bytes that are not
+ * such a file are a UsageError naming `source`, never an error from inside parquet-wasm or Arrow.
+ */
+export function readParquetPoints(bytes: Uint8Array, source = 'Parquet file'): PointsFile {
+  let table: Table;
+  try {
+    table = tableFromIPC(parquet.readParquet(bytes).intoIPCStream());
+  } catch (error) {
+    throw new UsageError(`${source}: not a readable Parquet file (${oneLine(error)})`);
+  }
+  return pointsFromTable(table, source);
 }

@@ -81,6 +81,11 @@ impl std::error::Error for SampleError {}
 
 /// A critical cluster of exactly `n` sites.
 pub fn sample<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, n: u64, method: Method) -> Result<Tree, SampleError> {
+    // `coordination` is a public field, so a lattice need not have come through `Lattice::new`: with
+    // z < 2 the exact sampler would never finish (n - 1 bonds in no slots) and grow-cut would panic.
+    if lattice.coordination < 2 {
+        return Err(SampleError::Coordination(lattice.coordination));
+    }
     if n == 0 || n > tree::MAX_SITES {
         return Err(SampleError::Size(n));
     }

@@ -42,6 +42,8 @@ pub enum PopulationError {
     MaxSize(u64),
     Bounds { min_size: u64, max_size: u64 },
     Exponent(f64),
+    /// `min_size^(-exponent)` is below the smallest normal f64: the law's weights would all round to 0.
+    Underflow { min_size: u64, exponent: f64 },
 }
 
 impl std::fmt::Display for PopulationError {
@@ -54,6 +56,10 @@ impl std::fmt::Display for PopulationError {
                 write!(f, "minSize ({min_size}) must not exceed maxSize ({max_size})")
             }
             PopulationError::Exponent(t) => write!(f, "size exponent must be a finite number above 1, got {t}"),
+            PopulationError::Underflow { min_size, exponent } => write!(
+                f,
+                "minSize^-exponent = {min_size}^-{exponent} underflows double precision, so every size would weigh 0; lower the size exponent or minSize"
+            ),
         }
     }
 }
@@ -111,6 +117,10 @@ impl SizeLaw {
         }
         if !(tau.is_finite() && tau > 1.0) {
             return Err(PopulationError::Exponent(tau));
+        }
+        // Found by the property tests: with every weight 0 the inversion drew max_size every time.
+        if libm::pow(min as f64, -tau) < f64::MIN_POSITIVE {
+            return Err(PopulationError::Underflow { min_size: min, exponent: tau });
         }
         let len = (max - min + 1).min(Self::TABLE) as usize;
         let mut tail = vec![0.0; len];
