@@ -200,3 +200,12 @@ describe('percolab sweep: bad grids', () => {
     expectUsageError(['sweep', 's.json', '--out', 'f'], /cannot write output file f\/report\.html: .*f is not a folder/, { 's.json': JSON.stringify({ grid: { seeds: [1] } }), f: 'not a folder' });
   });
 });
+
+describe('a reader that closes the pipe early', () => {
+  it('ends the command quietly: `percolab estimate --help | true` (the reader is gone before the first write)', () => {
+    // `true` exits at once; node starts in ~0.2 s and then writes into a closed pipe: EPIPE.
+    const r = spawnSync('bash', ['-c', `node ${JSON.stringify(cli)} estimate --help | true; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});

@@ -52,4 +52,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 prepareGpuEnvironment(); // before any worker starts: they inherit the environment
+// A reader that closes the pipe early (`percolab run --help | head`) is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 process.exitCode = await main(process.argv.slice(2));
