@@ -64,6 +64,8 @@ pub fn debug_panic(on_helper: bool) {
     if on_helper && rayon::current_num_threads() > 1 {
         threads::panic_on_helper();
     }
+    #[cfg(not(feature = "threads"))]
+    let _ = on_helper; // no helpers in the single-threaded build
     panic!("debug panic (requested on the calling thread)");
 }
 
