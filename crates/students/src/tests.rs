@@ -204,10 +204,12 @@ fn results_do_not_depend_on_the_thread_count() {
     let n = 3000;
     let x = to32(&uniform(30, n * 4, -1.0, 1.0));
     let y: Vec<f32> = x.chunks(4).map(|r| (r[0] * r[1] + r[2].sin() - r[3]) as f32).collect();
-    let arch = Architecture::new(vec![4, 48, 48, 1], Activation::Gelu).unwrap();
+    // 200 rows x 19 201 parameters: above PARALLEL_WORK, so the chunks really run on the pool.
+    let arch = Architecture::new(vec![4, 128, 128, 1], Activation::Gelu).unwrap();
+    assert!(200 * arch.parameter_count() >= crate::network::PARALLEL_WORK);
     let train = |threads| {
         rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-            let mut r = recipe(200);
+            let mut r = recipe(60);
             r.batch_size = 200; // 7 chunks
             let mut fit = Fit::new(arch.clone(), r, 1, 0, None, Split { x: &x, y: &y }, None, None).unwrap();
             fit.run().unwrap();
