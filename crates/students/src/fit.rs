@@ -85,6 +85,11 @@ impl Scaling {
     }
 }
 
+/// Mean of (p - y)^2, summed in f64.
+fn mean_squared_error(p: &[f32], y: &[f32]) -> f64 {
+    p.iter().zip(y).map(|(&p, &t)| (p as f64 - t as f64).powi(2)).sum::<f64>() / y.len().max(1) as f64
+}
+
 fn check_split(split: &Split, d: usize, what: &str) -> Result<usize, StudentError> {
     if split.x.len() % d != 0 {
         return Err(StudentError::Shape(format!("{what}: {} input values are not whole rows of {d}", split.x.len())));
@@ -238,34 +243,16 @@ impl Fit {
         }
     }
 
-    /// Mean squared error in the targets' own units.
-    fn loss(&mut self, x: &[f32], y: &[f32]) -> Result<f64, StudentError> {
-        let p = self.network.predict(x)?;
-        let sum: f64 = p.iter().zip(y).map(|(&p, &t)| (p as f64 - t as f64).powi(2)).sum();
-        Ok(sum / y.len().max(1) as f64 * self.target.1 * self.target.1)
-    }
-
     fn evaluate(&mut self) -> Result<(), StudentError> {
         let d = self.network.architecture.inputs();
         let rows = (self.train.1.len()).min(TRAIN_EVAL_ROWS);
-        let (tx, ty) = (self.train.0[..rows * d].to_vec(), self.train.1[..rows].to_vec());
-        let train = self.loss(&tx, &ty)?;
-        let validation = match self.validation.take() {
-            Some(v) => {
-                let loss = self.loss(&v.0, &v.1);
-                self.validation = Some(v);
-                Some(loss?)
-            }
-            None => None,
-        };
-        let test = match self.test.take() {
-            Some(t) => {
-                let loss = self.loss(&t.0, &t.1);
-                self.test = Some(t);
-                Some(loss?)
-            }
-            None => None,
-        };
+        // Losses of standardized predictions, back in the targets' own units.
+        let sd = self.target.1;
+        let network = &mut self.network;
+        let mut loss = |x: &[f32], y: &[f32]| network.predict(x).map(|p| mean_squared_error(&p, y) * sd * sd);
+        let train = loss(&self.train.0[..rows * d], &self.train.1[..rows])?;
+        let validation = self.validation.as_ref().map(|(x, y)| loss(x, y)).transpose()?;
+        let test = self.test.as_ref().map(|(x, y)| loss(x, y)).transpose()?;
         let rate = self.recipe.schedule.rate(self.recipe.learning_rate, self.recipe.anneal, self.step.min(self.recipe.steps - 1), self.recipe.steps);
         self.history.push(Record { step: self.step, learning_rate: rate, train, validation, test });
         if let Some(v) = validation {
@@ -334,8 +321,7 @@ impl Fit {
     /// Mean squared error on `(x, y)` in the targets' own units.
     pub fn mse(&mut self, split: Split) -> Result<f64, StudentError> {
         check_split(&split, self.network.architecture.inputs(), "evaluation set")?;
-        let p = self.predict(split.x)?;
-        Ok(p.iter().zip(split.y).map(|(&p, &t)| (p as f64 - t as f64).powi(2)).sum::<f64>() / split.y.len().max(1) as f64)
+        Ok(mean_squared_error(&self.predict(split.x)?, split.y))
     }
 
     /// Pre-activations of the last hidden layer on `x` (the data's own units in).

@@ -35,7 +35,7 @@ impl Activation {
                 }
             }
             Activation::Tanh => z.tanh(),
-            Activation::Gelu => T::from_f64(0.5) * z * (T::ONE + (z * T::from_f64(core::f64::consts::FRAC_1_SQRT_2)).erf()),
+            Activation::Gelu => z * gelu_cdf(z),
         }
     }
 
@@ -55,10 +55,8 @@ impl Activation {
                 (t, T::ONE - t * t)
             }
             Activation::Gelu => {
-                let half = T::from_f64(0.5);
-                let cdf = half * (T::ONE + (z * T::from_f64(core::f64::consts::FRAC_1_SQRT_2)).erf());
-                let pdf = (-half * z * z).exp() * T::from_f64(0.5 * core::f64::consts::FRAC_2_SQRT_PI * core::f64::consts::FRAC_1_SQRT_2);
-                (z * cdf, cdf + z * pdf)
+                let cdf = gelu_cdf(z);
+                (z * cdf, cdf + z * gelu_pdf(z))
             }
         }
     }
@@ -79,14 +77,21 @@ impl Activation {
                 let t = z.tanh();
                 T::ONE - t * t
             }
-            Activation::Gelu => {
-                let half = T::from_f64(0.5);
-                let cdf = half * (T::ONE + (z * T::from_f64(core::f64::consts::FRAC_1_SQRT_2)).erf());
-                let pdf = (-half * z * z).exp() * T::from_f64(0.5 * core::f64::consts::FRAC_2_SQRT_PI * core::f64::consts::FRAC_1_SQRT_2);
-                cdf + z * pdf
-            }
+            Activation::Gelu => gelu_cdf(z) + z * gelu_pdf(z),
         }
     }
+}
+
+/// The standard normal CDF, Phi(z) = (1 + erf(z / sqrt 2)) / 2: GELU(z) = z Phi(z).
+#[inline]
+fn gelu_cdf<T: Real>(z: T) -> T {
+    T::from_f64(0.5) * (T::ONE + (z * T::from_f64(core::f64::consts::FRAC_1_SQRT_2)).erf())
+}
+
+/// The standard normal density: GELU'(z) = Phi(z) + z phi(z).
+#[inline]
+fn gelu_pdf<T: Real>(z: T) -> T {
+    (-T::from_f64(0.5) * z * z).exp() * T::from_f64(0.5 * core::f64::consts::FRAC_2_SQRT_PI * core::f64::consts::FRAC_1_SQRT_2)
 }
 
 /// Where one layer's parameters sit in the flat vector: `weight [out, in]` then `bias [out]`.
@@ -289,7 +294,6 @@ impl<T: Real> Network<T> {
         self.refresh_transposed();
         // Larger chunks for inference: no gradient to hold, and fewer passes over the weights.
         const ROWS: usize = 256;
-        let chunks = rows.div_ceil(ROWS);
         let mut out = vec![T::ZERO; rows * width];
         let (layers, params, transposed, activation) = (&self.layers, &self.parameters, &self.transposed, self.architecture.activation);
         let mut outputs: Vec<&mut [T]> = out.chunks_mut(ROWS * width).collect();
@@ -308,7 +312,6 @@ impl<T: Real> Network<T> {
         }
         #[cfg(not(feature = "threads"))]
         outputs.iter_mut().enumerate().for_each(work);
-        let _ = chunks;
         Ok(out)
     }
 

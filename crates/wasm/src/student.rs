@@ -79,22 +79,31 @@ fn bad(message: String) -> JsError {
     JsError::new(&message)
 }
 
-fn architecture(d: usize, widths: &[u32], activation: &str) -> Result<Architecture, JsError> {
-    let activation = Activation::from_name(activation)
-        .ok_or_else(|| bad(format!("model.activation must be \"relu\", \"tanh\" or \"gelu\", got {activation:?}")))?;
-    let sizes = std::iter::once(d).chain(widths.iter().map(|&w| w as usize)).chain(std::iter::once(1)).collect();
+/// Layer sizes and an activation by name; `what` names the activation in the error (e.g. `model.activation`).
+fn network_architecture(sizes: Vec<usize>, activation: &str, what: &str) -> Result<Architecture, JsError> {
+    let activation =
+        Activation::from_name(activation).ok_or_else(|| bad(format!("{what} must be \"relu\", \"tanh\" or \"gelu\", got {activation:?}")))?;
     Architecture::new(sizes, activation).map_err(err)
+}
+
+fn architecture(d: usize, widths: &[u32], activation: &str) -> Result<Architecture, JsError> {
+    let sizes = std::iter::once(d).chain(widths.iter().map(|&w| w as usize)).chain(std::iter::once(1)).collect();
+    network_architecture(sizes, activation, "model.activation")
+}
+
+/// PyTorch's defaults for Adam's betas and eps; `momentum` applies to SGD only.
+fn optimizer_of(name: OptimizerName, weight_decay: f64, momentum: f64) -> Optimizer {
+    match name {
+        OptimizerName::Adam => Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay },
+        OptimizerName::Sgd => Optimizer::Sgd { momentum, weight_decay },
+    }
 }
 
 fn recipe(t: &TrainSection) -> Result<Recipe, JsError> {
     let schedule = Schedule::from_name(&t.schedule)
         .ok_or_else(|| bad(format!("train.schedule must be \"constant\", \"cosine\" or \"step\", got {:?}", t.schedule)))?;
-    let optimizer = match t.optimizer {
-        OptimizerName::Adam => Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: t.weight_decay },
-        OptimizerName::Sgd => Optimizer::Sgd { momentum: t.momentum, weight_decay: t.weight_decay },
-    };
     Ok(Recipe {
-        optimizer,
+        optimizer: optimizer_of(t.optimizer, t.weight_decay, t.momentum),
         learning_rate: t.learning_rate,
         schedule,
         anneal: t.anneal,
@@ -256,15 +265,10 @@ pub fn train_steps(sizes: &[u32], activation: &str, parameters: Vec<f32>, x: &[f
         momentum: f64,
     }
     let spec: Spec = crate::spec::parse("optimizer spec", optimizer).map_err(bad)?;
-    let activation = Activation::from_name(activation).ok_or_else(|| bad(format!("unknown activation {activation:?}")))?;
-    let arch = Architecture::new(sizes.iter().map(|&s| s as usize).collect(), activation).map_err(err)?;
+    let arch = network_architecture(sizes.iter().map(|&s| s as usize).collect(), activation, "activation")?;
     let (d, outputs) = (arch.inputs(), arch.outputs());
-    let optimizer = match spec.kind {
-        OptimizerName::Adam => Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: spec.weight_decay },
-        OptimizerName::Sgd => Optimizer::Sgd { momentum: spec.momentum, weight_decay: spec.weight_decay },
-    };
     let mut net = percolab_students::Network::<f32>::new(arch, parameters).map_err(err)?;
-    let mut state = percolab_students::OptimizerState::new(optimizer, net.parameters.len());
+    let mut state = percolab_students::OptimizerState::new(optimizer_of(spec.kind, spec.weight_decay, spec.momentum), net.parameters.len());
     let rows = y.len() / outputs;
     let b = batch as usize;
     if b == 0 || batches.len() % b != 0 || x.len() != rows * d {
@@ -292,8 +296,7 @@ pub fn train_steps(sizes: &[u32], activation: &str, parameters: Vec<f32>, x: &[f
 }
 
 fn float64_network(sizes: &[u32], activation: &str, parameters: &[f64]) -> Result<percolab_students::Network<f64>, JsError> {
-    let activation = Activation::from_name(activation).ok_or_else(|| bad(format!("unknown activation {activation:?}")))?;
-    let arch = Architecture::new(sizes.iter().map(|&s| s as usize).collect(), activation).map_err(err)?;
+    let arch = network_architecture(sizes.iter().map(|&s| s as usize).collect(), activation, "activation")?;
     percolab_students::Network::new(arch, parameters.to_vec()).map_err(err)
 }
 
