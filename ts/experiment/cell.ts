@@ -98,8 +98,8 @@ export async function runSeed(kernels: Kernels, config: Config, seed: number, gp
   const { labels, teacher } = data.labels ? { labels: gatherRows(data.labels, 1, order, 0, config.testSize + largest).x, teacher: undefined } : await labelSeed(kernels, config, seed, data, used, gpu);
   const test = { x: used.x.subarray(0, config.testSize * d), y: labels.subarray(0, config.testSize) };
   const train = { x: used.x.subarray(config.testSize * d), y: labels.subarray(config.testSize) };
+  if (config.model.kind === 'mlp') return { ...trainStudents(kernels, config, seed, train, test, onSteps), ...(teacher ? { teacher } : {}) };
   const testVariance = variance(test.y);
-  if (config.model.kind === 'mlp') return { ...trainStudents(kernels, config, seed, train, test, testVariance, onSteps), ...(teacher ? { teacher } : {}) };
   const losses = config.sizes.map((n) => {
     const { k, weights, local, tangentDimension, tangentCutoff } = config.model;
     const fit = local === 'linear' ? { kind: local, tangentDimension, tangentCutoff } : { kind: local };
@@ -116,7 +116,7 @@ export async function runSeed(kernels: Kernels, config: Config, seed: number, gp
  * Students at every size (nested training sets, one test set) and the width check on the first seed; or,
  * for model scaling, students of every width of model.widthGrid on the largest training set.
  */
-function trainStudents(kernels: Kernels, config: Config, seed: number, train: { x: Float32Array; y: Float32Array }, test: { x: Float32Array; y: Float32Array }, testVariance: number, onSteps?: (steps: number) => void) {
+function trainStudents(kernels: Kernels, config: Config, seed: number, train: { x: Float32Array; y: Float32Array }, test: { x: Float32Array; y: Float32Array }, onSteps?: (steps: number) => void) {
   const d = config.data.dimension;
   const students: StudentRecord[] = [];
   const weights: Float32Array[] = [];
@@ -141,7 +141,7 @@ function trainStudents(kernels: Kernels, config: Config, seed: number, train: { 
   }
   // Model scaling puts each student's parameter count where data scaling puts N.
   const x = (s: StudentRecord) => (config.scaling === 'model' ? s.summary.parameters : s.n);
-  const losses: LossPoint[] = students.map((s) => ({ seed, n: x(s), loss: s.testLoss, relative: s.testLoss / testVariance }));
+  const losses: LossPoint[] = students.map((s) => ({ seed, n: x(s), loss: s.testLoss, relative: s.relative }));
   return { losses, students, weights, ...(check ? { widthCheck: check } : {}) };
 }
 

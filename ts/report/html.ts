@@ -1,7 +1,7 @@
 import type { RunResults } from '../results.js';
 import { dimensionSection } from './dimension.js';
 import { escapeHtml } from './escape.js';
-import { formatAlpha, lossCurveSvg, medianLossBySize } from './plot.js';
+import { formatAlpha, lossCurveSvg, medianLossBySize, modelScaling } from './plot.js';
 import { studentSection } from './students.js';
 
 /** Four significant digits; exponent notation only where fixed notation would be unreadable. */
@@ -51,7 +51,7 @@ function headline(results: RunResults): string {
   const t = results.theory;
   return (
     `Fitted exponent ${formatAlpha(median)} (16th–84th percentile ${formatAlpha(p16)}–${formatAlpha(p84)}) ` +
-    `over ${(results.config as { scaling?: string }).scaling === 'model' ? 'parameter counts P' : 'N'} in [${formatSize(w0)}, ${formatSize(w1)}]; ` +
+    `over ${modelScaling(results) ? 'parameter counts P' : 'N'} in [${formatSize(w0)}, ${formatSize(w1)}]; ` +
     `theory ${formatAlpha(t.exponent)} (c/D = ${t.c}/${formatDimension(t.dimension)})` +
     // File data: where D came from (given, or the run's measurement).
     (t.dimensionSource ? `; D ${t.dimensionSource}` : '') +

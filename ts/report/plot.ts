@@ -34,6 +34,9 @@ export function medianLossBySize(results: RunResults): { n: number; loss: number
   return [...bySize.entries()].sort(([a], [b]) => a - b).map(([n, losses]) => ({ n, loss: percentile(losses, 50) }));
 }
 
+/** Whether the run fitted loss against students' parameter counts (scaling "model") rather than N. */
+export const modelScaling = (results: RunResults): boolean => (results.config as { scaling?: string }).scaling === 'model';
+
 export function formatAlpha(x: number): string {
   return Number.isFinite(x) ? x.toFixed(3) : 'n/a';
 }
@@ -73,7 +76,7 @@ export function lossCurveSpec(results: RunResults): TopLevelSpec {
     scale: { type: 'log' as const, nice: false },
     // Experiments use a handful of geometric sizes: ticking exactly those reads best on a log axis.
     axis: {
-      title: (results.config as { scaling?: string }).scaling === 'model' ? 'student parameters P' : 'training points N',
+      title: modelScaling(results) ? 'student parameters P' : 'training points N',
       grid: true,
       labelFlush: false,
       format: '~s',

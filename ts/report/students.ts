@@ -4,10 +4,9 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunResults, StudentRecord } from '../results.js';
 import { percentile } from '../fit/scaling.js';
-import { PLOT_HEIGHT, PLOT_WIDTH, specToSvg } from './plot.js';
+import { modelScaling, PLOT_HEIGHT, PLOT_WIDTH, specToSvg } from './plot.js';
 
 /** What a student is plotted against: its training size N, or its parameter count P (model scaling). */
-const modelScaling = (results: RunResults) => (results.config as { scaling?: string }).scaling === 'model';
 const xOf = (results: RunResults) => (r: StudentRecord) => (modelScaling(results) ? r.summary.parameters : r.n);
 
 const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5 ? x.toExponential(2) : x.toPrecision(digits));

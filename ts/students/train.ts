@@ -29,7 +29,6 @@ function trainToEnd(student: Student, onSteps?: (steps: number) => void, chunk =
   onSteps?.(student.step - before);
 }
 
-
 /** Steps one size costs (every grid rate, trained to the end at most). */
 export const stepsPerSize = (config: Config) => rates(config).length * config.train.steps;
 
@@ -57,6 +56,7 @@ export function trainAtSize(
   const grid: GridPoint[] = [];
   let kept: Student | undefined;
   let keptScore = Infinity;
+  let keptRate = Number.NaN;
   try {
     for (const learningRate of rates(config)) {
       let student: Student | undefined;
@@ -82,6 +82,7 @@ export function trainAtSize(
         kept?.free();
         kept = student;
         keptScore = score;
+        keptRate = learningRate;
       } else {
         student.free();
       }
@@ -93,7 +94,7 @@ export function trainAtSize(
     const testLoss = kept.mse(test.x, test.y);
     const record: StudentRecord = {
       n,
-      learningRate: grid.find((g) => g.score === keptScore)!.learningRate,
+      learningRate: keptRate,
       grid,
       testLoss,
       relative: testLoss / variance(test.y),
@@ -120,6 +121,7 @@ function penultimateDimension(kernels: Kernels, student: Student, x: Float32Arra
   }
 }
 
+/** The width-doubling check: the kept student against one with every width doubled, same data and rate. */
 export function widthCheck(kernels: Kernels, config: Config, seed: number, sizeIndex: number, train: Rows, test: Rows, kept: StudentRecord, onSteps?: (steps: number) => void): WidthCheck {
   const doubledWidths = config.model.widths.map((w) => 2 * w);
   const single = { ...config, train: { ...config.train, learningRate: kept.learningRate } };

@@ -8,7 +8,7 @@ import { readFloat32Matrix } from '../../io/npy-file.js';
 import { weightFiles } from '../../students/weights.js';
 import { version } from '../../version.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
-import { positiveInt } from '../options.js';
+import { MAX_THREADS, nonNegativeInt, outputPath, positiveInt, threadCount } from '../options.js';
 import { delayedProgress } from '../progress.js';
 
 interface Options {
@@ -24,7 +24,7 @@ interface Options {
   validation: string;
   patience?: number;
   test?: string[];
-  seed: string;
+  seed: number;
   threads: number;
   out: string;
   force: boolean;
@@ -80,8 +80,7 @@ function targets(path: string, rows: number, what: string): Float32Array {
 
 async function train(xPath: string, yPath: string, options: Options) {
   const spec = sections(options);
-  const seed = Number(options.seed);
-  if (!/^\d+$/.test(options.seed.trim()) || !Number.isSafeInteger(seed)) throw new UsageError(`--seed = ${JSON.stringify(options.seed)}: expected an integer >= 0`);
+  const seed = options.seed;
   if (options.test && options.test.length !== 2) throw new UsageError('--test takes two files: X_TEST.npy Y_TEST.npy');
   const x = readFloat32Matrix(xPath, 'input file');
   const y = targets(yPath, x.rows, 'target file');
@@ -149,9 +148,9 @@ export function trainCommand(): Command {
     .option('--validation <fraction>', 'fraction of the rows (the last ones) held out for early stopping and the best weights', '0')
     .addOption(new Option('--patience <steps>', 'stop when the validation loss has not improved for this many steps').argParser(positiveInt('--patience')))
     .option('--test <files...>', 'test inputs and targets: X_TEST.npy Y_TEST.npy')
-    .option('--seed <s>', 'seed of the initial weights and the minibatch order', '1')
-    .addOption(new Option('--threads <n>', 'threads (default: one per core; results do not depend on it)').argParser(positiveInt('--threads')).default(availableParallelism()))
-    .requiredOption('--out <dir>', 'folder to write: train.json and weights/<layer>.weight.npy, <layer>.bias.npy')
+    .addOption(new Option('--seed <s>', 'seed of the initial weights and the minibatch order').argParser(nonNegativeInt('--seed')).default(1))
+    .addOption(new Option('--threads <n>', 'threads (default: one per core; results do not depend on it)').argParser(threadCount()).default(Math.min(availableParallelism(), MAX_THREADS)))
+    .addOption(new Option('--out <dir>', 'folder to write: train.json and weights/<layer>.weight.npy, <layer>.bias.npy').argParser(outputPath('folder')).makeOptionMandatory())
     .option('--force', 'replace the output folder if it exists', false)
     .option('--no-progress', 'no progress bar on stderr')
     .addHelpText(
