@@ -10,6 +10,8 @@ say() { printf 'bootstrap: %s\n' "$*" >&2; }
 # links it; wabt lets the build check the SIMD opcodes; chromium runs the browser tests; the EGL/Mesa
 # packages give Dawn (the webgpu package) its OpenGL ES software adapter, llvmpipe.
 APT_PACKAGES=(rustc-web cargo-web rust-web-src lld-22 wabt chromium libegl1 libegl-mesa0 libegl-dev libgl1-mesa-dri)
+# Slurm and munge: the Slurm executor's tests start a single-node cluster (scripts/slurm/start.sh).
+APT_PACKAGES+=(slurm-wlm slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,7 @@ import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
 import { teacherCommand } from './commands/teacher.js';
 import { trainCommand } from './commands/train.js';
+import { cellCommand } from './commands/cell.js';
 import { prepareGpuEnvironment } from '../teachers/gpu-node.js';
 import { setPointsFileReader } from '../experiment/file-data.js';
 import { readPointsFile } from '../io/points-file.js';
@@ -26,6 +27,8 @@ function program(): Command {
     .configureOutput(output);
   // Commands built apart do not inherit these settings.
   for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand(), trainCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
+  // Internal: one sweep cell, for Slurm tasks (percolab sweep --executor slurm).
+  cli.addCommand(cellCommand().exitOverride().configureOutput(output), { hidden: true });
   return cli;
 }
 
