@@ -4,6 +4,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { flavours, root, wasmBindgenBin, wasmCargo, wasmLinker, wasmRustc } from './toolchain.mjs';
+import { buildEdge } from './build-edge.mjs';
 
 const log = (msg) => process.stderr.write(`build: ${msg}\n`);
 
@@ -79,4 +80,6 @@ async function bundle(wasmFiles) {
 const wasmFiles = {};
 for (const flavour of flavours) wasmFiles[flavour.name] = buildWasm(flavour);
 await bundle(wasmFiles);
+log('bundle dist/edge');
+await buildEdge(root, wasmFiles.simd, JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
 log('done');

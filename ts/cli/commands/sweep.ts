@@ -47,6 +47,7 @@ async function sweep(file: string, options: Options, command: Command) {
     refuse(command, ['--workers'], 'to --executor http (the endpoint runs one thread per cell)');
     if (options.endpoint === undefined) throw new UsageError('--executor http needs --endpoint URL (a deployed dist/edge/worker.js)');
   }
+  const headers = Object.fromEntries(options.header.map(parseHeader));
   const { sweep: spec, cells, code } = loadSweepFile(file);
   const paths = Object.keys(spec.grid);
   // The folder is reused on purpose (cached cells); only the combined files are replaced.
@@ -82,7 +83,6 @@ async function sweep(file: string, options: Options, command: Command) {
     }
     executor = slurmExecutor(slurm);
   } else if (options.executor === 'http') {
-    const headers = Object.fromEntries(options.header.map(parseHeader));
     executor = httpExecutor({ endpoint: options.endpoint!, concurrency: options.concurrency ?? 4, headers, code });
   } else {
     executor = localExecutor(options.workers ?? configWorkers ?? defaultWorkers());
@@ -118,7 +118,7 @@ export function sweepCommand(): Command {
     .addOption(new Option('--max-parallel <k>', 'slurm: at most k tasks at once').argParser(positiveInt('--max-parallel')))
     .option('--sbatch-arg <arg>', 'slurm: an extra #SBATCH option, e.g. --sbatch-arg=--time=01:00:00 (repeatable)', collect, [])
     .option('--dry-run', 'slurm: print the sbatch script for the pending cells; submit nothing', false)
-    .option('--endpoint <url>', 'http: the edge worker\'s URL (POST /run per cell)')
+    .addOption(new Option('--endpoint <url>', 'http: the edge worker\'s URL (POST /run per cell)').argParser(parseEndpoint))
     .addOption(new Option('--concurrency <n>', 'http: requests at once (default 4)').argParser(intAtLeast('--concurrency', 1, 256)))
     .option('--header <line>', 'http: a request header \'Name: value\' (repeatable)', collect, [])
     .addHelpText('after', '\nEvery cell is validated before any work. Cells are stored under a hash of what their config sets apart from the defaults and of the code (version and kernels), so rerunning an interrupted sweep recomputes only the missing cells, and cells computed by other kernels are never reused. --force recomputes each cell, replacing its folder only once the new results are complete.\n\nExecutors: local (default) runs the cells here. slurm writes <out>/slurm/sweep.sbatch, a job array with one task per pending cell (each runs `percolab cell` with this Node and percolab: they, the sweep file and <out> must be on a file system the compute nodes share), submits it, follows squeue and the finished cells, and reports failed tasks with their logs (<out>/slurm/logs/). http sends each pending cell to an endpoint running dist/edge/worker.js and writes the results here; failed requests are retried twice.')
