@@ -98,6 +98,16 @@ describe('percolab sweep --executor slurm', () => {
     expect(json(join(dir, 'out/sweep.json')).cells).toHaveLength(2);
   }, 90_000);
 
+  it('a submission the controller refuses (no such partition): status 2, one line with sbatch\'s reason, nothing written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'percolab-slurm-refused-'));
+    writeFileSync(join(dir, 's.json'), JSON.stringify({ base: tiny, grid: { seeds: [2] } }));
+    const result = percolab(['s.json', '--out', 'out', '--executor', 'slurm', '--partition', 'nosuch'], dir);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^percolab: sbatch .*out\/slurm\/sweep\.sbatch failed \(status 1\): sbatch: error: .*invalid partition/i);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
   it.each([
     ['--partition without slurm', ['--partition', 'debug'], /--partition does not apply without --executor slurm/],
     ['a negative --max-parallel', ['--executor', 'slurm', '--max-parallel', '-1'], /--max-parallel = "-1": expected an integer >= 1/],

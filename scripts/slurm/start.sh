@@ -14,6 +14,7 @@ if [ -e "$dir/slurmctld.pid" ] || [ -e "$dir/munge/munged.pid" ]; then say "$dir
 mkdir -p "$dir"/{state,spool,log,munge}
 dir=$(cd "$dir" && pwd)
 chmod 755 "$dir" # munged runs as the munge user and must reach its folder inside
+runuser -u munge -- test -x "$dir" || { say "the munge user cannot reach $dir: choose a folder whose parents others may enter (e.g. under /tmp)"; exit 1; }
 host=$(hostname -s)
 
 # munged insists that its folder belongs to the munge user (clients need to reach the socket) and its key is private.

@@ -3,7 +3,7 @@
 // compute nodes, as must the sweep file and folder (a shared file system). The results on disk are the
 // truth: squeue only tells progress and why a task ended.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../errors.js';
@@ -101,13 +101,23 @@ export function slurmExecutor(options: SlurmOptions): Executor {
     async run(pending, job) {
       if (pending.length === 0) return;
       const folder = join(job.out, 'slurm');
-      mkdirSync(join(folder, 'logs'), { recursive: true });
+      // A submission that fails leaves nothing behind: neither its script nor the folders made for it.
+      const created = mkdirSync(join(folder, 'logs'), { recursive: true });
       const jobs: { id: string; cells: PendingCell[]; states: Map<number, string> }[] = [];
       for (let at = 0, part = 1; at < pending.length; at += ARRAY_LIMIT, part++) {
         const cells = pending.slice(at, at + ARRAY_LIMIT);
         const script = join(folder, part === 1 ? 'sweep.sbatch' : `sweep-${part}.sbatch`);
         writeFilesAtomically({ [script]: sbatchScript(cells, job, options) }, true);
-        const id = submit(script);
+        let id: string;
+        try {
+          id = submit(script);
+        } catch (error) {
+          if (jobs.length === 0) {
+            rmSync(script, { force: true });
+            if (created !== undefined) rmSync(created, { recursive: true, force: true });
+          }
+          throw error;
+        }
         process.stderr.write(`slurm: submitted job ${id} (${cells.length} cell${cells.length === 1 ? '' : 's'}), script ${relative(process.cwd(), script) || script}\n`);
         jobs.push({ id, cells, states: new Map() });
       }
