@@ -10,13 +10,14 @@ import { defaultWorkers } from '../../pool/node.js';
 import type { RunResults } from '../../results.js';
 import { meanScore, renderSweepReport, type SweepRow } from '../../sweep/report.js';
 import { describeCell } from '../../sweep/sweep.js';
-import { cellFolder, loadSweepFile, readCachedResults } from '../../sweep/files.js';
+import { cellFolder, readCachedResults } from '../../sweep/files.js';
+import { loadSweepFile } from '../sweep-file.js';
 import type { Executor, PendingCell } from '../../sweep/executors/executor.js';
 import { localExecutor } from '../../sweep/executors/local.js';
 import { checkSlurmOptions, sbatchScript, slurmExecutor } from '../../sweep/executors/slurm.js';
 import { httpExecutor, parseEndpoint, parseHeader } from '../../sweep/executors/http.js';
 import { version } from '../../version.js';
-import { collect, intAtLeast, outputPath, positiveInt, refuse, workerCount } from '../options.js';
+import { announceDevice, collect, intAtLeast, outputPath, positiveInt, refuse, workerCount } from '../options.js';
 
 interface Options {
   out: string;
@@ -67,11 +68,17 @@ async function sweep(file: string, options: Options, command: Command) {
     if (results === undefined) pending.push({ cell, label, folder });
     else cached.set(cell.hash, results);
   });
+  let announced = false;
   const job = {
     file: resolve(file),
     out,
     force: options.force,
-    finished: (p: PendingCell, results: RunResults) => process.stderr.write(exponentLine(p.label, results, false)),
+    finished: (p: PendingCell, results: RunResults) => {
+      // Where this machine's workers evaluated the teacher (other executors' devices are theirs to say).
+      if (options.executor === 'local' && !announced) announceDevice(results);
+      announced = true;
+      process.stderr.write(exponentLine(p.label, results, false));
+    },
   };
   let executor: Executor;
   if (options.executor === 'slurm') {

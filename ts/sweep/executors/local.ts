@@ -1,5 +1,4 @@
 // The local executor: cells one after another, each on a pool of worker threads in this process.
-import { announceDevice } from '../../cli/options.js';
 import { runExperiment } from '../../experiment/run.js';
 import { createNodePool } from '../../pool/node.js';
 import type { WorkerPool } from '../../pool/pool.js';
@@ -21,10 +20,9 @@ export function localExecutor(workers: number): Executor {
       if (pending.length === 0) return;
       const pool = createNodePool(workers);
       try {
-        for (const [i, p] of pending.entries()) {
+        for (const p of pending) {
           process.stderr.write(`${p.label}: running ${p.cell.config.seeds} seeds on ${workers} worker${workers === 1 ? '' : 's'}\n`);
           const results = await computeCell(p.cell, p.folder, pool);
-          if (i === 0) announceDevice(results);
           job.finished(p, results);
         }
       } finally {
