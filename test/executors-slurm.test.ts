@@ -108,6 +108,15 @@ describe('percolab sweep --executor slurm', () => {
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
+  it('percolab cell refuses a hash the sweep does not have (a sweep file changed since submission)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'percolab-slurm-cell-'));
+    writeFileSync(join(dir, 's.json'), JSON.stringify({ base: tiny, grid: { seeds: [2] } }));
+    const result = spawnSync(process.execPath, [cli, 'cell', 's.json', '--hash', '0123456789abcdef', '--out', 'out'], { cwd: dir, encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^percolab: s\.json has no cell 0123456789abcdef for this percolab \(.*\): the sweep file or percolab changed since the cell was listed; rerun the sweep\n$/);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
   it.each([
     ['--partition without slurm', ['--partition', 'debug'], /--partition does not apply without --executor slurm/],
     ['a negative --max-parallel', ['--executor', 'slurm', '--max-parallel', '-1'], /--max-parallel = "-1": expected an integer >= 1/],
