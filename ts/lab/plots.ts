@@ -1,0 +1,56 @@
+// The page's plots and tables, loaded on first use (vega is most of the page's weight). They are the HTML
+// report's own pieces, so the page and `report.html` draw the same thing.
+import type { TopLevelSpec } from 'vega-lite';
+import type { RunResults } from '../results.js';
+import type { DimensionEstimate } from '../wasm/kernels.js';
+import { dimensionSection } from '../report/dimension.js';
+import { escapeHtml } from '../report/escape.js';
+import { exponentTable, headline, lossTable, renderReport } from '../report/html.js';
+import { lossCurveSvg, PLOT_WIDTH, specToSvg } from '../report/plot.js';
+import { studentSection } from '../report/students.js';
+import type { Projection } from './lab-api.js';
+
+export { renderReport };
+
+/** The run's headline, loss curve and exponent table; with `final`, the report's other sections too. */
+export async function resultsHtml(results: RunResults, final: boolean): Promise<string> {
+  const parts = [
+    `<p class="headline" id="headline">${escapeHtml(headline(results))}</p>`,
+    `<h3>Test loss against training-set size</h3><figure class="plot" id="loss-plot">${await lossCurveSvg(results)}</figure>`,
+    `<h3>Exponents</h3>${exponentTable(results)}`,
+  ];
+  if (final) {
+    parts.push(await studentSection(results));
+    if (results.dimension) {
+      parts.push(`<h3>Intrinsic dimension of the data</h3><p class="note">${results.dimension.points} points of seed ${results.dimension.seed}'s data; theory D = ${results.theory.dimension}.</p>`);
+      parts.push(await dimensionSection(results.dimension.estimates, results.theory.dimension));
+    }
+    parts.push(`<h3>Test losses (MSE)</h3>${lossTable(results)}`);
+  }
+  return parts.join('\n');
+}
+
+export const dimensionHtml = (estimates: DimensionEstimate[]): Promise<string> => dimensionSection(estimates);
+
+/** The data on its first principal axes (1-2 and 1-3), coloured by the teacher's label. */
+export function projectionSvg(p: Projection): Promise<string> {
+  const values = Array.from({ length: p.rows }, (_, i) => ({ a: p.coords[i * 3]!, b: p.coords[i * 3 + 1]!, c: p.coords[i * 3 + 2]!, label: p.labels[i]! }));
+  const pct = (k: number) => `${((p.explained[k] ?? 0) * 100).toFixed(1)}% of the variance`;
+  const panel = (y: 'b' | 'c', title: string) => ({
+    width: PLOT_WIDTH / 2 - 20,
+    height: PLOT_WIDTH / 2 - 20,
+    mark: { type: 'circle', size: 6, opacity: 0.7 },
+    encoding: {
+      x: { field: 'a', type: 'quantitative', title: `PC 1 (${pct(0)})`, scale: { zero: false } },
+      y: { field: y, type: 'quantitative', title, scale: { zero: false } },
+      color: { field: 'label', type: 'quantitative', title: 'label', scale: { scheme: 'viridis' } },
+    },
+  });
+  return specToSvg({
+    background: 'white',
+    padding: 8,
+    data: { values },
+    config: { font: 'sans-serif' },
+    hconcat: [panel('b', `PC 2 (${pct(1)})`), panel('c', `PC 3 (${pct(2)})`)],
+  } as unknown as TopLevelSpec);
+}
