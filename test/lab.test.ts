@@ -169,6 +169,7 @@ describe('the lab page in headless Chromium', () => {
     await page.fill('#field-data-clusterSize', '30000');
     await page.fill('#field-measure-points', '0');
     expect(JSON.parse(await page.inputValue('#config-json'))).toEqual(input);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifacts, 'setup.png') });
     await page.click('#run');
     await finished(page);
@@ -191,6 +192,7 @@ describe('the lab page in headless Chromium', () => {
     expect(Array.from(data.data.subarray(0, 64))).toEqual(Array.from(lib.seedPoints(lib.loadKernels(), lib.resolveConfig(input), 1).subarray(0, 64)));
     firstRun = { link: (await page.getAttribute('#share-run', 'href'))!, input, points: fromNode.points };
     await page.waitForSelector('#pca-plot svg', { timeout: 30_000 });
+    await page.waitForSelector('#slice-plot svg', { timeout: 30_000 });
     await page.screenshot({ path: join(artifacts, 'results.png'), fullPage: true });
     // Dropping the downloaded results.json on a fresh page shows the same run without computing it.
     const fresh = await open();

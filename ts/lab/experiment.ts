@@ -82,7 +82,7 @@ function mount(root: HTMLElement, lab: Lab): void {
     }
     const id = fieldId(field.key);
     const error = h('p', { class: 'error', id: `${id}-error`, role: 'alert' });
-    const defaultText = field.default === undefined ? 'derived' : fieldText(field, field.default);
+    const defaultText = field.default === undefined ? '(unset)' : fieldText(field, field.default);
     let control: HTMLInputElement | HTMLSelectElement;
     if (field.kind === 'enum') {
       control = h('select', { id, name: field.key });
@@ -301,10 +301,15 @@ function mount(root: HTMLElement, lab: Lab): void {
   async function showProjection(config: Config, id: number) {
     projection.replaceChildren(h('p', { class: 'note' }, 'Projecting the data on its principal axes…'));
     try {
+      const plots = await lab.plots();
       const p = await lab.worker.project(config, config.seed, 3000);
-      const svg = await (await lab.plots()).projectionSvg(p);
+      const svg = await plots.projectionSvg(p);
       if (id !== generation) return;
       projection.innerHTML = `<h3>The data, projected (PCA)</h3><p class="note">${p.rows} points of seed ${config.seed}'s data on its first three principal axes, coloured by the teacher's label.</p><figure class="plot" id="pca-plot">${svg}</figure>`;
+      const grid = await lab.worker.slice(config, config.seed, 64);
+      const sliceSvg = await plots.sliceSvg(grid, `${config.teacher.kind} teacher, seed ${config.seed}: slice (x${grid.axes[0]}, x${grid.axes[1]}) through point ${grid.row}`);
+      if (id !== generation) return;
+      projection.insertAdjacentHTML('beforeend', `<h3>The teacher on a slice</h3><p class="note">Coordinates x${grid.axes[0]} and x${grid.axes[1]} over the data's 1st–99th percentiles, the others fixed at the data point nearest the mean (as <code>percolab teacher --slice ${grid.axes.join(',')}</code> draws it).</p><figure class="plot" id="slice-plot">${sliceSvg}</figure>`);
     } catch (error) {
       if (id === generation) projection.replaceChildren(h('p', { class: 'error' }, `No projection: ${(error as Error).message}`));
     }

@@ -3,6 +3,8 @@
 import type { Config } from '../config/schema.js';
 import { labelSeed, randomRows, seedData } from '../experiment/cell.js';
 import { encodeNpy } from '../io/npy.js';
+import { createTeacher } from '../teachers/teacher.js';
+import { axisRange, centralRow, slicePoints, type SliceGrid } from '../teachers/slice-grid.js';
 import type { DimensionEstimate, ThreadedKernels } from '../wasm/kernels.js';
 
 export interface KernelInfo {
@@ -28,6 +30,8 @@ export interface LabApi {
   dataNpy(config: Config, seed: number): Promise<Uint8Array>;
   /** `rows` random points of the seed's data with their teacher's labels, on their first principal axes. */
   project(config: Config, seed: number, rows: number): Promise<Projection>;
+  /** The seed's teacher on the slice (x0, x1) through the data point nearest the mean, as `percolab teacher --slice 0,1` draws it. */
+  slice(config: Config, seed: number, resolution: number): Promise<SliceGrid & { row: number }>;
 }
 
 const METHODS = ['twonn', 'mle', 'corrint', 'dq'] as const;
@@ -59,6 +63,23 @@ export function labApi(load: Promise<ThreadedKernels>, isolated: boolean): LabAp
       const x = randomRows(k, data.points, d, rows, seed);
       const { labels } = await labelSeed(k, config, seed, data, { x });
       return { ...principalProjection(x, d, 3), labels, rows: x.length / d };
+    },
+    slice: async (config, seed, resolution) => {
+      const k = await load;
+      const data = seedData(k, config, seed);
+      const d = config.data.dimension;
+      const axes: [number, number] = [0, Math.min(1, d - 1)];
+      const row = centralRow(data.points, d);
+      const at = data.points.slice(row * d, row * d + d);
+      const range = { i: axisRange(data.points, d, axes[0]), j: axisRange(data.points, d, axes[1]) };
+      const teacher = createTeacher(config.teacher, k, d, seed, { reference: data.points, ids: data.ids });
+      try {
+        const clusterId = data.ids?.[row];
+        const values = await teacher.label(slicePoints(at, axes, range, resolution), clusterId === undefined ? undefined : new Uint32Array(resolution ** 2).fill(clusterId));
+        return { axes, values, resolution, range, at, row };
+      } finally {
+        teacher.free();
+      }
     },
   };
 }

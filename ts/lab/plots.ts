@@ -8,6 +8,7 @@ import { escapeHtml } from '../report/escape.js';
 import { exponentTable, headline, lossTable, renderReport } from '../report/html.js';
 import { lossCurveSvg, PLOT_WIDTH, specToSvg } from '../report/plot.js';
 import { studentSection } from '../report/students.js';
+import type { SliceGrid } from '../teachers/slice-grid.js';
 import type { Projection } from './lab-api.js';
 
 export { renderReport };
@@ -52,5 +53,35 @@ export function projectionSvg(p: Projection): Promise<string> {
     data: { values },
     config: { font: 'sans-serif' },
     hconcat: [panel('b', `PC 2 (${pct(1)})`), panel('c', `PC 3 (${pct(2)})`)],
+  } as unknown as TopLevelSpec);
+}
+
+/** The teacher on a slice through the data, as a heatmap (the picture `percolab teacher --slice` draws). */
+export function sliceSvg(grid: SliceGrid, title: string): Promise<string> {
+  const { resolution: n, range, axes } = grid;
+  const step = (r: [number, number]) => (r[1] - r[0]) / (n - 1);
+  const [si, sj] = [step(range.i), step(range.j)];
+  const values = Array.from(grid.values, (label, k) => {
+    const x = range.i[0] + (k % n) * si;
+    const y = range.j[0] + Math.floor(k / n) * sj;
+    // Cells overlap a little, so no anti-aliased seams show between them.
+    return { x: x - si * 0.51, x2: x + si * 0.51, y: y - sj * 0.51, y2: y + sj * 0.51, label };
+  });
+  return specToSvg({
+    background: 'white',
+    padding: 8,
+    title,
+    width: 360,
+    height: 360,
+    data: { values },
+    config: { font: 'sans-serif', view: { stroke: null } },
+    mark: { type: 'rect', tooltip: false },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: `x${axes[0]}`, scale: { zero: false, nice: false } },
+      x2: { field: 'x2' },
+      y: { field: 'y', type: 'quantitative', title: `x${axes[1]}`, scale: { zero: false, nice: false } },
+      y2: { field: 'y2' },
+      color: { field: 'label', type: 'quantitative', title: 'label', scale: { scheme: 'viridis' } },
+    },
   } as unknown as TopLevelSpec);
 }
