@@ -156,7 +156,7 @@ describe('the lab page in headless Chromium', () => {
     await page.waitForSelector('body[data-ready="true"]');
     return page;
   };
-  let firstRun: { link: string; input: Record<string, unknown>; points: unknown } | undefined;
+  let firstRun: { link: string; input: Record<string, unknown>; points: unknown; exponent: number } | undefined;
   const finished = (page: Page) => page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.body.dataset.state ?? ''), null, { timeout: 60_000 });
 
   it('runs a small experiment set up in the form, with results bit-identical to the Node run', async () => {
@@ -190,7 +190,7 @@ describe('the lab page in headless Chromium', () => {
     const data = lib.parseNpy(readFileSync((await npy.path())!), 'data-seed-1.npy');
     expect(data.shape).toEqual([30000, 8]);
     expect(Array.from(data.data.subarray(0, 64))).toEqual(Array.from(lib.seedPoints(lib.loadKernels(), lib.resolveConfig(input), 1).subarray(0, 64)));
-    firstRun = { link: (await page.getAttribute('#share-run', 'href'))!, input, points: fromNode.points };
+    firstRun = { link: (await page.getAttribute('#share-run', 'href'))!, input, points: fromNode.points, exponent: fromNode.fit.exponent.median };
     await page.waitForSelector('#pca-plot svg', { timeout: 30_000 });
     await page.waitForSelector('#slice-plot svg', { timeout: 30_000 });
     await page.screenshot({ path: join(artifacts, 'results.png'), fullPage: true });
@@ -255,6 +255,19 @@ describe('the lab page in headless Chromium', () => {
     await finished(shared);
     const [download] = await Promise.all([shared.waitForEvent('download'), shared.click('a.download:text-is("results.json")')]);
     expect(JSON.parse(readFileSync((await download.path())!, 'utf8')).points).toEqual(points);
+    // A sweep over data.dimension from the same setup: each value is validated first, then one run per value.
+    await shared.selectOption('#sweep-path', 'data.dimension');
+    await shared.fill('#sweep-values', '[0, 8]');
+    expect(await shared.textContent('#sweep-error')).toBe('data.dimension = 0: expected a value at least 1');
+    expect(await shared.isDisabled('#run')).toBe(true);
+    await shared.fill('#sweep-values', '[4, 8]');
+    await shared.click('#run');
+    await finished(shared);
+    expect(await shared.textContent('#run-status')).toMatch(/^Sweep done: 2 cells/);
+    const table = await shared.$$eval('#sweep-table tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('td')!.textContent]));
+    expect(table.map((r) => r[0])).toEqual(['4', '8']);
+    expect(table[1]![1]).toBe(firstRun!.exponent.toFixed(3)); // the d = 8 cell is the first test's run
+    expect(await shared.$$eval('#sweep-plot svg', (svgs) => svgs.length)).toBe(1);
     await shared.close();
     // A link whose config is broken says so and runs nothing.
     const broken = await open('?config=%7Bseeds&run');

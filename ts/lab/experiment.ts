@@ -10,7 +10,7 @@ import { type CellApi, type PoolWorker, WorkerPool } from '../pool/pool.js';
 import type { RunResults, SeedResult } from '../results.js';
 import { version } from '../version.js';
 import { downloadLink, h, lazyDownloadLink, type Lab, type LabTool } from './dom.js';
-import { configFromQuery, configQuery, fieldText, formFields, getPath, parseFieldText, PRESETS, relevant, setPath, validate, type Field } from './model.js';
+import { configFromQuery, configQuery, fieldText, formFields, getPath, parseFieldText, PRESETS, relevant, setPath, sweepPlan, validate, type Field } from './model.js';
 
 type Task = { seed: number; measure: boolean };
 
@@ -34,6 +34,7 @@ class Cancelled extends Error {}
 
 const SECTIONS: Record<string, string> = { '': 'Run', data: 'Data', teacher: 'Teacher', model: 'Model', train: 'Training (students)', fit: 'Fit', measure: 'Dimension measurement' };
 const fieldId = (key: string) => `field-${key.replace(/\./g, '-')}`;
+const rowKey = (t: Task) => (t.measure ? 'dimension' : `seed-${t.seed}`);
 
 export const experimentTool: LabTool & { load(input: Record<string, unknown>): void; showResults(results: RunResults): Promise<void> } = {
   id: 'experiment',
@@ -129,6 +130,12 @@ function mount(root: HTMLElement, lab: Lab): void {
     refresh('json');
   });
   const general = h('ul', { id: 'config-errors', class: 'error', role: 'alert' });
+  const sweepPath = h('select', { id: 'sweep-path' }, h('option', { value: '' }, 'no sweep: one experiment'));
+  for (const f of fields) if (f.kind !== 'json' && f.kind !== 'boolean') sweepPath.append(h('option', { value: f.key }, f.key));
+  const sweepValues = h('input', { id: 'sweep-values', type: 'text', placeholder: '[8, 16, 32]', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'sweep-error' });
+  const sweepError = h('p', { class: 'error', id: 'sweep-error', role: 'alert' });
+  const sweepResults = h('div', { id: 'sweep-results' });
+  for (const [el, event] of [[sweepPath, 'change'], [sweepValues, 'input']] as const) el.addEventListener(event, () => refresh('load'));
   const runButton = h('button', { id: 'run', type: 'button', class: 'primary' }, 'Run');
   const cancelButton = h('button', { id: 'cancel', type: 'button', disabled: true }, 'Cancel');
   const shareLink = h('a', { id: 'share', href: '#' }, 'link to this setup');
@@ -145,9 +152,12 @@ function mount(root: HTMLElement, lab: Lab): void {
       preset,
       form,
       h('details', { class: 'json' }, h('summary', {}, 'The config as JSON (edit it here, or in the form)'), json, jsonError),
+      h('fieldset', { class: 'section sweep' }, h('legend', {}, 'Sweep (optional)'),
+        h('div', { class: 'field' }, h('label', { for: 'sweep-path' }, 'key'), sweepPath),
+        h('div', { class: 'field' }, h('label', { for: 'sweep-values' }, 'values'), sweepValues, h('p', { class: 'help' }, 'A JSON list: one experiment per value, the rest of the setup as above; the exponents are plotted against the values, as percolab sweep does.'), sweepError)),
       general,
       h('p', { class: 'actions' }, runButton, ' ', cancelButton, ' ', h('span', { class: 'share' }, 'Share: ', shareLink, ' · ', shareRunLink))),
-    h('div', { class: 'read' }, h('h2', {}, 'Run'), status, progress, downloads, results, projection),
+    h('div', { class: 'read' }, h('h2', {}, 'Run'), status, progress, sweepResults, downloads, results, projection),
   );
 
   preset.addEventListener('change', () => {
@@ -175,7 +185,9 @@ function mount(root: HTMLElement, lab: Lab): void {
       json.value = JSON.stringify(input, null, 2);
       jsonError.textContent = '';
     }
-    runButton.disabled = !v.config || active !== undefined;
+    const plan = sweepPlan(input, sweepPath.value, sweepValues.value, fields);
+    sweepError.textContent = v.config ? (plan.error ?? '') : '';
+    runButton.disabled = !v.config || plan.error !== undefined || active !== undefined;
     runButton.title = v.config ? '' : 'fix the marked fields first';
     document.body.dataset.valid = String(Boolean(v.config));
     const query = Object.keys(input).length ? configQuery(input as ConfigInput) : '';
@@ -197,15 +209,104 @@ function mount(root: HTMLElement, lab: Lab): void {
 
   async function run() {
     const v = refresh('load');
-    if (!v.config || active) return;
-    const config = v.config;
+    const plan = sweepPlan(input, sweepPath.value, sweepValues.value, fields);
+    if (!v.config || active || plan.error) return;
+    const cells = plan.cells ?? [{ value: undefined, config: v.config }];
+    const swept = plan.cells !== undefined;
     const id = ++generation;
     history.pushState(null, '', `${location.pathname}${configQuery(input as ConfigInput)}${location.hash}`);
-    const size = Math.min(config.workers ?? defaultWorkers(), config.seeds);
+    const size = Math.min(v.config.workers ?? defaultWorkers(), Math.max(...cells.map((c) => c.config.seeds)));
+    results.replaceChildren();
+    projection.replaceChildren();
+    downloads.replaceChildren();
+    sweepResults.replaceChildren();
+    // The cell now running: the pool's callbacks update its rows.
+    let cell!: ReturnType<typeof startCell>;
+    let redraw = Promise.resolve();
+    const pool = new WatchedPool(browserWorkers(size, new URL('./worker.js', import.meta.url)), {
+      start: (t) => {
+        if (id !== generation) return;
+        const row = cell.rows.get(rowKey(t))!;
+        row.bar.removeAttribute('value'); // indeterminate while it runs
+        row.text.textContent = 'running';
+      },
+      done: (t, result) => {
+        if (id !== generation) return;
+        const row = cell.rows.get(rowKey(t))!;
+        row.bar.value = 1;
+        if (t.measure) {
+          row.text.textContent = 'measured';
+          return;
+        }
+        cell.done.push(result as SeedResult);
+        cell.seeds.push(t.seed);
+        cell.overall.value = cell.done.length;
+        const partial = partialResults(cell.config, cell.done, cell.seeds, cell.started);
+        row.text.textContent = `done: α = ${partial.fit.perSeed.at(-1)?.exponent.toFixed(3) ?? 'n/a'}`;
+        redraw = redraw.then(() => drawResults(partial, false, id));
+      },
+    });
+    let cancel!: () => void;
+    const stopped = new Promise<never>((_, reject) => (cancel = () => reject(new Cancelled())));
+    stopped.catch(() => {});
+    // Comlink has no cancel: terminating the workers is the stop; the run's promise is left behind.
+    active = {
+      cancel: () => {
+        void pool.close();
+        cancel();
+      },
+    };
+    runButton.disabled = true;
+    cancelButton.disabled = false;
+    const sweepRows: { value: unknown; results: RunResults }[] = [];
+    try {
+      for (const [c, { value, config }] of cells.entries()) {
+        const name = swept ? `cell ${c + 1} of ${cells.length}: ${sweepPath.value} = ${JSON.stringify(value)}` : '';
+        cell = startCell(config, name);
+        setState('running', `Running ${swept ? `${name}, ` : ''}${config.seeds} seeds on ${size} workers…`);
+        const finished = await Promise.race([
+          runExperiment(config, {
+            pool,
+            onProgress: (n, total, unit) => {
+              if (unit === 'steps' && id === generation) status.textContent = `Training students: ${n} of ${total} steps`;
+            },
+          }),
+          stopped,
+        ]);
+        await redraw;
+        cell.final = finished;
+        await showResults(finished);
+        if (swept) {
+          sweepRows.push({ value, results: finished });
+          await drawSweep(sweepPath.value, sweepRows, id);
+        }
+      }
+      const last = sweepRows.at(-1)?.results;
+      if (swept && last) {
+        setState('done', `Sweep done: ${sweepRows.length} cells; exponents ${sweepRows.map((r) => r.results.fit.exponent.median.toFixed(3)).join(', ')}.`);
+        const record = { path: sweepPath.value, cells: sweepRows.map((r) => ({ value: r.value, results: r.results })) };
+        sweepResults.append(h('p', {}, 'Download the sweep: ', downloadLink('sweep.json', `${JSON.stringify(record, null, 2)}\n`, 'application/json')));
+      } else {
+        const finished = cell.final!;
+        setState('done', `Done in ${finished.timing.seconds.toFixed(1)} s: exponent ${finished.fit.exponent.median.toFixed(3)} against theory ${finished.theory.exponent.toFixed(3)}.`);
+        void showProjection(cells[0]!.config, id);
+      }
+    } catch (error) {
+      if (error instanceof Cancelled) setState('cancelled', `Cancelled: ${size} workers stopped after ${cell.done.length} of ${cell.config.seeds} seeds${swept ? ` of ${cell.name}` : ''}.`);
+      else setState('error', `The run failed: ${(error as Error).message}`);
+    } finally {
+      await pool.close();
+      active = undefined;
+      cancelButton.disabled = true;
+      refresh('load');
+    }
+  }
+
+  /** Progress rows for one experiment (one cell of a sweep): a bar per seed, and one for the dimension measurement. */
+  function startCell(config: Config, name: string) {
     const rows = new Map<string, { bar: HTMLProgressElement; text: HTMLElement }>();
-    const rowKey = (t: Task) => (t.measure ? 'dimension' : `seed-${t.seed}`);
     const overall = h('progress', { id: 'progress-all', max: String(config.seeds), value: '0' });
-    progress.replaceChildren(h('p', {}, h('label', { for: 'progress-all' }, 'seeds done '), overall));
+    progress.replaceChildren(...(name ? [h('p', { class: 'cell' }, name)] : []), h('p', {}, h('label', { for: 'progress-all' }, 'seeds done '), overall));
     const table = h('ul', { class: 'seeds' });
     const tasks: Task[] = [...(config.measure.points > 0 ? [{ seed: config.seed, measure: true }] : []), ...seedsOf(config).map((seed) => ({ seed, measure: false }))];
     for (const t of tasks) {
@@ -215,66 +316,12 @@ function mount(root: HTMLElement, lab: Lab): void {
       table.append(h('li', { 'data-task': rowKey(t) }, h('span', { class: 'name' }, t.measure ? `dimension (seed ${t.seed})` : `seed ${t.seed}`), bar, text));
     }
     progress.append(table);
-    results.replaceChildren();
-    projection.replaceChildren();
-    downloads.replaceChildren();
-    const done: SeedResult[] = [];
-    const doneSeeds: number[] = [];
-    const started = performance.now();
-    let redraw = Promise.resolve();
-    const pool = new WatchedPool(browserWorkers(size, new URL('./worker.js', import.meta.url)), {
-      start: (t) => {
-        if (id !== generation) return;
-        const row = rows.get(rowKey(t))!;
-        row.bar.removeAttribute('value'); // indeterminate while it runs
-        row.text.textContent = 'running';
-      },
-      done: (t, result) => {
-        if (id !== generation) return;
-        const row = rows.get(rowKey(t))!;
-        row.bar.value = 1;
-        if (t.measure) {
-          row.text.textContent = 'measured';
-          return;
-        }
-        done.push(result as SeedResult);
-        doneSeeds.push(t.seed);
-        overall.value = done.length;
-        const partial = partialResults(config, done, doneSeeds, started);
-        row.text.textContent = `done: α = ${partial.fit.perSeed.at(-1)?.exponent.toFixed(3) ?? 'n/a'}`;
-        if (done.length >= 1) redraw = redraw.then(() => drawResults(partial, false, id));
-      },
-    });
-    let cancel!: () => void;
-    const stopped = new Promise<never>((_, reject) => (cancel = () => reject(new Cancelled())));
-    stopped.catch(() => {});
-    active = { cancel };
-    runButton.disabled = true;
-    cancelButton.disabled = false;
-    setState('running', `Running ${config.seeds} seeds on ${size} workers…`);
-    try {
-      const finished = await Promise.race([
-        runExperiment(config, {
-          pool,
-          onProgress: (n, total, unit) => {
-            if (unit === 'steps' && id === generation) status.textContent = `Training students: ${n} of ${total} steps`;
-          },
-        }),
-        stopped,
-      ]);
-      await redraw;
-      await showResults(finished);
-      setState('done', `Done in ${finished.timing.seconds.toFixed(1)} s: exponent ${finished.fit.exponent.median.toFixed(3)} against theory ${finished.theory.exponent.toFixed(3)}.`);
-      void showProjection(config, id);
-    } catch (error) {
-      if (error instanceof Cancelled) setState('cancelled', `Cancelled: ${size} workers stopped after ${done.length} of ${config.seeds} seeds.`);
-      else setState('error', `The run failed: ${(error as Error).message}`);
-    } finally {
-      await pool.close();
-      active = undefined;
-      cancelButton.disabled = true;
-      refresh('load');
-    }
+    return { config, name, rows, overall, done: [] as SeedResult[], seeds: [] as number[], started: performance.now(), final: undefined as RunResults | undefined };
+  }
+
+  async function drawSweep(path: string, rows: { value: unknown; results: RunResults }[], id: number) {
+    const html = await (await lab.plots()).sweepHtml(path, rows);
+    if (id === generation) sweepResults.innerHTML = html;
   }
 
   async function drawResults(partial: RunResults, final: boolean, id?: number) {

@@ -152,6 +152,27 @@ export function validate(input: unknown, fields: readonly Field[] = formFields()
   return out;
 }
 
+/** The cells of a sweep over `path` (undefined without one), each validated; or the first problem. */
+export function sweepPlan(input: Record<string, unknown>, path: string, valuesText: string, fields: readonly Field[] = formFields()): { cells?: { value: unknown; config: Config }[]; error?: string } {
+  if (!path) return {};
+  const field = fields.find((f) => f.key === path);
+  if (!field) return { error: `${path}: not a config key` };
+  let values: unknown;
+  try {
+    values = JSON.parse(valuesText);
+  } catch {
+    return { error: 'expected a JSON list of values, e.g. [8, 16, 32]' };
+  }
+  if (!Array.isArray(values) || values.length < 2 || values.length > 16) return { error: 'expected a JSON list of 2 to 16 values, e.g. [8, 16, 32]' };
+  const cells: { value: unknown; config: Config }[] = [];
+  for (const value of values) {
+    const v = validate(setPath(input, field.path, value), fields);
+    if (!v.config) return { error: `${path} = ${JSON.stringify(value)}: ${v.fields.values().next().value ?? v.general[0]}` };
+    cells.push({ value, config: v.config });
+  }
+  return { cells };
+}
+
 /** Whether a field matters for the config as it stands (others are hidden, unless they hold an error). */
 export function relevant(field: Field, input: unknown): boolean {
   const at = (key: string) => {

@@ -8,6 +8,8 @@ import { escapeHtml } from '../report/escape.js';
 import { exponentTable, headline, lossTable, renderReport } from '../report/html.js';
 import { lossCurveSvg, PLOT_WIDTH, specToSvg } from '../report/plot.js';
 import { studentSection } from '../report/students.js';
+import { sweepSpec } from '../sweep/report.js';
+import type { Config } from '../config/schema.js';
 import type { SliceGrid } from '../teachers/slice-grid.js';
 import type { Projection } from './lab-api.js';
 
@@ -84,4 +86,12 @@ export function sliceSvg(grid: SliceGrid, title: string): Promise<string> {
       color: { field: 'label', type: 'quantitative', title: 'label', scale: { scheme: 'viridis' } },
     },
   } as unknown as TopLevelSpec);
+}
+
+/** A sweep's exponents against the swept values: the plot of `percolab sweep`'s report. */
+export async function sweepHtml(path: string, rows: { value: unknown; results: RunResults }[]): Promise<string> {
+  const spec = sweepSpec(rows.map(({ value, results }) => ({ cell: { values: { [path]: value }, config: results.config as Config, hash: '' }, results, cached: false })), [path]);
+  const table = rows.map(({ value, results }) => `<tr><th scope="row">${escapeHtml(JSON.stringify(value))}</th><td>${results.fit.exponent.median.toFixed(3)}</td><td>${results.fit.exponent.p16.toFixed(3)} – ${results.fit.exponent.p84.toFixed(3)}</td><td>${results.theory.exponent.toFixed(3)}</td></tr>`).join('');
+  return `<h3>Exponent against ${escapeHtml(path)}</h3><figure class="plot" id="sweep-plot">${await specToSvg(spec)}</figure>` +
+    `<table id="sweep-table"><thead><tr><th>${escapeHtml(path)}</th><th>exponent α</th><th>p16 – p84</th><th>theory</th></tr></thead><tbody>${table}</tbody></table>`;
 }
