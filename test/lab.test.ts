@@ -125,6 +125,13 @@ describe('percolab lab', () => {
     expect(busy.status).toBe(2);
     expect(busy.stderr).toBe(`percolab: --port ${port}: the port is in use; pick another (or --port 0 for any free one)\n`);
   });
+
+  it('stops on SIGTERM with status 0', async () => {
+    await fetch(lab.url, { keepalive: true });
+    const exited = new Promise((resolve) => lab.child.once('exit', (code, signal) => resolve({ code, signal })));
+    lab.child.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+  });
 });
 
 describe('the lab page in headless Chromium', () => {
@@ -283,7 +290,7 @@ describe('the lab page in headless Chromium', () => {
     expect(Number(await page.getAttribute('#kernels', 'data-threads'))).toBeGreaterThanOrEqual(2);
     // The threaded kernels measure a dropped .npy: the same estimates as Node's kernels on the same points.
     const next = uniformSource(11);
-    const rows = 3000, d = 5;
+    const rows = 1500, d = 5;
     const points = new Float32Array(rows * d);
     for (let i = 0; i < rows; i++) {
       const [u, v] = [next(), next()];
@@ -292,7 +299,7 @@ describe('the lab page in headless Chromium', () => {
     const npy = lib.encodeNpy({ dtype: 'float32', shape: [rows, d], data: points });
     await drop(page, 'plane.npy', Buffer.from(npy).toString('base64'), 'application/octet-stream', true);
     await page.waitForFunction(() => document.body.dataset.measure === 'done' || document.body.dataset.measure === 'error');
-    expect(await page.textContent('#measure-status')).toMatch(/^plane\.npy: 3000 points in d = 5, measured/);
+    expect(await page.textContent('#measure-status')).toMatch(/^plane\.npy: 1500 points in d = 5, measured/);
     const shown = await page.$$eval('#estimates tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('td')!.textContent]));
     const node = lib.loadKernels();
     const expected = ['twonn', 'mle', 'corrint', 'dq'].map((m) => {

@@ -30,7 +30,10 @@ async function lab(options: { port: number; open: boolean }) {
     child.unref();
   }
   await new Promise<void>((done) => {
-    const stop = () => site.server.close(() => done());
+    const stop = () => {
+      site.server.close(() => done());
+      site.server.closeAllConnections(); // a browser's keep-alive connections would hold close() open
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
