@@ -60,8 +60,12 @@ export function labApi(load: Promise<ThreadedKernels>, isolated: boolean): LabAp
       const k = await load;
       const data = seedData(k, config, seed);
       const d = config.data.dimension;
+      // The rows randomRows picks, with their cluster ids (per-cluster teachers label by them).
+      const n = data.points.length / d;
+      const order = rows < n ? k.permutation(seed, 1, n).subarray(0, rows) : undefined;
       const x = randomRows(k, data.points, d, rows, seed);
-      const { labels } = await labelSeed(k, config, seed, data, { x });
+      const ids = data.ids && (order ? Uint32Array.from(order, (r) => data.ids![r]!) : data.ids);
+      const { labels } = await labelSeed(k, config, seed, data, { x, ids });
       return { ...principalProjection(x, d, 3), labels, rows: x.length / d };
     },
     slice: async (config, seed, resolution) => {
