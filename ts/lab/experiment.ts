@@ -73,6 +73,7 @@ function mount(root: HTMLElement, lab: Lab): void {
   const preset = h('select', { id: 'preset', 'aria-label': 'preset' }, h('option', { value: '' }, 'Presets: the headline experiment and the ablations …'));
   PRESETS.forEach((p, i) => preset.append(h('option', { value: String(i) }, p.name)));
   const form = h('form', { id: 'setup', novalidate: true });
+  form.addEventListener('submit', (event) => event.preventDefault()); // Enter in a field must not reload the page
   const sections = new Map<string, HTMLFieldSetElement>();
   for (const field of fields) {
     let set = sections.get(field.section);
