@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../ts/config/schema.js';
 import { formatIssues } from '../ts/config/load.js';
-import { configFromQuery, configQuery, formFields, parseFieldText, setPath, validate } from '../ts/lab/model.js';
+import { configFromQuery, configQuery, formFields, parseFieldText, setPath, sweepPlan, validate } from '../ts/lab/model.js';
 import { fileFor } from '../ts/lab/server.js';
 import { principalProjection } from '../ts/lab/lab-api.js';
 import { serve } from './browser/serve.js';
@@ -45,6 +45,16 @@ describe('the lab page model (Node)', () => {
     expect(validate({ colour: 'red' }).general).toEqual(['colour: unknown key; see `percolab --help` for the config reference']);
     expect(validate({ seeds: 3 }).config?.seeds).toBe(3);
     expect(setPath(setPath({}, ['data', 'dimension'], 8), ['data', 'dimension'], undefined)).toEqual({});
+  });
+
+  it('plans a sweep as one validated config per value, or names the first bad cell', () => {
+    const plan = sweepPlan({ seeds: 2 }, 'data.dimension', '[8, 16]');
+    expect(plan.cells!.map((c) => [c.value, c.config.data.dimension, c.config.seeds])).toEqual([[8, 8, 2], [16, 16, 2]]);
+    expect(sweepPlan({}, '', '')).toEqual({});
+    expect(sweepPlan({}, 'data.dimension', '[8]')).toEqual({ error: 'expected a JSON list of 2 to 16 values, e.g. [8, 16, 32]' });
+    expect(sweepPlan({}, 'data.dimension', '8, 16')).toEqual({ error: 'expected a JSON list of values, e.g. [8, 16, 32]' });
+    expect(sweepPlan({}, 'data.colour', '[1, 2]')).toEqual({ error: 'data.colour: not a config key' });
+    expect(sweepPlan({ sizes: [10, 20] }, 'model.k', '[5, 30]')).toEqual({ error: 'model.k = 30: must be at most the smallest training size 10' });
   });
 
   it('carries a config in the URL and back, and refuses a link it cannot read', () => {
