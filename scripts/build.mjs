@@ -59,6 +59,10 @@ async function bundle(wasmFiles) {
     { platform: 'node', outdir: 'dist/node', entries: { cli: 'ts/cli/main.ts', index: 'ts/index.ts', worker: 'workers/node.ts', 'wasm-thread': 'workers/wasm-thread-node.ts' },
       banner: { js: nodeBanner }, external: ['webgpu', '@resvg/resvg-js', 'parquet-wasm'] },
     { platform: 'browser', outdir: 'dist/browser', entries: { index: 'ts/browser.ts', worker: 'workers/browser.ts', 'wasm-thread': 'workers/wasm-thread-browser.ts' } },
+    // The lab page (static files): the plots load as a split chunk after the form is up; chunks sit beside
+    // the entries, so every `new URL('./…', import.meta.url)` still finds its file.
+    { platform: 'browser', outdir: 'dist/lab', entries: { lab: 'ts/lab/page.ts', worker: 'workers/browser.ts', 'lab-worker': 'workers/lab-browser.ts', 'wasm-thread': 'workers/wasm-thread-browser.ts' },
+      splitting: true, minify: true, files: { 'ts/lab/index.html': 'index.html' } },
   ];
   for (const b of builds) {
     rmSync(join(root, b.outdir), { recursive: true, force: true });
@@ -70,7 +74,10 @@ async function bundle(wasmFiles) {
       entryPoints: b.entries,
       banner: b.banner,
       external: b.external,
+      splitting: b.splitting,
+      minify: b.minify,
     });
+    for (const [from, to] of Object.entries(b.files ?? {})) copyFileSync(join(root, from), join(root, b.outdir, to));
     for (const [name, file] of Object.entries(wasmFiles)) copyFileSync(file, join(root, b.outdir, `percolab-${name}.wasm`));
   }
   const cli = join(root, 'dist/node/cli.js');

@@ -5,6 +5,7 @@ import { version } from '../version.js';
 import { KernelError } from '../wasm/kernels.js';
 import { estimateCommand } from './commands/estimate.js';
 import { generateCommand } from './commands/generate.js';
+import { labCommand } from './commands/lab.js';
 import { neighborsCommand } from './commands/neighbors.js';
 import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
@@ -26,7 +27,7 @@ function program(): Command {
     .exitOverride()
     .configureOutput(output);
   // Commands built apart do not inherit these settings.
-  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand(), trainCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
+  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand(), trainCommand(), labCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
   // Internal: one sweep cell, for Slurm tasks (percolab sweep --executor slurm).
   cli.addCommand(cellCommand().exitOverride().configureOutput(output), { hidden: true });
   return cli;

@@ -28,10 +28,11 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-function allowed(issue: z.core.$ZodIssue): string {
+/** What an issue allows, in the words of the CLI's messages (the lab page shows them beside its fields). */
+export function issueDetail(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return `expected ${issue.expected}`;
+      return issue.expected === 'int' ? 'expected an integer' : `expected ${issue.expected}`;
     case 'too_small': {
       const what = issue.origin === 'array' ? 'at least' : issue.inclusive === false ? 'greater than' : 'at least';
       return issue.origin === 'array' ? `expected ${what} ${issue.minimum} entries` : `expected a value ${what} ${issue.minimum}`;
@@ -59,8 +60,7 @@ export function formatIssues(error: z.ZodError, input: unknown): string {
   const value = issue.code === 'custom' && 'input' in issue ? (issue as { input?: unknown }).input : valueAt(input, path);
   const where = pathOf(path) || '(config)';
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
-  const detail = issue.code === 'invalid_type' && issue.expected === 'int' ? 'expected an integer' : allowed(issue);
-  return `invalid config: ${where} = ${describeValue(value)}: ${detail}${more}`;
+  return `invalid config: ${where} = ${describeValue(value)}: ${issueDetail(issue)}${more}`;
 }
 
 /** Applies `path=value` overrides (dotted paths; the value is JSON, or a bare string) to a config object. */

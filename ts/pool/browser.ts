@@ -6,7 +6,12 @@ export const defaultWorkers = (): number => Math.max(1, navigator.hardwareConcur
 
 /** A pool of module Web Workers running the bundled cell worker that sits beside this bundle. */
 export function createBrowserPool(size = defaultWorkers(), script: URL = new URL('./worker.js', import.meta.url)): WorkerPool {
-  const workers = Array.from({ length: size }, (): PoolWorker => {
+  return new WorkerPool(browserWorkers(size, script));
+}
+
+/** `size` module Web Workers running `script`, each behind a Comlink proxy. */
+export function browserWorkers(size: number, script: URL): PoolWorker[] {
+  return Array.from({ length: size }, (): PoolWorker => {
     const worker = new Worker(script, { type: 'module' });
     const died = new Promise<never>((_, reject) => {
       worker.addEventListener('error', (event) => reject(new Error(`worker failed: ${event.message}`)), { once: true });
@@ -14,5 +19,4 @@ export function createBrowserPool(size = defaultWorkers(), script: URL = new URL
     died.catch(() => {});
     return { api: Comlink.wrap<CellApi>(worker), died, terminate: () => worker.terminate() };
   });
-  return new WorkerPool(workers);
 }

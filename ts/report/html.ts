@@ -45,7 +45,7 @@ function measuredText(t: RunResults['theory']): string {
   return `${formatAlpha(m.exponent)} (c/D = ${t.c}/${m.dimension.toFixed(2)}, ${METHOD_NAMES[m.method] ?? m.method}${band})`;
 }
 
-function headline(results: RunResults): string {
+export function headline(results: RunResults): string {
   const { median, p16, p84 } = results.fit.exponent;
   const [w0, w1] = results.fit.window;
   const t = results.theory;
@@ -60,7 +60,7 @@ function headline(results: RunResults): string {
   );
 }
 
-function exponentTable(results: RunResults): string {
+export function exponentTable(results: RunResults): string {
   const e = results.fit.exponent;
   const rows = [
     `<tr class="summary"><th scope="row">median (p16 – p84)</th><td>${formatAlpha(e.median)}</td>` +
@@ -78,7 +78,7 @@ function exponentTable(results: RunResults): string {
   );
 }
 
-function lossTable(results: RunResults): string {
+export function lossTable(results: RunResults): string {
   const loss = new Map<string, number>();
   for (const p of results.points) loss.set(`${p.seed}:${p.n}`, p.loss);
   const medians = new Map(medianLossBySize(results).map((m) => [m.n, m.loss]));

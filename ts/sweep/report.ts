@@ -4,7 +4,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { RunResults } from '../results.js';
 import { escapeHtml } from '../report/escape.js';
 import { PLOT_HEIGHT, PLOT_WIDTH, specToSvg } from '../report/plot.js';
-import { describeCell, type Cell } from './sweep.js';
+import { describeCell } from './describe.js';
+import type { Cell } from './sweep.js';
 
 export interface SweepRow {
   cell: Cell;

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { applySets, formatIssues, resolveConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { Config } from '../config/schema.js';
+import { describeCell } from './describe.js';
 
 export const SweepSchema = z.strictObject({
   name: z.string().optional().describe('A title for the combined report.'),
@@ -95,8 +96,7 @@ export function expandSweep(sweep: z.output<typeof SweepSchema>, base: Record<st
   });
 }
 
-export const describeCell = (values: Record<string, unknown>): string =>
-  Object.entries(values).map(([p, v]) => `${p}=${JSON.stringify(v)}`).join(' ');
+export { describeCell };
 
 /**
  * Parses and validates a sweep file's text; `readBase` loads a base given as a path; `code` is the code
