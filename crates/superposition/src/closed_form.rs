@@ -91,23 +91,37 @@ pub fn expected_loss_panels(a: f64, c: f64, sigma: f64, p: f64, panels: usize) -
     expected_loss_with(&unit_rule(panels), a, c, sigma, p)
 }
 
-/// The closed-form loss of `shape`, minimised over `A` (as `ln A`) and `c` from a grid of starts,
-/// then polished from the best.
+/// The closed-form loss of `shape`.
 pub fn closed_form(shape: Shape) -> ClosedForm {
-    let sigma = shape.crosstalk_variance().sqrt();
-    let p = shape.p;
+    let mut found = closed_form_ratio(shape.ratio(), shape.p);
+    found.mean = found.c - shape.crosstalk_mean();
+    found
+}
+
+/// The closed-form loss at ratio `r = m/n` in (0, 1] and feature probability `p` (for curves over any
+/// `r`, not only powers of two), minimised over `A` (as `ln A`) and `c` from a grid of starts, then
+/// polished from the best. `mean` assumes `m < n` (cross-talk mean `-p/2`) unless `r = 1`.
+pub fn closed_form_ratio(r: f64, p: f64) -> ClosedForm {
+    let sigma = ((1.0 / r - 1.0) * (p / 3.0 - p * p / 4.0)).max(0.0).sqrt();
     let rule = unit_rule(PANELS);
     let f = |v: [f64; 2]| expected_loss_with(&rule, v[0].exp(), v[1], sigma, p);
+    // A coarse grid first, then Nelder–Mead from its three best points (the loss has more than one
+    // local minimum at large p and small r).
+    let mut starts: Vec<([f64; 2], f64)> = [0.6f64, 0.9, 1.3, 1.9, 2.8]
+        .iter()
+        .flat_map(|&a| [-0.7, -0.5, -0.35, -0.2, -0.05, 0.1].map(|c| [a.ln(), c]))
+        .map(|v| (v, f(v)))
+        .collect();
+    starts.sort_by(|x, y| x.1.total_cmp(&y.1));
     let mut best = ([0.0, 0.0], f64::INFINITY);
-    for a in [0.7f64, 1.0, 1.5, 2.5] {
-        for c in [-0.6, -0.3, -0.1, 0.1] {
-            let found = nelder_mead(f, [a.ln(), c], [0.1, 0.05], 1e-13, 600);
-            if found.1 < best.1 {
-                best = found;
-            }
+    for &(start, _) in starts.iter().take(3) {
+        let found = nelder_mead(f, start, [0.1, 0.05], 1e-8 * starts[0].1, 600);
+        if found.1 < best.1 {
+            best = found;
         }
     }
-    let (v, loss) = nelder_mead(f, best.0, [0.01, 0.005], 1e-16, 2000);
+    let (v, loss) = nelder_mead(f, best.0, [0.01, 0.005], 1e-13 * best.1, 2000);
     let (a, c) = (v[0].exp(), v[1]);
-    ClosedForm { loss, a, c, mean: c - shape.crosstalk_mean(), sigma }
+    let mean = if r < 1.0 { c + p / 2.0 } else { c };
+    ClosedForm { loss, a, c, mean, sigma }
 }

@@ -19,10 +19,10 @@ pub mod minimize;
 pub mod simulate;
 pub mod train;
 
-pub use closed_form::{closed_form, expected_loss, ClosedForm};
+pub use closed_form::{closed_form, closed_form_ratio, expected_loss, ClosedForm};
 pub use hadamard::{fwht, Hadamard};
 pub use simulate::{simulate, HadamardFit};
-pub use train::{train, TrainOptions, Trained};
+pub use train::{train, TrainOptions, Trained, Trainer};
 
 use percolab_random::{Rng, RngExt};
 

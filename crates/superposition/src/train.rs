@@ -165,44 +165,95 @@ pub(crate) fn features(shape: Shape, rows: usize, seed: u64, index: u64) -> Vec<
     x.into_iter().map(|v| v as f32).collect()
 }
 
-/// Trains the full model on fresh batches (batch `t` from `(seed, Superposition, TRAIN + t)`);
-/// `progress(step, window_loss)` is called after each window.
-pub fn train(shape: Shape, options: TrainOptions, mut progress: impl FnMut(usize, f64)) -> Result<Trained, SuperpositionError> {
-    let bad = |m: String| Err(SuperpositionError::Input(m));
-    if options.steps == 0 || options.batch == 0 || options.window == 0 || options.eval_rows == 0 {
-        return bad("steps, batch, window and evaluation rows must be positive".into());
-    }
-    if !(options.learning_rate > 0.0 && options.learning_rate.is_finite()) {
-        return bad(format!("learning rate must be positive, got {}", options.learning_rate));
-    }
-    let mut model = Model::new(shape, options.seed);
-    let mut optimizer = OptimizerState::new(Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, weight_decay: 0.0 }, model.params.len());
-    let mut grad = vec![0.0f32; model.params.len()];
-    let (mut window_sum, mut window_losses, mut steps) = (0.0, Vec::new(), 0);
-    while steps < options.steps {
-        let x = features(shape, options.batch, options.seed, streams::TRAIN + steps as u64);
-        grad.fill(0.0);
-        let loss = model.loss(&x, Some(&mut grad));
-        if !loss.is_finite() {
-            return Err(SuperpositionError::Diverged(format!("the training loss became {loss} at step {steps}; lower the learning rate")));
+/// Training in progress: [`Trainer::advance`] a few steps at a time (so a caller can report progress),
+/// then [`Trainer::finish`].
+pub struct Trainer {
+    shape: Shape,
+    options: TrainOptions,
+    model: Model,
+    optimizer: OptimizerState,
+    grad: Vec<f32>,
+    window_sum: f64,
+    window_losses: Vec<f64>,
+    steps: usize,
+    stalled: bool,
+}
+
+impl Trainer {
+    pub fn new(shape: Shape, options: TrainOptions) -> Result<Trainer, SuperpositionError> {
+        let bad = |m: String| Err(SuperpositionError::Input(m));
+        if options.steps == 0 || options.batch == 0 || options.window == 0 || options.eval_rows == 0 {
+            return bad("steps, batch, window and evaluation rows must be positive".into());
         }
-        optimizer.update(&mut model.params, &grad, options.learning_rate);
-        steps += 1;
-        window_sum += loss;
-        if steps % options.window == 0 {
-            let mean = window_sum / options.window as f64;
-            window_sum = 0.0;
-            progress(steps, mean);
-            let stalled = window_losses.last().is_some_and(|&previous: &f64| mean > previous * (1.0 - options.min_improvement));
-            window_losses.push(mean);
-            if stalled {
+        if !(options.learning_rate > 0.0 && options.learning_rate.is_finite()) {
+            return bad(format!("learning rate must be positive, got {}", options.learning_rate));
+        }
+        let model = Model::new(shape, options.seed);
+        let optimizer = OptimizerState::new(Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, weight_decay: 0.0 }, model.params.len());
+        let grad = vec![0.0f32; model.params.len()];
+        Ok(Trainer { shape, options, model, optimizer, grad, window_sum: 0.0, window_losses: Vec::new(), steps: 0, stalled: false })
+    }
+
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    pub fn done(&self) -> bool {
+        self.stalled || self.steps >= self.options.steps
+    }
+
+    /// Mean training loss of each finished window.
+    pub fn window_losses(&self) -> &[f64] {
+        &self.window_losses
+    }
+
+    /// Up to `steps` more Adam steps (fewer if training ends); returns whether it has ended.
+    pub fn advance(&mut self, steps: usize) -> Result<bool, SuperpositionError> {
+        let options = self.options;
+        for _ in 0..steps {
+            if self.done() {
                 break;
             }
+            let x = features(self.shape, options.batch, options.seed, streams::TRAIN + self.steps as u64);
+            self.grad.fill(0.0);
+            let loss = self.model.loss(&x, Some(&mut self.grad));
+            if !loss.is_finite() {
+                return Err(SuperpositionError::Diverged(format!("the training loss became {loss} at step {}; lower the learning rate", self.steps)));
+            }
+            self.optimizer.update(&mut self.model.params, &self.grad, options.learning_rate);
+            self.steps += 1;
+            self.window_sum += loss;
+            if self.steps % options.window == 0 {
+                let mean = self.window_sum / options.window as f64;
+                self.window_sum = 0.0;
+                self.stalled = self.window_losses.last().is_some_and(|&previous| mean > previous * (1.0 - options.min_improvement));
+                self.window_losses.push(mean);
+            }
+        }
+        Ok(self.done())
+    }
+
+    /// The held-out loss and a look at the learned weights.
+    pub fn finish(&self) -> Trained {
+        let eval = features(self.shape, self.options.eval_rows, self.options.seed, streams::EVAL);
+        let (_, _, bias) = self.model.parts();
+        let bias_mean = bias.iter().map(|&b| b as f64).sum::<f64>() / self.shape.n as f64;
+        let k = self.shape.n.min(64);
+        Trained {
+            loss: self.model.loss(&eval, None),
+            steps: self.steps,
+            window_losses: self.window_losses.clone(),
+            bias_mean,
+            w_block: self.model.w_block(k),
+            w_block_size: k,
         }
     }
-    let eval = features(shape, options.eval_rows, options.seed, streams::EVAL);
-    let (_, _, bias) = model.parts();
-    let bias_mean = bias.iter().map(|&b| b as f64).sum::<f64>() / shape.n as f64;
-    let k = shape.n.min(64);
-    Ok(Trained { loss: model.loss(&eval, None), steps, window_losses, bias_mean, w_block: model.w_block(k), w_block_size: k })
+}
+
+/// Trains the full model on fresh batches (batch `t` from `(seed, Superposition, TRAIN + t)`) until
+/// `options.steps` or until a window's mean loss stops falling.
+pub fn train(shape: Shape, options: TrainOptions) -> Result<Trained, SuperpositionError> {
+    let mut trainer = Trainer::new(shape, options)?;
+    trainer.advance(options.steps)?;
+    Ok(trainer.finish())
 }
