@@ -7,6 +7,7 @@ import { estimateCommand } from './commands/estimate.js';
 import { generateCommand } from './commands/generate.js';
 import { neighborsCommand } from './commands/neighbors.js';
 import { runCommand } from './commands/run.js';
+import { superpositionCommand } from './commands/superposition.js';
 import { sweepCommand } from './commands/sweep.js';
 import { teacherCommand } from './commands/teacher.js';
 import { trainCommand } from './commands/train.js';
@@ -25,7 +26,7 @@ function program(): Command {
     .exitOverride()
     .configureOutput(output);
   // Commands built apart do not inherit these settings.
-  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand(), trainCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
+  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand(), trainCommand(), superpositionCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
   return cli;
 }
 

@@ -7,10 +7,17 @@
 use crate::minimize::nelder_mead;
 use crate::Shape;
 
-/// Panels and nodes per panel on [0, 1]: the integrand bends over a width of about `sigma`, which is
-/// at least 0.015 for r <= 0.9 and p >= 0.001 (checked against 4x finer quadrature in the tests).
-const PANELS: usize = 64;
+/// Nodes per panel on [0, 1], and panels: the integrand bends over a width of about `sigma`, so panels
+/// no wider than `sigma / 2`, from 8 to 64 (checked against 4x finer quadrature in the tests).
 const NODES: usize = 8;
+
+fn panels_for(sigma: f64) -> usize {
+    if sigma > 0.0 {
+        ((2.0 / sigma).ceil() as usize).clamp(8, 64)
+    } else {
+        64
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ClosedForm {
@@ -83,7 +90,7 @@ fn expected_loss_with(rule: &[(f64, f64)], a: f64, c: f64, sigma: f64, p: f64) -
 
 /// The expected loss per feature at scale `a`, offset `c` and cross-talk sd `sigma`.
 pub fn expected_loss(a: f64, c: f64, sigma: f64, p: f64) -> f64 {
-    expected_loss_with(&unit_rule(PANELS), a, c, sigma, p)
+    expected_loss_with(&unit_rule(panels_for(sigma)), a, c, sigma, p)
 }
 
 /// Same, with `panels` quadrature panels (for convergence checks).
@@ -103,7 +110,7 @@ pub fn closed_form(shape: Shape) -> ClosedForm {
 /// polished from the best. `mean` assumes `m < n` (cross-talk mean `-p/2`) unless `r = 1`.
 pub fn closed_form_ratio(r: f64, p: f64) -> ClosedForm {
     let sigma = ((1.0 / r - 1.0) * (p / 3.0 - p * p / 4.0)).max(0.0).sqrt();
-    let rule = unit_rule(PANELS);
+    let rule = unit_rule(panels_for(sigma));
     let f = |v: [f64; 2]| expected_loss_with(&rule, v[0].exp(), v[1], sigma, p);
     // A coarse grid first, then Nelder–Mead from its three best points (the loss has more than one
     // local minimum at large p and small r).

@@ -28,7 +28,7 @@ fn bad_shapes_are_refused_with_their_reason() {
 #[test]
 fn features_have_mean_p_over_2_and_second_moment_p_over_3() {
     let p = 0.05;
-    let count = 2_000_000;
+    let count = 1_000_000;
     let mut x = vec![0.0; count];
     sample_features(&mut stream(3, Purpose::Superposition, 9), p, &mut x);
     let mean = x.iter().sum::<f64>() / count as f64;
@@ -159,7 +159,7 @@ fn closed_form_at_the_papers_point_and_quadrature_converged() {
     assert!((found.loss - 0.004856).abs() < 0.5e-6, "{found:?}");
     assert!((found.a - 1.289).abs() < 0.5e-3 && (found.c + 0.3458).abs() < 0.5e-4, "{found:?}");
     assert!((found.mean - (found.c + 0.0225)).abs() < 1e-15);
-    for (a, c, sigma, p) in [(found.a, found.c, found.sigma, 0.045), (1.5, -0.2, 0.02, 0.01), (1.1, -0.1, 0.2, 0.4)] {
+    for (a, c, sigma, p) in [(found.a, found.c, found.sigma, 0.045), (1.5, -0.2, 0.02, 0.01), (1.1, -0.1, 0.2, 0.4), (1.2, -0.3, 0.9, 0.3), (1.3, -0.4, 0.3, 0.05)] {
         let coarse = expected_loss(a, c, sigma, p);
         let fine = expected_loss_panels(a, c, sigma, p, 256);
         assert!((coarse - fine).abs() < 1e-9 * fine, "{coarse} vs {fine}");
@@ -181,11 +181,12 @@ fn simulated_hadamard_model_reaches_the_papers_loss_and_mean() {
 
 #[test]
 fn trained_beats_hadamard_beats_linear_beats_zero() {
-    let s = shape(64, 16, 0.05);
-    // A small model and a larger rate than the reference's 3e-3/sqrt(n), so it trains in about a
-    // second; by 1000 steps it is about 9% below the Hadamard model (0.0058 vs 0.0064).
+    let s = shape(32, 8, 0.05);
+    // A small model and a larger rate than the reference's 3e-3/sqrt(n), so it trains in under a
+    // second; at 1000 steps it is about 23% below the Hadamard model (0.0052 vs 0.0068).
     let mut options = TrainOptions::for_shape(s, 2);
     options.steps = 1000;
+    options.batch = 512;
     options.learning_rate = 3e-3;
     let trained = train(s, options).unwrap();
     let hadamard = simulate(s, 8192, 2);
@@ -221,3 +222,4 @@ fn training_gradient_matches_finite_differences() {
     }
     assert!(checked > 10, "only {checked} coordinates checked");
 }
+
