@@ -88,6 +88,7 @@ describe('percolab superposition', () => {
       [['--report', dir], /expected an \.html file name/],
       [['--report', join(dir, 'exists.html')], /report file .*exists\.html already exists; choose another --report/],
       [['--train', '--steps', '0'], /^--steps = "0": expected an integer >= 1/],
+      [['--n', '65536', '--m', '64', '--rows', '4096'], /^--rows 4096: rows x n must be at most 2\^27 features \(2048 rows at n = 65536\)/],
     ];
     // In process (the command's own parser and checks, which run before any kernel loads)...
     for (const [args, message] of cases) {

@@ -92,6 +92,9 @@ export function wMatrixSpec(blocks: { title: string; w: WBlock }[]): TopLevelSpe
   } as unknown as TopLevelSpec;
 }
 
+/** The loss-against-r plot alone, as SVG (the README's picture). */
+export const lossByRatioSpecSvg = (curves: SuperpositionCurves, result?: SuperpositionResult) => specToSvg(lossByRatioSpec(curves, result));
+
 /** SVGs of the four plots, in report order. */
 export async function superpositionPlots(result: SuperpositionResult, curves: SuperpositionCurves) {
   const blocks = [{ title: `Hadamard W (top-left ${result.w.size} x ${result.w.size})`, w: result.w }, ...(result.trained ? [{ title: 'trained W_out W_in', w: result.trained.w }] : [])];

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 
 export interface WBlock {
-  /** Side of the top-left block shown (min(n, 64)). */
+  /** Side of the top-left block shown (min(n, 32)). */
   size: number;
   /** Row-major size x size values. */
   values: number[];
@@ -64,14 +64,18 @@ export interface SuperpositionOptions {
   onProgress?: (steps: number, total: number) => void;
 }
 
+/** Largest sample the Hadamard simulation draws (features), to keep its memory bounded. */
+const MAX_SAMPLE_FEATURES = 2 ** 27;
+
 const isPowerOfTwo = (x: number) => Number.isSafeInteger(x) && x >= 1 && (x & (x - 1)) === 0;
 
 /** Checks the model's shape, with the CLI's flag names; the kernels check the same again. */
-export function checkShape(n: number, m: number, p: number): void {
+export function checkShape(n: number, m: number, p: number, rows = 0): void {
   if (!(isPowerOfTwo(n) && n >= 2 && n <= 65536)) throw new UsageError(`--n ${n}: expected a power of two from 2 to 65536 (the size of a Sylvester Hadamard matrix)`);
   if (!isPowerOfTwo(m)) throw new UsageError(`--m ${m}: expected a power of two (m rows of the Hadamard matrix)`);
   if (m > n) throw new UsageError(`--m ${m}: expected at most --n (${n})`);
   if (!(p > 0 && p <= 1)) throw new UsageError(`--p ${p}: expected a probability in (0, 1]`);
+  if (rows * n > MAX_SAMPLE_FEATURES) throw new UsageError(`--rows ${rows}: rows x n must be at most 2^27 features (${MAX_SAMPLE_FEATURES / n} rows at n = ${n})`);
 }
 
 /**
@@ -80,7 +84,7 @@ export function checkShape(n: number, m: number, p: number): void {
  */
 export async function analyseSuperposition(kernels: Kernels, options: SuperpositionOptions): Promise<SuperpositionResult> {
   const { n, m, p, seed = 0, rows = 0 } = options;
-  checkShape(n, m, p);
+  checkShape(n, m, p, rows);
   const result = kernels.superpositionAnalysis(n, m, p, seed, rows) as SuperpositionResult;
   if (options.train) {
     const settings: TrainSettings = options.train === true ? {} : options.train;

@@ -76,9 +76,11 @@ impl Hadamard {
         self.rows.iter().flat_map(|&r| (0..self.n).map(move |j| entry(r, j))).collect()
     }
 
-    /// `W_ij` depends only on `i XOR j`: `g(d) = (1/m) sum over kept rows k of H_kd`.
+    /// `W_ij` depends only on `i XOR j`: `g(d) = (1/m) sum over kept rows k of H_kd = (H mask)_d / m`.
     fn xor_profile(&self) -> Vec<f64> {
-        (0..self.n).map(|d| self.rows.iter().map(|&k| entry(k, d)).sum::<f64>() / self.m as f64).collect()
+        let mut g = self.mask.clone();
+        fwht(&mut g);
+        g.iter().map(|v| v / self.m as f64).collect()
     }
 
     /// The top-left `k x k` block of `W`, row-major (`k <= n`).

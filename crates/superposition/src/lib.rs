@@ -29,6 +29,9 @@ use percolab_random::{Rng, RngExt};
 /// Largest `n` accepted: the simulation and training hold a few arrays of `n * m` floats.
 pub const MAX_FEATURES: usize = 1 << 16;
 
+/// Side of the top-left block of `W` that results show (a picture, not the whole matrix).
+pub const W_BLOCK: usize = 32;
+
 /// Stream indices under `Purpose::Superposition`.
 pub mod streams {
     /// The Hadamard rows kept in `W_in`.

@@ -97,6 +97,9 @@ fn hadamard_w_has_unit_diagonal_and_squares_to_n_over_m_times_itself() {
         let direct: f64 = (0..n).map(|j| w[i * n + j] * x[j]).sum();
         assert!((wx[i] - direct).abs() < 1e-12);
     }
+    // The profile of W by transform equals the sum over kept rows.
+    let g: Vec<f64> = (0..n).map(|d| had.rows.iter().map(|&k| hadamard::entry(k, d)).sum::<f64>() / m as f64).collect();
+    assert_eq!(&had.w_block(n)[..n], &g[..]);
     // m = n keeps every row: W = I.
     let full = Hadamard::new(shape(8, 8, 0.1), 5);
     assert_eq!(full.w_block(8), (0..64).map(|k| if k % 9 == 0 { 1.0 } else { 0.0 }).collect::<Vec<_>>());
@@ -198,6 +201,12 @@ fn trained_beats_hadamard_beats_linear_beats_zero() {
 
 
 #[test]
+fn training_refuses_models_too_large_to_hold() {
+    let e = Trainer::new(shape(65536, 512, 0.1), TrainOptions::for_shape(shape(65536, 512, 0.1), 0)).err().unwrap().to_string();
+    assert!(e.contains("n * m must be at most 16777216"), "{e}");
+}
+
+#[test]
 fn training_gradient_matches_finite_differences() {
     let s = shape(16, 4, 0.3);
     let model = train::Model::new(s, 4);
@@ -222,4 +231,3 @@ fn training_gradient_matches_finite_differences() {
     }
     assert!(checked > 10, "only {checked} coordinates checked");
 }
-

@@ -8,7 +8,12 @@
 use percolab_random::{stream, Purpose, RngExt};
 use percolab_students::{Optimizer, OptimizerState};
 
-use crate::{sample_features, streams, Shape, SuperpositionError};
+use crate::{sample_features, streams, Shape, SuperpositionError, W_BLOCK};
+
+/// Largest `n * m` trained (weights, gradient and Adam's two moments: 256 MiB at this size).
+pub const MAX_PARAMETERS: usize = 1 << 24;
+/// Largest batch (or evaluation sample) in features.
+pub const MAX_BATCH_FEATURES: usize = 1 << 26;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TrainOptions {
@@ -49,7 +54,7 @@ pub struct Trained {
     pub window_losses: Vec<f64>,
     /// Mean of the learned bias.
     pub bias_mean: f64,
-    /// The top-left `k x k` block of `W_out W_in`, row-major, `k = min(n, 64)`.
+    /// The top-left `k x k` block of `W_out W_in`, row-major, `k = min(n, W_BLOCK)`.
     pub w_block: Vec<f64>,
     pub w_block_size: usize,
 }
@@ -188,6 +193,12 @@ impl Trainer {
         if !(options.learning_rate > 0.0 && options.learning_rate.is_finite()) {
             return bad(format!("learning rate must be positive, got {}", options.learning_rate));
         }
+        if shape.n * shape.m > MAX_PARAMETERS {
+            return bad(format!("training holds four arrays of n * m floats: n * m must be at most {MAX_PARAMETERS}, got {} * {}", shape.n, shape.m));
+        }
+        if options.batch.max(options.eval_rows) * shape.n > MAX_BATCH_FEATURES {
+            return bad(format!("batch and evaluation rows times n must be at most {MAX_BATCH_FEATURES} features"));
+        }
         let model = Model::new(shape, options.seed);
         let optimizer = OptimizerState::new(Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7, weight_decay: 0.0 }, model.params.len());
         let grad = vec![0.0f32; model.params.len()];
@@ -238,7 +249,7 @@ impl Trainer {
         let eval = features(self.shape, self.options.eval_rows, self.options.seed, streams::EVAL);
         let (_, _, bias) = self.model.parts();
         let bias_mean = bias.iter().map(|&b| b as f64).sum::<f64>() / self.shape.n as f64;
-        let k = self.shape.n.min(64);
+        let k = self.shape.n.min(W_BLOCK);
         Trained {
             loss: self.model.loss(&eval, None),
             steps: self.steps,

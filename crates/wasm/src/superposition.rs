@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
-use percolab_superposition::{closed_form, closed_form_ratio, simulate, simulate::default_rows, Hadamard, Shape, TrainOptions, Trainer};
+use percolab_superposition::{closed_form, closed_form_ratio, simulate, simulate::default_rows, Hadamard, Shape, TrainOptions, Trainer, W_BLOCK};
 
 use crate::err;
 
@@ -26,7 +26,7 @@ pub fn superposition_analysis(n: u32, m: u32, p: f64, seed: u64, rows: u32) -> R
     let rows = if rows == 0 { default_rows(s.n) } else { rows as usize };
     let closed = closed_form(s);
     let fit = simulate(s, rows, seed);
-    let k = s.n.min(64);
+    let k = s.n.min(W_BLOCK);
     let w = Hadamard::new(s, seed).w_block(k);
     Ok(json!({
         "n": s.n, "m": s.m, "p": s.p, "r": s.ratio(), "seed": seed,

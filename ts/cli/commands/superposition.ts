@@ -58,7 +58,7 @@ function printable(result: SuperpositionResult) {
 async function superposition(options: Options, command: Command) {
   if (!options.train) refuse(command, ['--steps', '--batch', '--learning-rate'], 'without --train');
   if (!options.report) refuse(command, ['--force'], 'without --report');
-  checkShape(options.n, options.m, options.p);
+  checkShape(options.n, options.m, options.p, options.rows);
   if (options.report) {
     if (!options.report.endsWith('.html')) throw new UsageError(`--report ${options.report}: expected an .html file name`);
     if (!options.force && existsSync(options.report) && !statSync(options.report).isDirectory()) throw new UsageError(`report file ${options.report} already exists; choose another --report or pass --force to replace it`);
