@@ -117,8 +117,11 @@ export interface SuperpositionCurves {
 const linspace = (a: number, b: number, k: number) => Array.from({ length: k }, (_, i) => a + ((b - a) * i) / (k - 1));
 const logspace = (a: number, b: number, k: number) => linspace(Math.log10(a), Math.log10(b), k).map((e) => 10 ** e);
 
-/** Everything the report plots, around the shape (n, m, p); `rows` per Hadamard simulation (default 2048). */
-export function superpositionCurves(kernels: Kernels, { n, m, p, seed = 0, rows = 2048 }: { n: number; m: number; p: number; seed?: number; rows?: number }): SuperpositionCurves {
+/**
+ * Everything the report plots, around the shape (n, m, p); `rows` per Hadamard simulation (default
+ * about 2^21 features, from 16 to 2048 rows).
+ */
+export function superpositionCurves(kernels: Kernels, { n, m, p, seed = 0, rows = Math.min(2048, Math.max(16, 2 ** 21 / n)) }: { n: number; m: number; p: number; seed?: number; rows?: number }): SuperpositionCurves {
   checkShape(n, m, p);
   const r = m / n;
   const ratios = linspace(0.02, 0.98, 49);
