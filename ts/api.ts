@@ -16,6 +16,8 @@ export { AGREEMENT_TOLERANCE, agreementError, chooseDevice, DeviceError, knownAn
 export { GpuEvaluator, type GpuTeacher } from './teachers/gpu.js';
 export { cpuModel, gpuTeacher, type TeacherSpec } from './teachers/model.js';
 export { renderReport } from './report/index.js';
+export { lossByRatioSpecSvg, renderSuperpositionReport, superpositionPlots } from './report/superposition.js';
+export { analyseSuperposition, superpositionCurves, type SuperpositionCurves, type SuperpositionOptions, type SuperpositionResult } from './superposition/analysis.js';
 export { version } from './version.js';
 export {
   dimensionMethods,

@@ -8,6 +8,7 @@ import { generateCommand } from './commands/generate.js';
 import { labCommand } from './commands/lab.js';
 import { neighborsCommand } from './commands/neighbors.js';
 import { runCommand } from './commands/run.js';
+import { superpositionCommand } from './commands/superposition.js';
 import { sweepCommand } from './commands/sweep.js';
 import { teacherCommand } from './commands/teacher.js';
 import { trainCommand } from './commands/train.js';
@@ -27,7 +28,18 @@ function program(): Command {
     .exitOverride()
     .configureOutput(output);
   // Commands built apart do not inherit these settings.
-  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand(), trainCommand(), labCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
+  const commands = [
+    runCommand(),
+    sweepCommand(),
+    generateCommand(),
+    neighborsCommand(),
+    estimateCommand(),
+    teacherCommand(),
+    trainCommand(),
+    labCommand(),
+    superpositionCommand(),
+  ];
+  for (const command of commands) cli.addCommand(command.exitOverride().configureOutput(output));
   // Internal: one sweep cell, for Slurm tasks (percolab sweep --executor slurm).
   cli.addCommand(cellCommand().exitOverride().configureOutput(output), { hidden: true });
   return cli;

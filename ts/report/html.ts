@@ -144,20 +144,29 @@ ${await dimensionSection(m.estimates, results.theory.dimension)}
 `;
 }
 
-/** A self-contained HTML5 report: inline CSS and SVG only, nothing fetched at view time. */
-export async function renderReport(results: RunResults): Promise<string> {
-  const svg = await lossCurveSvg(results);
-  const [w0, w1] = results.fit.window;
+/** A self-contained HTML5 page around `body`: inline CSS, nothing fetched at view time. */
+export function htmlPage(title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>percolab run</title>
+<title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
-<h1>percolab run</h1>
+${body}</body>
+</html>
+`;
+}
+
+/** A self-contained HTML5 report: inline CSS and SVG only, nothing fetched at view time. */
+export async function renderReport(results: RunResults): Promise<string> {
+  const svg = await lossCurveSvg(results);
+  const [w0, w1] = results.fit.window;
+  return htmlPage(
+    'percolab run',
+    `<h1>percolab run</h1>
 <p class="headline">${escapeHtml(headline(results))}</p>
 <h2>Test loss against training-set size</h2>
 <figure class="plot">${svg}</figure>
@@ -175,7 +184,6 @@ ${lossTable(results)}
 ${teacherRows(results)}</dl>
 <h2>Config</h2>
 <pre>${escapeHtml(prettyJson(results.config))}</pre>
-</body>
-</html>
-`;
+`,
+  );
 }

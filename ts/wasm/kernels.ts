@@ -169,6 +169,17 @@ export interface DataStream {
  * side (crates/wasm/src/spec.rs) reads it by these names and rejects unknown keys; a naive cluster has
  * `clusterSize` sites (walked depth-first for the exact sampler, breadth-first in memory for grow-cut).
  */
+/** The Persian-rug model in training (see crates/superposition); the owner frees it. */
+export interface SuperpositionTraining {
+  readonly steps: number;
+  /** Up to `steps` more Adam steps; whether training has ended (step budget or a stalled window). */
+  advance(steps: number): boolean;
+  /** Held-out loss, steps taken, window losses, mean bias and the top-left block of W_out W_in. */
+  finish(): { loss: number; steps: number; windowLosses: number[]; biasMean: number; w: { size: number; values: number[] } };
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
 export type DataSpec = Config['data'];
 
 /** What a teacher draws: the resolved `teacher` section of a config, handed across as it is. */
@@ -242,6 +253,15 @@ export interface Kernels {
    * (x, y), no standardization; the parameters after every step, concatenated.
    */
   trainSteps(sizes: number[], activation: string, parameters: Float32Array, x: Float32Array, y: Float32Array, batches: Uint32Array, batch: number, optimizer: { kind: 'adam' | 'sgd'; learningRate: number; weightDecay?: number; momentum?: number }): Float32Array;
+  /**
+   * Persian rug: closed form, simulated Hadamard model (`rows` rows per sample, 0 for about 2^23
+   * features), baselines and the Hadamard W's top-left block, as parsed JSON (see ts/superposition).
+   */
+  superpositionAnalysis(n: number, m: number, p: number, seed: number, rows: number): unknown;
+  /** Closed-form losses, row-major [ratios, ps]. */
+  superpositionClosedForm(ratios: Float64Array, ps: Float64Array): Float64Array;
+  /** The full model `ReLU(W_out W_in x + b)` to train: at most `steps` steps; batch and rate 0 for defaults. */
+  superpositionTraining(n: number, m: number, p: number, seed: number, steps: number, batch: number, learningRate: number): SuperpositionTraining;
   /** Benchmarks: `reps` products of the students' blocked f32 kernel (a checksum comes back). */
   gemmBench(m: number, n: number, k: number, reps: number): number;
   /** Gradient checks: the float64 MSE gradient at `parameters` on (x, y), the loss appended last. */
@@ -465,6 +485,21 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     },
     trainSteps: (sizes, activation, parameters, x, y, batches, batch, optimizer) =>
       call(() => glue.trainSteps(Uint32Array.from(sizes), activation, parameters, x, y, batches, batch, JSON.stringify(optimizer))),
+    superpositionAnalysis: (n, m, p, seed, rows) => JSON.parse(call(() => glue.superpositionAnalysis(n, m, p, big(seed), rows))),
+    superpositionClosedForm: (ratios, ps) => call(() => glue.superpositionClosedForm(ratios, ps)),
+    superpositionTraining: (n, m, p, seed, steps, batch, learningRate) => {
+      const raw = call(() => new glue.SuperpositionTraining(n, m, p, big(seed), steps, batch, learningRate));
+      const { live, free } = owned(raw, 'superposition training');
+      return {
+        get steps() {
+          return live().steps;
+        },
+        advance: (steps) => call(() => live().advance(steps)),
+        finish: () => JSON.parse(call(() => live().finish())),
+        free,
+        [Symbol.dispose]: free,
+      };
+    },
     gemmBench: (m, n, k, reps) => glue.gemmBench(m, n, k, reps),
     gradient64: (sizes, activation, parameters, x, y) => call(() => glue.gradient64(Uint32Array.from(sizes), activation, parameters, x, y)),
     finiteDifferenceError: (sizes, activation, parameters, x, y, h) => call(() => glue.finiteDifferenceError(Uint32Array.from(sizes), activation, parameters, x, y, h)),

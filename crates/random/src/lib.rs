@@ -34,6 +34,8 @@ pub enum Purpose {
     StudentInit = 9,
     /// Minibatch order of a student's training.
     Minibatch = 10,
+    /// The toy model of superposition: its Hadamard rows and its sparse feature draws.
+    Superposition = 11,
 }
 
 impl Purpose {
@@ -49,6 +51,7 @@ impl Purpose {
             8 => Some(Purpose::Score),
             9 => Some(Purpose::StudentInit),
             10 => Some(Purpose::Minibatch),
+            11 => Some(Purpose::Superposition),
             _ => None,
         }
     }

@@ -14,6 +14,7 @@ mod data;
 mod estimate;
 mod spec;
 mod student;
+mod superposition;
 mod teacher;
 #[cfg(feature = "threads")]
 mod threads;
