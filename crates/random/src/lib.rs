@@ -34,6 +34,8 @@ pub enum Purpose {
     StudentInit = 9,
     /// Minibatch order of a student's training.
     Minibatch = 10,
+    /// Manifold capacity: each draw's Gaussian vector and dichotomy, the random projection, subsamples.
+    Capacity = 11,
 }
 
 impl Purpose {
@@ -49,6 +51,7 @@ impl Purpose {
             8 => Some(Purpose::Score),
             9 => Some(Purpose::StudentInit),
             10 => Some(Purpose::Minibatch),
+            11 => Some(Purpose::Capacity),
             _ => None,
         }
     }
