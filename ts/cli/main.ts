@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
 import { version } from '../version.js';
 import { KernelError } from '../wasm/kernels.js';
+import { capacityCommand } from './commands/capacity.js';
 import { estimateCommand } from './commands/estimate.js';
 import { generateCommand } from './commands/generate.js';
 import { neighborsCommand } from './commands/neighbors.js';
@@ -25,7 +26,7 @@ function program(): Command {
     .exitOverride()
     .configureOutput(output);
   // Commands built apart do not inherit these settings.
-  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand(), trainCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
+  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand(), trainCommand(), capacityCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
   return cli;
 }
 

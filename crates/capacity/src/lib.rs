@@ -22,7 +22,7 @@ use linalg::{pseudo_inverse_form, semidefinite_cholesky};
 const PROJECTION_STREAM: u64 = MAX_INDEX;
 const SUBSAMPLE_STREAM_BASE: u64 = 1 << 47;
 /// At most this many draws (their stream indices stay below the others').
-pub const MAX_DRAWS: usize = 1 << 40;
+pub const MAX_DRAWS: usize = 1 << 30;
 
 /// How each draw labels the manifolds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -359,9 +359,8 @@ pub fn measure(points: &[f64], dimension: usize, ids: &[u32], options: &Options)
         let normals: Vec<f64> = (0..k).map(|_| StandardNormal.sample(&mut rng)).collect();
         let u: Vec<f64> = (0..k).map(|i| dot(&factor[i * k..i * k + i + 1], &normals[..i + 1])).collect();
         let h: Vec<f64> = (0..k).map(|i| labels[owner[i]] * u[i]).collect();
-        let signed: Vec<f64> = (0..k * k).map(|ij| labels[owner[ij / k]] * labels[owner[ij % k]] * gram[ij]).collect();
-        let multipliers = nnls::solve(&signed, &h).map_err(CapacityError::Solver)?.x;
-        drop(signed);
+        let signs: Vec<f64> = owner.iter().map(|&i| labels[i]).collect();
+        let multipliers = nnls::solve(&gram, &signs, &h).map_err(CapacityError::Solver)?.x;
         let mut weights = multipliers.clone();
         let mut participating = 0;
         for r in start.windows(2) {

@@ -1,9 +1,11 @@
 //! Non-negative least squares in Gram form: minimise `f(x) = x^T G x / 2 + h^T x` over `x >= 0`, with
-//! `G` symmetric positive semidefinite (`n x n`, row-major). This is Lawson & Hanson's active-set
+//! `G = diag(s) K diag(s)`, `K` symmetric positive semidefinite (`n x n`, row-major) and `s` a vector of
+//! signs (the anchor problem's labels, so one Gram matrix serves every dichotomy). This is Lawson & Hanson's active-set
 //! method (1974, ch. 23) on the normal equations: the passive set's Cholesky factor is grown by one row
 //! per added variable and downdated by Givens rotations when one leaves, so each change costs O(k^2).
-//! It starts from the variables whose gradient at 0 is most negative (a warm start that is usually
-//! close to the answer), and ends when no gradient outside the passive set is below `-tolerance`.
+//! It starts from `x = 0` (the anchor problems' supports are small, a few per manifold, so adding them
+//! one at a time is cheaper than starting from every violated constraint and removing most of them),
+//! and ends when no gradient outside the passive set is below `-tolerance`.
 
 /// Gradient entries above `-GRADIENT_TOLERANCE * max |h|` count as zero (scale-free).
 pub const GRADIENT_TOLERANCE: f64 = 1e-11;
@@ -29,29 +31,50 @@ impl std::fmt::Display for NnlsError {
 #[derive(Debug, Clone)]
 pub struct Solution {
     pub x: Vec<f64>,
-    /// Outer iterations (variables added after the warm start).
+    /// Iterations: variables added plus inner steps.
     pub iterations: usize,
     /// Variables with `x > 0`.
     pub passive: usize,
 }
 
-struct Factor {
+/// The Cholesky factor of `G` on the passive set, rows of stride `n` (grown as the set grows: supports
+/// are usually far smaller than the problem).
+struct Factor<'a> {
     n: usize,
-    /// Row-major `n x n` storage; the leading `k x k` block is the factor of `G` on `passive`.
+    gram: &'a [f64],
+    signs: &'a [f64],
     l: Vec<f64>,
     passive: Vec<usize>,
 }
 
-impl Factor {
+impl Factor<'_> {
+    fn entry(&self, i: usize, j: usize) -> f64 {
+        self.signs[i] * self.signs[j] * self.gram[i * self.gram_stride() + j]
+    }
+
+    fn gram_stride(&self) -> usize {
+        self.signs.len()
+    }
+
     /// Appends variable `j`; false (and no change) when it depends on the passive ones.
-    fn append(&mut self, g: &[f64], j: usize) -> bool {
-        let (n, k) = (self.n, self.passive.len());
+    fn append(&mut self, j: usize) -> bool {
+        let k = self.passive.len();
+        if k == self.n {
+            let stride = (2 * self.n).min(self.gram_stride()).max(k + 1);
+            let mut wider = vec![0.0; stride * stride];
+            for r in 0..k {
+                wider[r * stride..r * stride + r + 1].copy_from_slice(&self.l[r * self.n..r * self.n + r + 1]);
+            }
+            self.l = wider;
+            self.n = stride;
+        }
+        let n = self.n;
         let mut row = vec![0.0; k + 1];
         for p in 0..k {
             let dot: f64 = self.l[p * n..p * n + p].iter().zip(&row[..p]).map(|(a, b)| a * b).sum();
-            row[p] = (g[self.passive[p] * n + j] - dot) / self.l[p * n + p];
+            row[p] = (self.entry(self.passive[p], j) - dot) / self.l[p * n + p];
         }
-        let diagonal = g[j * n + j];
+        let diagonal = self.entry(j, j);
         let square = diagonal - row[..k].iter().map(|v| v * v).sum::<f64>();
         if !(square > DEPENDENCE_TOLERANCE * diagonal) || diagonal <= 0.0 {
             return false;
@@ -99,51 +122,37 @@ impl Factor {
 }
 
 /// Solves the problem; `x` is exactly zero outside the final passive set.
-pub fn solve(g: &[f64], h: &[f64]) -> Result<Solution, NnlsError> {
+pub fn solve(gram: &[f64], signs: &[f64], h: &[f64]) -> Result<Solution, NnlsError> {
     let n = h.len();
-    assert_eq!(g.len(), n * n, "G must be n x n for h of length n");
+    assert_eq!(gram.len(), n * n, "K must be n x n for h of length n");
+    assert_eq!(signs.len(), n, "one sign per variable");
     // The gradient G x + h has the units of h.
     let tolerance = GRADIENT_TOLERANCE * h.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let mut factor = Factor { n, l: vec![0.0; n * n], passive: Vec::new() };
+    let initial = n.min(64);
+    let mut factor = Factor { n: initial, gram, signs, l: vec![0.0; initial * initial], passive: Vec::new() };
     let mut in_passive = vec![false; n];
     let mut blocked = vec![false; n];
 
-    // Warm start: the violated constraints of v = t, most violated first; drop those whose unconstrained
-    // optimum is not positive until all are (then x = z is optimal on its passive set and feasible).
-    let mut order: Vec<usize> = (0..n).filter(|&j| h[j] < -tolerance).collect();
-    order.sort_by(|&a, &b| h[a].total_cmp(&h[b]).then(a.cmp(&b)));
-    for j in order {
-        if factor.append(g, j) {
-            in_passive[j] = true;
-        }
-    }
-    let mut z = factor.solve(h);
-    while let Some(p) = z.iter().rposition(|&v| v <= 0.0) {
-        in_passive[factor.passive[p]] = false;
-        factor.remove(p);
-        z = factor.solve(h);
-    }
     let mut x = vec![0.0; n];
-    for (&j, &v) in factor.passive.iter().zip(&z) {
-        x[j] = v;
-    }
 
     let cap = 20 * n + 100;
     let mut iterations = 0;
     let mut gradient = vec![0.0; n];
     loop {
-        gradient.copy_from_slice(h);
+        // G x + h = s * (K (s * x)) + h.
+        gradient.iter_mut().for_each(|d| *d = 0.0);
         for &j in &factor.passive {
-            let xj = x[j];
-            gradient.iter_mut().zip(&g[j * n..(j + 1) * n]).for_each(|(d, gj)| *d += xj * gj);
+            let sx = signs[j] * x[j];
+            gradient.iter_mut().zip(&gram[j * n..(j + 1) * n]).for_each(|(d, kj)| *d += sx * kj);
         }
+        gradient.iter_mut().zip(signs).zip(h).for_each(|((d, s), hi)| *d = s * *d + hi);
         let entering = (0..n).filter(|&j| !in_passive[j] && !blocked[j] && gradient[j] < -tolerance).min_by(|&a, &b| gradient[a].total_cmp(&gradient[b]).then(a.cmp(&b)));
         let Some(j) = entering else { break };
         iterations += 1;
         if iterations > cap {
             return Err(NnlsError::NoConvergence { iterations: cap });
         }
-        if !factor.append(g, j) {
+        if !factor.append(j) {
             blocked[j] = true;
             continue;
         }
@@ -213,7 +222,7 @@ mod tests {
     fn diagonal_problem_clips_at_zero() {
         let g = [2.0, 0.0, 0.0, 4.0];
         let h = [-2.0, 4.0];
-        let s = solve(&g, &h).unwrap();
+        let s = solve(&g, &vec![1.0; h.len()], &h).unwrap();
         assert!((s.x[0] - 1.0).abs() < 1e-15 && s.x[1] == 0.0, "{:?}", s.x);
     }
 
@@ -222,14 +231,16 @@ mod tests {
         use percolab_random::{stream, Purpose, RngExt};
         for case in 0..50u64 {
             let mut rng = stream(case, Purpose::Capacity, 0);
-            let n = 3 + (case as usize % 20);
+            let n = 3 + (case as usize % 20) * 5; // up to 98: past the factor's first 64 rows
             let rank = if case % 3 == 0 { n / 2 + 1 } else { n + 2 };
             let b: Vec<f64> = (0..n * rank).map(|_| rng.random::<f64>() * 2.0 - 1.0).collect();
-            let g: Vec<f64> = (0..n * n).map(|ij| (0..rank).map(|k| b[(ij / n) * rank + k] * b[(ij % n) * rank + k]).sum()).collect();
-            // h = B t lies in the range of G, as in the anchor problem (else f may be unbounded below).
+            let k: Vec<f64> = (0..n * n).map(|ij| (0..rank).map(|r| b[(ij / n) * rank + r] * b[(ij % n) * rank + r]).sum()).collect();
+            let signs: Vec<f64> = (0..n).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }).collect();
+            let g: Vec<f64> = (0..n * n).map(|ij| signs[ij / n] * signs[ij % n] * k[ij]).collect();
+            // h = diag(s) B t lies in the range of G, as in the anchor problem (else f may be unbounded below).
             let t: Vec<f64> = (0..rank).map(|_| rng.random::<f64>() * 2.0 - 1.0).collect();
-            let h: Vec<f64> = (0..n).map(|i| (0..rank).map(|k| b[i * rank + k] * t[k]).sum()).collect();
-            let s = solve(&g, &h).unwrap();
+            let h: Vec<f64> = (0..n).map(|i| signs[i] * (0..rank).map(|r| b[i * rank + r] * t[r]).sum::<f64>()).collect();
+            let s = solve(&k, &signs, &h).unwrap();
             assert_kkt(&g, &h, &s.x);
         }
     }
