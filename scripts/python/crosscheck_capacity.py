@@ -1,11 +1,10 @@
 """Reference GLUE capacity for `npm run crosscheck -- capacity`: each draw's anchor problem solved by a
-general QP solver (cvxopt's interior-point `qp`, tolerances 1e-12), the anchors built as vectors in R^N
+general QP solver (cvxopt's interior-point `qp`, tolerances 1e-12, or 1e-11 / 1e-10 where it stalls), the anchors built as vectors in R^N
 and every quantity computed with numpy's pseudo-inverse: an implementation independent of percolab's.
 
 Usage:
   crosscheck_capacity.py accuracy CASE.json   percolab's draws (labels, u = Z t) replayed: per-draw a and
-                                              every output, from cvxopt's multipliers as returned (`raw`)
-                                              and re-solved on cvxopt's support (`polished`)
+                                              every output, from cvxopt's multipliers
   crosscheck_capacity.py timing POINTS.npy IDS.npy DRAWS SEED   the whole reference on its own draws
                                               (t ~ N(0, I_N)), timed
 Prints one JSON object.
@@ -18,7 +17,8 @@ import numpy as np
 import cvxopt
 from cvxopt import solvers
 
-solvers.options.update(show_progress=False, abstol=1e-12, reltol=1e-12, feastol=1e-12, maxiters=200)
+TOLERANCES = (1e-12, 1e-11, 1e-10)
+reached = []
 
 
 def manifolds(points, ids, centre):
@@ -31,21 +31,18 @@ def manifolds(points, ids, centre):
 def solve_qp(gram, h):
     """min lambda^T G lambda / 2 + h^T lambda, lambda >= 0."""
     k = len(h)
-    sol = solvers.qp(cvxopt.matrix(gram), cvxopt.matrix(h), cvxopt.matrix(-np.eye(k)), cvxopt.matrix(np.zeros(k)))
-    if sol["status"] != "optimal":
-        raise RuntimeError(f"cvxopt: {sol['status']}")
+    # The tightest tolerance cvxopt reaches (a singular Gram matrix can stall it at 1e-12).
+    for tol in TOLERANCES:
+        solvers.options.update(show_progress=False, abstol=tol, reltol=tol, feastol=tol, maxiters=200)
+        sol = solvers.qp(cvxopt.matrix(gram), cvxopt.matrix(h), cvxopt.matrix(-np.eye(k)), cvxopt.matrix(np.zeros(k)))
+        if sol["status"] == "optimal":
+            reached.append(tol)
+            break
+    else:
+        raise RuntimeError(f"cvxopt: {sol['status']} at tolerance {TOLERANCES[-1]}")
     lam = np.array(sol["x"]).ravel()
     # Interior points never reach 0: multipliers below 1e-9 of the largest are the inactive ones.
     return np.where(lam > 1e-9 * lam.max(), lam, 0.0) if lam.max() > 0 else np.zeros(k)
-
-
-def polish(gram, h, lam):
-    """The exact minimiser on cvxopt's support: G_SS lambda_S = -h_S (least squares if singular)."""
-    support = lam > 0
-    out = np.zeros_like(lam)
-    if support.any():
-        out[support] = np.linalg.lstsq(gram[np.ix_(support, support)], -h[support], rcond=None)[0]
-    return out
 
 
 def pinv_form(m, x):
@@ -108,8 +105,7 @@ def accuracy(case_file):
     zs = manifolds(points, np.array(case["ids"]), case["centre"])
     draws = [(np.array(x["labels"]), np.array(x["projections"])) for x in case["draws"]]
     raw, raw_a = glue(zs, draws, solve_qp)
-    polished, polished_a = glue(zs, draws, lambda g, h: polish(g, h, solve_qp(g, h)))
-    return {"raw": raw, "rawA": raw_a, "polished": polished, "polishedA": polished_a}
+    return {"raw": raw, "rawA": raw_a}
 
 
 def timing(points_file, ids_file, n_draws, seed):
@@ -130,6 +126,7 @@ def main():
         result = accuracy(sys.argv[2])
     else:
         result = timing(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    result["cvxoptTolerances"] = {str(t): reached.count(t) for t in TOLERANCES}
     result["cvxopt"] = cvxopt.__version__
     result["numpy"] = np.__version__
     print(json.dumps(result))
