@@ -4,6 +4,8 @@ import { createTeacher, type TeacherRecord } from '../teachers/teacher.js';
 import { rowsPerSeed } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { DataStream, DimensionEstimate, Kernels } from '../wasm/kernels.js';
+import { measureCapacity, shuffledIds } from '../capacity/index.js';
+import type { CapacityMeasurement } from '../results.js';
 import type { LossPoint, SeedResult, StudentRecord, WidthCheck } from '../results.js';
 import { variance } from '../fit/scaling.js';
 import { trainAtSize, widthCheck } from '../students/train.js';
@@ -173,4 +175,40 @@ export function measureDimension(kernels: Kernels, config: Config, seed: number)
     }
   });
   return { points: m, estimates };
+}
+
+/**
+ * The `capacity.clusters` largest clusters of a population's points (at least 2 points each; ties: lower
+ * id first), every point of each (the capacity kernel subsamples `capacity.points` of them).
+ */
+export function largestClusters(points: Float32Array, ids: Uint32Array, d: number, clusters: number): { points: Float32Array; ids: Uint32Array; clusterIds: number[] } {
+  const counts = new Map<number, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const chosen = [...counts].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, clusters).map(([id]) => id);
+  const keep = new Set(chosen);
+  const rows = ids.reduce((n, id) => n + (keep.has(id) ? 1 : 0), 0);
+  const out = { points: new Float32Array(rows * d), ids: new Uint32Array(rows), clusterIds: chosen.sort((a, b) => a - b) };
+  let at = 0;
+  ids.forEach((id, r) => {
+    if (!keep.has(id)) return;
+    out.points.set(points.subarray(r * d, r * d + d), at * d);
+    out.ids[at++] = id;
+  });
+  return out;
+}
+
+/** GLUE capacity of the seed's largest clusters (and the shuffled-label control), per the config's `capacity` section. */
+export function measureClusterCapacity(kernels: Kernels, config: Config, seed: number): Omit<CapacityMeasurement, 'seed'> {
+  const d = config.data.dimension;
+  const data = seedData(kernels, config, seed);
+  if (!data.ids) return { clusterIds: [], error: 'the data have no clusters (data.kind "population" has)' };
+  const chosen = largestClusters(data.points, data.ids, d, config.capacity.clusters);
+  if (chosen.clusterIds.length < 2) return { clusterIds: chosen.clusterIds, error: `capacity needs at least 2 clusters of 2 or more points; the data have ${chosen.clusterIds.length}` };
+  const { draws, points, maxDimension, dichotomy, control } = config.capacity;
+  const options = { draws, dichotomy, centre: true, maxDimension, subsample: points, seed };
+  return {
+    clusterIds: chosen.clusterIds,
+    data: measureCapacity(kernels, chosen.points, d, chosen.ids, options),
+    ...(control ? { control: measureCapacity(kernels, chosen.points, d, shuffledIds(kernels, chosen.ids, seed), options) } : {}),
+  };
 }
