@@ -109,6 +109,7 @@ describe('percolab capacity', () => {
       [['p.npy', '--ids', 'short.npy'], /short\.npy has 11 ids but p\.npy has 12 points/],
       [['p.npy', '--ids', 'one.npy'], /at least 2 clusters.*got 1/],
       [['p.npy', '--ids', 'ids.npy', '--draws', '-3'], /--draws = "-3": expected an integer >= 2/],
+      [['p.npy', '--ids', 'one.npy', '--clusters', '5'], /--clusters 5: one\.npy has 1 cluster\(s\) of 2 or more points; capacity needs at least 2/],
       [['p.npy', '--ids', 'ids.npy', '--report', 'folder'], /cannot write report file folder: it is a folder/],
     ];
     for (const [args, message] of cases) {

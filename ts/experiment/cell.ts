@@ -181,13 +181,13 @@ export function measureDimension(kernels: Kernels, config: Config, seed: number)
  * The `capacity.clusters` largest clusters of a population's points (at least 2 points each; ties: lower
  * id first), every point of each (the capacity kernel subsamples `capacity.points` of them).
  */
-export function largestClusters(points: Float32Array, ids: Uint32Array, d: number, clusters: number): { points: Float32Array; ids: Uint32Array; clusterIds: number[] } {
+export function largestClusters<T extends Float32Array | Float64Array>(points: T, ids: Uint32Array, d: number, clusters: number): { points: T; ids: Uint32Array; clusterIds: number[] } {
   const counts = new Map<number, number>();
   for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
   const chosen = [...counts].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, clusters).map(([id]) => id);
   const keep = new Set(chosen);
   const rows = ids.reduce((n, id) => n + (keep.has(id) ? 1 : 0), 0);
-  const out = { points: new Float32Array(rows * d), ids: new Uint32Array(rows), clusterIds: chosen.sort((a, b) => a - b) };
+  const out = { points: new (points.constructor as new (n: number) => T)(rows * d), ids: new Uint32Array(rows), clusterIds: chosen.sort((a, b) => a - b) };
   let at = 0;
   ids.forEach((id, r) => {
     if (!keep.has(id)) return;

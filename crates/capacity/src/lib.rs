@@ -23,6 +23,8 @@ const PROJECTION_STREAM: u64 = MAX_INDEX;
 const SUBSAMPLE_STREAM_BASE: u64 = 1 << 47;
 /// At most this many draws (their stream indices stay below the others').
 pub const MAX_DRAWS: usize = 1 << 30;
+/// At most this many kept points in all: the Gram matrix and its factor take `16 K^2` bytes.
+pub const MAX_POINTS: usize = 8192;
 
 /// How each draw labels the manifolds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +117,7 @@ pub enum CapacityError {
     Ids { ids: usize, points: usize },
     NotFinite { index: usize },
     TooFewManifolds { found: usize },
+    TooManyPoints { points: usize },
     Draws { draws: usize },
     Subsample,
     MaxDimension,
@@ -129,6 +132,7 @@ impl std::fmt::Display for CapacityError {
             CapacityError::Ids { ids, points } => write!(f, "there are {points} points but {ids} cluster ids (one id per point)"),
             CapacityError::NotFinite { index } => write!(f, "value {index} of the points is not finite (NaN or infinity)"),
             CapacityError::TooFewManifolds { found } => write!(f, "capacity needs at least 2 clusters (distinct ids), got {found}"),
+            CapacityError::TooManyPoints { points } => write!(f, "{points} points in all, more than {MAX_POINTS} (the Gram matrix grows as the square): keep fewer points per cluster (subsample) or fewer clusters"),
             CapacityError::Draws { draws } => write!(f, "draws must be between 2 and {MAX_DRAWS}, got {draws}"),
             CapacityError::Subsample => write!(f, "the subsample size must be at least 1"),
             CapacityError::MaxDimension => write!(f, "the projection dimension must be at least 1"),
@@ -218,6 +222,10 @@ fn layout(points: &[f64], dimension: usize, ids: &[u32], options: &Options) -> R
                 *list = kept;
             }
         }
+    }
+    let kept: usize = members.iter().map(Vec::len).sum();
+    if kept > MAX_POINTS {
+        return Err(CapacityError::TooManyPoints { points: kept });
     }
     let mut start = vec![0];
     let mut owner = Vec::new();

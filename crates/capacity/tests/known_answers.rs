@@ -195,6 +195,9 @@ fn every_bad_input_gets_its_error() {
     assert_eq!(measure(&points, 5, &ids, &options(1, 1)).unwrap_err(), CapacityError::Draws { draws: 1 });
     assert_eq!(measure(&points, 5, &ids, &Options { subsample: Some(0), ..o.clone() }).unwrap_err(), CapacityError::Subsample);
     assert_eq!(measure(&points, 5, &ids, &Options { max_dimension: Some(0), ..o.clone() }).unwrap_err(), CapacityError::MaxDimension);
+    let many: Vec<u32> = (0..9000).map(|i| i % 3).collect();
+    assert_eq!(measure(&vec![0.0; 9000], 1, &many, &o).unwrap_err(), CapacityError::TooManyPoints { points: 9000 });
+    assert!(measure(&vec![0.5; 9000], 1, &many, &Options { subsample: Some(5), ..o.clone() }).is_ok());
     for e in [CapacityError::Ids { ids: 11, points: 12 }, CapacityError::TooFewManifolds { found: 1 }] {
         assert!(!e.to_string().contains('\n'));
     }

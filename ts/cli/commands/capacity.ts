@@ -2,6 +2,8 @@
 import { Command, Option } from 'commander';
 import { measureCapacity, shuffledIds } from '../../capacity/index.js';
 import { readCapacityInputs } from '../../capacity/files.js';
+import { largestClusters } from '../../experiment/cell.js';
+import { UsageError } from '../../errors.js';
 import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';
 import { renderCapacityReport, type CapacityEntry } from '../../report/capacity.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
@@ -15,6 +17,7 @@ interface Options {
   centre: boolean;
   maxDimension?: number;
   subsample?: number;
+  clusters?: number;
   control: boolean;
   json: boolean;
   report?: string;
@@ -27,6 +30,11 @@ const line = (label: string, x: number, se: number) => `  ${label.padEnd(24)} ${
 async function capacity(file: string, options: Options) {
   if (options.report) checkWritable(options.report, 'report file', options.force);
   const inputs = readCapacityInputs(file, options.ids);
+  if (options.clusters !== undefined) {
+    const chosen = largestClusters(inputs.points, inputs.ids, inputs.cols, options.clusters);
+    if (chosen.clusterIds.length < 2) throw new UsageError(`--clusters ${options.clusters}: ${options.ids} has ${chosen.clusterIds.length} cluster(s) of 2 or more points; capacity needs at least 2`);
+    Object.assign(inputs, { points: chosen.points, ids: chosen.ids, rows: chosen.ids.length });
+  }
   const kernels = await loadThreadedKernels(options.threads);
   try {
     const settings = { draws: options.draws, seed: options.seed, dichotomy: options.dichotomy, centre: options.centre, maxDimension: options.maxDimension, subsample: options.subsample };
@@ -65,6 +73,7 @@ export function capacityCommand(): Command {
     .option('--no-centre', 'do not subtract the mean of all points first')
     .addOption(new Option('--max-dimension <m>', 'project onto m random Gaussian directions when d > m').argParser(positiveInt('--max-dimension')))
     .addOption(new Option('--subsample <m>', 'at most m random points per cluster').argParser(positiveInt('--subsample')))
+    .addOption(new Option('--clusters <n>', 'only the n largest clusters (of at least 2 points; ties: lower id)').argParser(intAtLeast('--clusters', 2)))
     .option('--control', 'also measure with the cluster ids shuffled (same sizes, membership unrelated to the points)', false)
     .option('--json', 'print the result as JSON (capacity, capacityStandardError, dimension, ...)', false)
     .option('--report <file.html>', 'also write an HTML report with a plot of the estimates')
