@@ -37,7 +37,18 @@ export interface CapacityMeasurement {
   data?: CapacityResult;
   /** The same points with their cluster ids shuffled (`capacity.control`). */
   control?: CapacityResult;
+  /** Students (model.kind "mlp"): each hidden layer of the first seed's last student, on the same points. */
+  layers?: CapacityLayer[];
   error?: string;
+}
+
+export interface CapacityLayer {
+  /** 1 = the first hidden layer. */
+  layer: number;
+  width: number;
+  /** On the layer's post-activations of the measured points. */
+  data: CapacityResult;
+  control?: CapacityResult;
 }
 
 export interface DimensionMeasurement {
@@ -57,6 +68,8 @@ export interface SeedResult {
   /** Trained weights per size (PyTorch layout, flat), for the run folder's `weights/`. */
   weights?: Float32Array[];
   widthCheck?: WidthCheck;
+  /** Capacity of each hidden layer (the first seed, with `capacity.draws` > 0). */
+  capacityLayers?: CapacityLayer[];
 }
 
 export interface LossPoint {

@@ -69,7 +69,7 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
     ...(studentRecords ? { students: studentRecords } : {}),
     ...(widthCheck ? { widthCheck } : {}),
     ...(dimension ? { dimension } : {}),
-    ...(capacityMeasurement ? { capacity: capacityMeasurement } : {}),
+    ...(capacityMeasurement ? { capacity: { ...capacityMeasurement, ...(results[0]?.capacityLayers ? { layers: results[0].capacityLayers } : {}) } } : {}),
     timing: { seconds: (performance.now() - start) / 1000 },
   };
 }

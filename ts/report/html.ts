@@ -148,9 +148,13 @@ ${await dimensionSection(m.estimates, results.theory.dimension)}
 async function capacityReport(results: RunResults): Promise<string> {
   const m = results.capacity;
   if (!m) return '';
-  const entries = [...(m.data ? [{ label: 'clusters', result: m.data }] : []), ...(m.control ? [{ label: 'shuffled labels', result: m.control }] : [])];
+  const entries = [
+    ...(m.data ? [{ label: 'clusters', result: m.data }] : []),
+    ...(m.control ? [{ label: 'shuffled labels', result: m.control }] : []),
+    ...(m.layers ?? []).flatMap((l) => [{ label: `hidden layer ${l.layer}`, result: l.data }, ...(l.control ? [{ label: `hidden layer ${l.layer}, shuffled`, result: l.control }] : [])]),
+  ];
   return `<h2>Manifold capacity of the clusters</h2>
-<p class="note">The ${m.clusterIds.length} largest clusters of seed ${m.seed}'s data as manifolds${m.control ? '; the control shuffles their cluster ids' : ''}.${m.error ? ` ${escapeHtml(m.error)}.` : ''}</p>
+<p class="note">The ${m.clusterIds.length} largest clusters of seed ${m.seed}'s data as manifolds${m.control ? '; the control shuffles their cluster ids' : ''}${m.layers?.length ? "; hidden layers: the post-activations of the first seed's last student on the same points" : ''}.${m.error ? ` ${escapeHtml(m.error)}.` : ''}</p>
 ${entries.length ? await capacitySection(entries) : ''}
 `;
 }
