@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCapacityInputs } from '../ts/capacity/files.js';
+import { readCapacityInputs } from '../ts/cli/capacity-inputs.js';
 import { encodeNpy } from '../ts/io/npy.js';
 import { cli, uniformSource } from './helpers.js';
 

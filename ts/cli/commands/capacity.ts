@@ -1,7 +1,7 @@
 // `percolab capacity`: GLUE manifold capacity of labelled point clouds in `.npy` files.
 import { Command, Option } from 'commander';
 import { measureCapacity, shuffledIds } from '../../capacity/index.js';
-import { readCapacityInputs } from '../../capacity/files.js';
+import { readCapacityInputs } from '../capacity-inputs.js';
 import { largestClusters } from '../../experiment/cell.js';
 import { UsageError } from '../../errors.js';
 import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';

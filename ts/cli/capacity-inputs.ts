@@ -1,7 +1,7 @@
 // Reading `percolab capacity`'s inputs: points as float32 or float64 `[N, d]`, cluster ids as integers `[N]`.
 import { UsageError } from '../errors.js';
 import { parseNpy } from '../io/npy.js';
-import { readInput } from '../cli/options.js';
+import { readInput } from './options.js';
 
 export interface CapacityInputs {
   points: Float64Array;
