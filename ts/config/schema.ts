@@ -249,7 +249,7 @@ export const CapacityConfigSchema = z
       .min(0)
       .max(1_000_000)
       .default(0)
-      .describe('GLUE manifold capacity of the first seed\'s clusters (data.kind "population") with this many Gaussian draws (at least 2); 0 skips it. The run report and results.json get capacity, dimension, radius, utility and the alignments, each with its standard error.'),
+      .describe('GLUE manifold capacity of the first seed\'s clusters (data.kind "population") with this many Gaussian draws (at least 2); 0 skips it. With students (model.kind "mlp") also each hidden layer of the first seed\'s last student, on the same points. The run report and results.json get capacity, dimension, radius, utility and the alignments, each with its standard error.'),
     clusters: int().min(2).max(100_000).default(10).describe('The largest clusters of the data (at least 2 points each) taken as the manifolds.'),
     points: int().min(1).max(100_000).default(50).describe('Points per cluster: a seeded random subset of larger clusters (finite point counts inflate capacity).'),
     maxDimension: int().min(1).max(100_000).default(1000).describe('Random Gaussian projection to this many dimensions when the representation has more.'),
