@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 /usr/bin/cargo test -p percolab-students --release --locked --features threads
 # Local-linear k-NN fits run per chunk of queries on rayon's pool: the same numbers as one thread.
 /usr/bin/cargo test -p percolab-neighbors --release --locked --features threads --test local
+# Capacity draws run on rayon's pool: the same bits for any thread count.
+/usr/bin/cargo test -p percolab-capacity --release --locked --features threads --test known_answers
 npx tsc --noEmit -p .
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile=target/vitest.json || status=$?

@@ -57,6 +57,7 @@ const paths = [
   'model.tangentCutoff', 'model.widths', 'model.widthGrid', 'model.activation', 'train.optimizer', 'train.learningRate',
   'train.momentum', 'train.weightDecay', 'train.batchSize', 'train.steps', 'train.schedule', 'train.anneal',
   'train.validationFraction', 'train.patience', 'train.evalEvery', 'train.widthCheck', 'fit.window', 'measure.points', 'percolab',
+  'capacity.draws', 'capacity.clusters', 'capacity.points', 'capacity.maxDimension', 'capacity.dichotomy', 'capacity.control',
 ];
 
 /** Values a user might write: wrong types, out-of-range and NaN-like numbers, odd strings, huge arrays. */

@@ -2,7 +2,7 @@
 // their own so the experiment, the worker pool, the fit and the reports share them without importing
 // one another.
 import type { TeacherRecord } from './teachers/teacher.js';
-import type { CurvePoint, DimensionEstimate, StudentSummary } from './wasm/kernels.js';
+import type { CapacityResult, CurvePoint, DimensionEstimate, StudentSummary } from './wasm/kernels.js';
 
 /** The contents of a run's `results.json`. Field names are a contract with users' scripts. */
 export interface RunResults {
@@ -24,7 +24,31 @@ export interface RunResults {
   widthCheck?: WidthCheck;
   /** Intrinsic dimension of the first seed's data (absent when `measure.points` is 0). */
   dimension?: DimensionMeasurement;
+  /** GLUE manifold capacity of the first seed's clusters (present when `capacity.draws` > 0). */
+  capacity?: CapacityMeasurement;
   timing: { seconds: number };
+}
+
+export interface CapacityMeasurement {
+  seed: number;
+  /** The clusters measured (the largest), by id. */
+  clusterIds: number[];
+  /** On the data's points; absent with `error` when the data have too few clusters. */
+  data?: CapacityResult;
+  /** The same points with their cluster ids shuffled (`capacity.control`). */
+  control?: CapacityResult;
+  /** Students (model.kind "mlp"): each hidden layer of the first seed's last student, on the same points. */
+  layers?: CapacityLayer[];
+  error?: string;
+}
+
+export interface CapacityLayer {
+  /** 1 = the first hidden layer. */
+  layer: number;
+  width: number;
+  /** On the layer's post-activations of the measured points. */
+  data: CapacityResult;
+  control?: CapacityResult;
 }
 
 export interface DimensionMeasurement {
@@ -44,6 +68,8 @@ export interface SeedResult {
   /** Trained weights per size (PyTorch layout, flat), for the run folder's `weights/`. */
   weights?: Float32Array[];
   widthCheck?: WidthCheck;
+  /** Capacity of each hidden layer (the first seed, with `capacity.draws` > 0). */
+  capacityLayers?: CapacityLayer[];
 }
 
 export interface LossPoint {

@@ -1,4 +1,4 @@
-import { measureDimension, runSeed } from '../ts/experiment/cell.js';
+import { measureClusterCapacity, measureDimension, runSeed } from '../ts/experiment/cell.js';
 import type { CellApi } from '../ts/pool/pool.js';
 import { chooseDevice, type DeviceChoice, type GpuProvider } from '../ts/teachers/device.js';
 import type { Kernels } from '../ts/wasm/kernels.js';
@@ -24,5 +24,6 @@ export function cellApi(kernels: Kernels | Promise<Kernels>, gpu?: GpuProvider):
       return result.teacher ? { ...result, teacher: { ...result.teacher, why: result.teacher.why ?? choice?.why } } : result;
     },
     measureDimension: async (config, seed) => ({ seed, ...measureDimension(await kernels, config, seed) }),
+    measureCapacity: async (config, seed) => ({ seed, ...measureClusterCapacity(await kernels, config, seed) }),
   };
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
 import { version } from '../version.js';
 import { KernelError } from '../wasm/kernels.js';
+import { capacityCommand } from './commands/capacity.js';
 import { estimateCommand } from './commands/estimate.js';
 import { generateCommand } from './commands/generate.js';
 import { labCommand } from './commands/lab.js';
@@ -38,6 +39,7 @@ function program(): Command {
     trainCommand(),
     labCommand(),
     superpositionCommand(),
+    capacityCommand(),
   ];
   for (const command of commands) cli.addCommand(command.exitOverride().configureOutput(output));
   // Internal: one sweep cell, for Slurm tasks (percolab sweep --executor slurm).

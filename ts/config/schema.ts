@@ -243,6 +243,21 @@ export const MeasureSchema = z
   })
   .describe('The dimension measurement shown in the run report.');
 
+export const CapacityConfigSchema = z
+  .strictObject({
+    draws: int()
+      .min(0)
+      .max(1_000_000)
+      .default(0)
+      .describe('GLUE manifold capacity of the first seed\'s clusters (data.kind "population") with this many Gaussian draws (at least 2); 0 skips it. With students (model.kind "mlp") also each hidden layer of the first seed\'s last student, on the same points. The run report and results.json get capacity, dimension, radius, utility and the alignments, each with its standard error.'),
+    clusters: int().min(2).max(100_000).default(10).describe('The largest clusters of the data (at least 2 points each) taken as the manifolds.'),
+    points: int().min(1).max(100_000).default(50).describe('Points per cluster: a seeded random subset of larger clusters (finite point counts inflate capacity).'),
+    maxDimension: int().min(1).max(100_000).default(1000).describe('Random Gaussian projection to this many dimensions when the representation has more.'),
+    dichotomy: z.enum(['random', 'one-versus-rest']).default('random').describe('Labels of each draw: independent fair ±1 per cluster, or draw d labels cluster d mod P +1 and the rest -1.'),
+    control: z.boolean().default(true).describe('Also measure the same points with their cluster ids shuffled (same sizes, membership unrelated to the geometry).'),
+  })
+  .describe('Manifold capacity (GLUE) of the data\'s clusters, in the run report.');
+
 export const ConfigSchema = z
   .strictObject({
     seed: int().min(0).max(Number.MAX_SAFE_INTEGER).default(1).describe('Base seed; repetition i uses seed + i.'),
@@ -268,12 +283,19 @@ export const ConfigSchema = z
     train: TrainSchema.prefault({}),
     fit: FitSchema.prefault({}),
     measure: MeasureSchema.prefault({}),
+    capacity: CapacityConfigSchema.prefault({}),
     percolab: z
       .strictObject({ version: z.string(), seeds: z.array(int()) })
       .optional()
       .describe('Written into a run\'s config.json for the record (library version, seeds used); ignored on input.'),
   })
   .superRefine((config, ctx) => {
+    if (config.capacity.draws > 0 && config.data.kind !== 'population') {
+      ctx.addIssue({ code: 'custom', path: ['capacity', 'draws'], input: config.capacity.draws, message: 'needs data.kind "population" (clusters to measure)' });
+    }
+    if (config.capacity.draws === 1) {
+      ctx.addIssue({ code: 'custom', path: ['capacity', 'draws'], input: 1, message: 'must be 0 (skip) or at least 2 (the standard errors are jackknife estimates over draws)' });
+    }
     if (config.teacher.perCluster && config.data.kind !== 'population') {
       ctx.addIssue({ code: 'custom', path: ['teacher', 'perCluster'], input: true, message: 'needs data.kind "population" (clusters to draw teachers for)' });
     }

@@ -4,6 +4,9 @@ import { createTeacher, type TeacherRecord } from '../teachers/teacher.js';
 import { rowsPerSeed } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { DataStream, DimensionEstimate, Kernels } from '../wasm/kernels.js';
+import { measureCapacity, shuffledIds } from '../capacity/index.js';
+import type { CapacityLayer, CapacityMeasurement } from '../results.js';
+import { hiddenLayers } from '../capacity/layers.js';
 import type { LossPoint, SeedResult, StudentRecord, WidthCheck } from '../results.js';
 import { variance } from '../fit/scaling.js';
 import { trainAtSize, widthCheck } from '../students/train.js';
@@ -98,7 +101,13 @@ export async function runSeed(kernels: Kernels, config: Config, seed: number, gp
   const { labels, teacher } = data.labels ? { labels: gatherRows(data.labels, 1, order, 0, config.testSize + largest).x, teacher: undefined } : await labelSeed(kernels, config, seed, data, used, gpu);
   const test = { x: used.x.subarray(0, config.testSize * d), y: labels.subarray(0, config.testSize) };
   const train = { x: used.x.subarray(config.testSize * d), y: labels.subarray(config.testSize) };
-  if (config.model.kind === 'mlp') return { ...trainStudents(kernels, config, seed, train, test, onSteps), ...(teacher ? { teacher } : {}) };
+  if (config.model.kind === 'mlp') {
+    const trained = trainStudents(kernels, config, seed, train, test, onSteps);
+    // Capacity per hidden layer of the first seed's last student (the largest N, or the widest).
+    const last = trained.students.length - 1;
+    const layers = config.capacity.draws > 0 && seed === config.seed && last >= 0 ? measureLayerCapacity(kernels, config, seed, data, trained.students[last]!.summary.sizes, trained.weights[last]!) : [];
+    return { ...trained, ...(layers.length ? { capacityLayers: layers } : {}), ...(teacher ? { teacher } : {}) };
+  }
   const testVariance = variance(test.y);
   const losses = config.sizes.map((n) => {
     const { k, weights, local, tangentDimension, tangentCutoff } = config.model;
@@ -173,4 +182,75 @@ export function measureDimension(kernels: Kernels, config: Config, seed: number)
     }
   });
   return { points: m, estimates };
+}
+
+/**
+ * The `capacity.clusters` largest clusters of a population's points (at least 2 points each; ties: lower
+ * id first), every point of each (the capacity kernel subsamples `capacity.points` of them).
+ */
+export function largestClusters<T extends Float32Array | Float64Array>(points: T, ids: Uint32Array, d: number, clusters: number): { points: T; ids: Uint32Array; clusterIds: number[] } {
+  const counts = new Map<number, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const chosen = [...counts].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, clusters).map(([id]) => id);
+  const keep = new Set(chosen);
+  const rows = ids.reduce((n, id) => n + (keep.has(id) ? 1 : 0), 0);
+  const out = { points: new (points.constructor as new (n: number) => T)(rows * d), ids: new Uint32Array(rows), clusterIds: chosen.sort((a, b) => a - b) };
+  let at = 0;
+  ids.forEach((id, r) => {
+    if (!keep.has(id)) return;
+    out.points.set(points.subarray(r * d, r * d + d), at * d);
+    out.ids[at++] = id;
+  });
+  return out;
+}
+
+/** Split-stream index of the subsample of the `j`-th largest cluster measured by `capacity` (above the other splits). */
+const CAPACITY_SPLIT_BASE = 0x10000;
+
+/**
+ * The points GLUE measures for a seed: the `capacity.clusters` largest clusters, at most `capacity.points`
+ * seeded random points of each. The data and every student layer are measured on these same points.
+ */
+export function capacitySample(kernels: Kernels, config: Config, seed: number, data: SeedData): { points: Float32Array; ids: Uint32Array; clusterIds: number[] } | { error: string; clusterIds: number[] } {
+  const d = config.data.dimension;
+  if (!data.ids) return { clusterIds: [], error: 'the data have no clusters (data.kind "population" has)' };
+  const chosen = largestClusters(data.points, data.ids, d, config.capacity.clusters);
+  if (chosen.clusterIds.length < 2) return { clusterIds: chosen.clusterIds, error: `capacity needs at least 2 clusters of 2 or more points; the data have ${chosen.clusterIds.length}` };
+  const rows: number[] = [];
+  chosen.clusterIds.forEach((id, j) => {
+    const members = [...chosen.ids.keys()].filter((r) => chosen.ids[r] === id);
+    const m = config.capacity.points;
+    const kept = members.length <= m ? members : Array.from(kernels.permutation(seed, CAPACITY_SPLIT_BASE + j, members.length).subarray(0, m), (p) => members[p]!).sort((a, b) => a - b);
+    rows.push(...kept);
+  });
+  const gathered = gatherRows(chosen.points, d, Uint32Array.from(rows), 0, rows.length, chosen.ids);
+  return { points: gathered.x, ids: gathered.ids!, clusterIds: chosen.clusterIds };
+}
+
+const capacityOptions = (config: Config, seed: number) => ({ draws: config.capacity.draws, dichotomy: config.capacity.dichotomy, centre: true, maxDimension: config.capacity.maxDimension, seed });
+
+/** GLUE capacity of the seed's largest clusters (and the shuffled-label control), per the config's `capacity` section. */
+export function measureClusterCapacity(kernels: Kernels, config: Config, seed: number): Omit<CapacityMeasurement, 'seed'> {
+  const sample = capacitySample(kernels, config, seed, seedData(kernels, config, seed));
+  if ('error' in sample) return sample;
+  const options = capacityOptions(config, seed);
+  return {
+    clusterIds: sample.clusterIds,
+    data: measureCapacity(kernels, sample.points, config.data.dimension, sample.ids, options),
+    ...(config.capacity.control ? { control: measureCapacity(kernels, sample.points, config.data.dimension, shuffledIds(kernels, sample.ids, seed), options) } : {}),
+  };
+}
+
+/** Capacity of each hidden layer of a trained student on the capacity sample (and the control per layer). */
+export function measureLayerCapacity(kernels: Kernels, config: Config, seed: number, data: SeedData, sizes: number[], parameters: Float32Array): CapacityLayer[] {
+  const sample = capacitySample(kernels, config, seed, data);
+  if ('error' in sample) return [];
+  const options = capacityOptions(config, seed);
+  const shuffled = shuffledIds(kernels, sample.ids, seed);
+  return hiddenLayers(sizes, parameters, config.model.activation, sample.points).map((h, l) => ({
+    layer: l + 1,
+    width: sizes[l + 1]!,
+    data: measureCapacity(kernels, h, sizes[l + 1]!, sample.ids, options),
+    ...(config.capacity.control ? { control: measureCapacity(kernels, h, sizes[l + 1]!, shuffled, options) } : {}),
+  }));
 }

@@ -5,7 +5,7 @@ import type { Config, ConfigInput } from '../config/schema.js';
 import { fitScaling } from '../fit/scaling.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { version } from '../version.js';
-import type { DimensionMeasurement, RunResults, SeedResult, StudentRecord } from '../results.js';
+import type { CapacityMeasurement, DimensionMeasurement, RunResults, SeedResult, StudentRecord } from '../results.js';
 import { theoryFor, withMeasured } from './theory.js';
 
 export interface RunOptions {
@@ -25,9 +25,14 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
   const seeds = seedsOf(config);
   // One pass over the pool: the dimension of the first seed's data (the longest task, so first: the
   // seeds then fill the other workers), then every seed's losses.
-  type Task = { seed: number; measure: boolean };
+  type Task = { seed: number; measure?: 'dimension' | 'capacity' };
   const measure = config.measure.points > 0;
-  const tasks: Task[] = [...(measure ? [{ seed: seeds[0]!, measure: true }] : []), ...seeds.map((seed) => ({ seed, measure: false }))];
+  const capacity = config.capacity.draws > 0;
+  const tasks: Task[] = [
+    ...(measure ? [{ seed: seeds[0]!, measure: 'dimension' as const }] : []),
+    ...(capacity ? [{ seed: seeds[0]!, measure: 'capacity' as const }] : []),
+    ...seeds.map((seed) => ({ seed })),
+  ];
   let seedsDone = 0;
   // Students report training steps: every size and grid rate, plus the width check (about 4x the
   // largest size's steps at doubled width) on the first seed.
@@ -36,13 +41,15 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
   const totalSteps = students ? seeds.length * models * stepsPerSize(config) + (config.train.widthCheck && config.scaling === 'data' ? config.train.steps : 0) : 0;
   let stepsDone = 0;
   const onSteps = students && onProgress ? proxy((steps: number) => onProgress((stepsDone = Math.min(totalSteps, stepsDone + steps)), totalSteps, 'steps')) : undefined;
-  const done = await pool.map(tasks, async (api, t): Promise<SeedResult | DimensionMeasurement> => {
-    if (t.measure) return api.measureDimension(config, t.seed);
+  const done = await pool.map(tasks, async (api, t): Promise<SeedResult | DimensionMeasurement | CapacityMeasurement> => {
+    if (t.measure === 'dimension') return api.measureDimension(config, t.seed);
+    if (t.measure === 'capacity') return api.measureCapacity(config, t.seed);
     const result = await api.runSeed(config, t.seed, onSteps);
     if (!students) onProgress?.(++seedsDone, seeds.length, 'seeds');
     return result;
   });
   const dimension = measure ? (done.shift() as DimensionMeasurement) : undefined;
+  const capacityMeasurement = capacity ? (done.shift() as CapacityMeasurement) : undefined;
   const results = done as SeedResult[];
   const points = results.flatMap((r) => r.losses);
   const teachers = results.flatMap((r, i) => (r.teacher ? [{ seed: seeds[i]!, ...r.teacher }] : []));
@@ -62,6 +69,7 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
     ...(studentRecords ? { students: studentRecords } : {}),
     ...(widthCheck ? { widthCheck } : {}),
     ...(dimension ? { dimension } : {}),
+    ...(capacityMeasurement ? { capacity: { ...capacityMeasurement, ...(results[0]?.capacityLayers ? { layers: results[0].capacityLayers } : {}) } } : {}),
     timing: { seconds: (performance.now() - start) / 1000 },
   };
 }

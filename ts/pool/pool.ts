@@ -2,7 +2,7 @@
 // browsers (Web Workers); only spawning differs (pool/node.ts, pool/browser.ts).
 import type { Remote } from 'comlink';
 import type { Config } from '../config/schema.js';
-import type { DimensionMeasurement, SeedResult } from '../results.js';
+import type { CapacityMeasurement, DimensionMeasurement, SeedResult } from '../results.js';
 import type { BuildInfo } from '../wasm/kernels.js';
 
 /** What a cell worker exposes through Comlink. */
@@ -11,6 +11,7 @@ export interface CellApi {
   /** `onSteps` (a Comlink proxy across workers) hears of student training steps as they complete. */
   runSeed(config: Config, seed: number, onSteps?: (steps: number) => void): SeedResult | Promise<SeedResult>;
   measureDimension(config: Config, seed: number): DimensionMeasurement | Promise<DimensionMeasurement>;
+  measureCapacity(config: Config, seed: number): CapacityMeasurement | Promise<CapacityMeasurement>;
 }
 
 export interface PoolWorker {

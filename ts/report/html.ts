@@ -1,4 +1,5 @@
 import type { RunResults } from '../results.js';
+import { capacitySection } from './capacity.js';
 import { dimensionSection } from './dimension.js';
 import { escapeHtml } from './escape.js';
 import { formatAlpha, lossCurveSvg, medianLossBySize, modelScaling } from './plot.js';
@@ -144,6 +145,20 @@ ${await dimensionSection(m.estimates, results.theory.dimension)}
 `;
 }
 
+async function capacityReport(results: RunResults): Promise<string> {
+  const m = results.capacity;
+  if (!m) return '';
+  const entries = [
+    ...(m.data ? [{ label: 'clusters', result: m.data }] : []),
+    ...(m.control ? [{ label: 'shuffled labels', result: m.control }] : []),
+    ...(m.layers ?? []).flatMap((l) => [{ label: `hidden layer ${l.layer}`, result: l.data }, ...(l.control ? [{ label: `hidden layer ${l.layer}, shuffled`, result: l.control }] : [])]),
+  ];
+  return `<h2>Manifold capacity of the clusters</h2>
+<p class="note">The ${m.clusterIds.length} largest clusters of seed ${m.seed}'s data as manifolds${m.control ? '; the control shuffles their cluster ids' : ''}${m.layers?.length ? "; hidden layers: the post-activations of the first seed's last student on the same points" : ''}.${m.error ? ` ${escapeHtml(m.error)}.` : ''}</p>
+${entries.length ? await capacitySection(entries) : ''}
+`;
+}
+
 /** A self-contained HTML5 page around `body`: inline CSS, nothing fetched at view time. */
 export function htmlPage(title: string, body: string): string {
   return `<!DOCTYPE html>
@@ -173,7 +188,7 @@ export async function renderReport(results: RunResults): Promise<string> {
 <h2>Exponents</h2>
 ${exponentTable(results)}
 <p class="note">Per-seed least-squares fits of ln(loss) on ln(N) for N in [${escapeHtml(formatSize(w0))}, ${escapeHtml(formatSize(w1))}].</p>
-${await studentSection(results)}${await dimensionReport(results)}<h2>Test losses (MSE)</h2>
+${await studentSection(results)}${await dimensionReport(results)}${await capacityReport(results)}<h2>Test losses (MSE)</h2>
 ${lossTable(results)}
 <p class="note">Shaded rows lie inside the fit window.</p>
 <h2>Run</h2>

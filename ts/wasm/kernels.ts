@@ -283,6 +283,60 @@ export interface Kernels {
     replicates: number,
     options?: { duplicates?: DuplicatePolicy; corrintCentres?: number },
   ): DimensionEstimate[];
+  /**
+   * GLUE manifold capacity of the point clouds given by `ids` (one per row of `points`, `[rows,
+   * dimension]` row-major): each draw's anchor problem solved exactly (NNLS on the Gram matrix).
+   */
+  measureCapacity(points: Float64Array, dimension: number, ids: Uint32Array, options?: CapacityOptions): CapacityResult;
+}
+
+/** Options of `measureCapacity` (defaults in brackets). */
+export interface CapacityOptions {
+  /** Gaussian draws, at least 2 [200]. */
+  draws?: number;
+  /** Labels per draw: independent fair ±1, or draw d labels manifold d mod P +1 and the rest -1 ['random']. */
+  dichotomy?: 'random' | 'one-versus-rest';
+  /** Subtract the mean of all points first [true]. */
+  centre?: boolean;
+  /** Random Gaussian projection to this many dimensions when the data have more [none]. */
+  maxDimension?: number;
+  /** At most this many points per manifold (a seeded uniform subset) [all]. */
+  subsample?: number;
+  seed?: number;
+  /** Return every draw's labels, u = Z t, multipliers and quadratic forms a, b, c (cross-checks) [false]. */
+  keepDraws?: boolean;
+}
+
+/** One GLUE measurement; each estimate `x` comes with `xStandardError` (jackknife over draws). */
+export interface CapacityResult {
+  capacity: number;
+  capacityStandardError: number;
+  dimension: number;
+  dimensionStandardError: number;
+  radius: number;
+  radiusStandardError: number;
+  utility: number;
+  utilityStandardError: number;
+  centreAlignment: number;
+  centreAlignmentStandardError: number;
+  axesAlignment: number;
+  axesAlignmentStandardError: number;
+  centreAxesAlignment: number;
+  centreAxesAlignmentStandardError: number;
+  /** Mean fraction of manifolds with a non-zero anchor. */
+  participation: number;
+  manifolds: number;
+  /** The distinct ids, ascending (manifold i is the points with id ids[i]). */
+  ids: number[];
+  /** Points kept per manifold. */
+  points: number[];
+  ambientDimension: number;
+  dimensionUsed: number;
+  draws: number;
+  dichotomy: 'random' | 'one-versus-rest';
+  centred: boolean;
+  anchors: string;
+  drawsDetail?: { labels: number[]; projections: number[]; multipliers: number[]; a: number; b: number; c: number; objective: number }[];
 }
 
 export const dimensionMethods = ['twonn', 'mle', 'corrint', 'dq', 'box'] as const;
@@ -505,6 +559,8 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     finiteDifferenceError: (sizes, activation, parameters, x, y, h) => call(() => glue.finiteDifferenceError(Uint32Array.from(sizes), activation, parameters, x, y, h)),
     estimateDimension: (points, dimension, methods, seed, replicates, { duplicates = 'error', corrintCentres = 0 } = {}) =>
       JSON.parse(call(() => glue.estimateDimension(points, dimension, methods.join(','), big(seed), replicates, duplicates, corrintCentres))),
+    measureCapacity: (points, dimension, ids, { draws = 200, dichotomy = 'random', centre = true, maxDimension, subsample, seed = 0, keepDraws = false } = {}) =>
+      JSON.parse(call(() => glue.measureCapacity(points, dimension, ids, draws, dichotomy, centre, maxDimension, subsample, big(seed), keepDraws))),
   };
 }
 

@@ -36,6 +36,8 @@ pub enum Purpose {
     Minibatch = 10,
     /// The toy model of superposition: its Hadamard rows and its sparse feature draws.
     Superposition = 11,
+    /// Manifold capacity: each draw's Gaussian vector and dichotomy, the random projection, subsamples.
+    Capacity = 12,
 }
 
 impl Purpose {
@@ -52,6 +54,7 @@ impl Purpose {
             9 => Some(Purpose::StudentInit),
             10 => Some(Purpose::Minibatch),
             11 => Some(Purpose::Superposition),
+            12 => Some(Purpose::Capacity),
             _ => None,
         }
     }

@@ -10,6 +10,7 @@ use percolab_neighbors::{KdTree, KnnRegressor, Local, Neighbors, Tangent, Weight
 use percolab_percolation::{sample, Lattice, Method};
 use percolab_random::{permutation as random_permutation, stream, Purpose};
 
+mod capacity;
 mod data;
 mod estimate;
 mod spec;
