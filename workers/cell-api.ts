@@ -24,5 +24,9 @@ export function cellApi(kernels: Kernels | Promise<Kernels>, gpu?: GpuProvider):
       return result.teacher ? { ...result, teacher: { ...result.teacher, why: result.teacher.why ?? choice?.why } } : result;
     },
     measureDimension: async (config, seed) => ({ seed, ...measureDimension(await kernels, config, seed) }),
+    wasm: async () => {
+      const { flavour, sha256 } = await kernels;
+      return sha256 ? { flavour, sha256 } : undefined;
+    },
   };
 }

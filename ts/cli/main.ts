@@ -1,6 +1,6 @@
 // The `percolab` command. Bad input exits with status 2 and one line on stderr, and writes nothing.
 import { Command, CommanderError } from 'commander';
-import { UsageError } from '../errors.js';
+import { CheckFailed, UsageError } from '../errors.js';
 import { version } from '../version.js';
 import { KernelError } from '../wasm/kernels.js';
 import { estimateCommand } from './commands/estimate.js';
@@ -10,6 +10,8 @@ import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
 import { teacherCommand } from './commands/teacher.js';
 import { trainCommand } from './commands/train.js';
+import { packCommand } from './commands/pack.js';
+import { verifyCommand } from './commands/verify.js';
 import { prepareGpuEnvironment } from '../teachers/gpu-node.js';
 import { setPointsFileReader } from '../experiment/file-data.js';
 import { readPointsFile } from '../io/points-file.js';
@@ -25,7 +27,7 @@ function program(): Command {
     .exitOverride()
     .configureOutput(output);
   // Commands built apart do not inherit these settings.
-  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand(), trainCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
+  for (const command of [runCommand(), sweepCommand(), generateCommand(), neighborsCommand(), estimateCommand(), teacherCommand(), trainCommand(), packCommand(), verifyCommand()]) cli.addCommand(command.exitOverride().configureOutput(output));
   return cli;
 }
 
@@ -41,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     // A kernel rejecting its arguments means the user's data or options were out of range. Errors from
     // worker threads arrive as plain errors that keep their name.
     const err = error as Error;
+    if (error instanceof CheckFailed) return 1; // what failed is already printed
     if (error instanceof UsageError || error instanceof KernelError || ['UsageError', 'KernelError', 'DeviceError'].includes(err?.name)) {
       process.stderr.write(`percolab: ${err.message}\n`);
       return 2;

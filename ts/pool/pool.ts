@@ -3,7 +3,7 @@
 import type { Remote } from 'comlink';
 import type { Config } from '../config/schema.js';
 import type { DimensionMeasurement, SeedResult } from '../results.js';
-import type { BuildInfo } from '../wasm/kernels.js';
+import type { BuildInfo, WasmIdentity } from '../wasm/kernels.js';
 
 /** What a cell worker exposes through Comlink. */
 export interface CellApi {
@@ -11,6 +11,8 @@ export interface CellApi {
   /** `onSteps` (a Comlink proxy across workers) hears of student training steps as they complete. */
   runSeed(config: Config, seed: number, onSteps?: (steps: number) => void): SeedResult | Promise<SeedResult>;
   measureDimension(config: Config, seed: number): DimensionMeasurement | Promise<DimensionMeasurement>;
+  /** Which kernels the worker runs (undefined where its loader did not read the bytes). */
+  wasm(): WasmIdentity | undefined | Promise<WasmIdentity | undefined>;
 }
 
 export interface PoolWorker {

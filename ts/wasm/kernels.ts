@@ -29,6 +29,12 @@ export interface BuildInfo {
   threads: boolean;
 }
 
+/** Which kernels computed something: the flavour and the SHA-256 (hex) of its `.wasm` file's bytes. */
+export interface WasmIdentity {
+  flavour: Flavour;
+  sha256: string;
+}
+
 /** Row-major `[queries, k]` neighbours, nearest first (ties: lower index first). */
 export interface KnnResult {
   indices: Uint32Array;
@@ -188,6 +194,8 @@ export interface SharedInstance {
 export interface Kernels {
   readonly info: BuildInfo;
   readonly flavour: Flavour;
+  /** SHA-256 (hex) of the `.wasm` bytes, where the loader read them (the Node and browser loaders do). */
+  readonly sha256?: string;
   /** Present for the threaded flavour. */
   readonly shared?: SharedInstance;
   /** Current size of the instance's linear memory (it grows to the peak of any call, never shrinks). */
@@ -337,8 +345,11 @@ function copyOut(result: { indices: Uint32Array; distances: Float32Array; free()
   }
 }
 
-/** Instantiates the kernels synchronously from the flavour's wasm bytes or compiled module. */
-export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'): Kernels {
+/**
+ * Instantiates the kernels synchronously from the flavour's wasm bytes or compiled module; `sha256` is
+ * the digest of those bytes, for the record (results.json says which kernels computed a run).
+ */
+export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd', sha256?: string): Kernels {
   const glue = glues[flavour];
   if (!glue) throw new KernelError(`unknown wasm flavour ${flavour}`);
   const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
@@ -364,6 +375,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
   return {
     info,
     flavour,
+    ...(sha256 ? { sha256 } : {}),
     shared,
     memoryBytes: () => exports.memory.buffer.byteLength,
     debugPanic: (onHelper) => call(() => glue.debugPanic(onHelper)),
