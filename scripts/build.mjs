@@ -1,6 +1,6 @@
 // Builds the wasm kernels (every flavour), their JS bindings, and the Node and browser bundles.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { flavours, root, wasmBindgenBin, wasmCargo, wasmLinker, wasmRustc } from './toolchain.mjs';
@@ -76,7 +76,21 @@ async function bundle(wasmFiles) {
   writeFileSync(cli, `#!/usr/bin/env node\n${readFileSync(cli, 'utf8')}`, { mode: 0o755 });
 }
 
+// The package's `.d.ts` files (dist/types), from tsconfig.types.json; skipped while newer than every source
+// (the wasm-bindgen glue, rewritten by every build, does not reach the public types).
+function declarations() {
+  const newest = (dir) => readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !(e.parentPath ?? e.path).includes('generated'))
+    .reduce((t, e) => Math.max(t, statSync(join(e.parentPath ?? e.path, e.name)).mtimeMs), 0);
+  const stamp = join(root, 'dist/types/index.d.ts');
+  if (existsSync(stamp) && statSync(stamp).mtimeMs > Math.max(newest(join(root, 'ts')), statSync(join(root, 'tsconfig.types.json')).mtimeMs)) return;
+  log('declarations dist/types (tsc)');
+  rmSync(join(root, 'dist/types'), { recursive: true, force: true });
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.types.json')], { stdio: 'inherit' });
+}
+
 const wasmFiles = {};
 for (const flavour of flavours) wasmFiles[flavour.name] = buildWasm(flavour);
 await bundle(wasmFiles);
+declarations();
 log('done');
