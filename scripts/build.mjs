@@ -1,9 +1,9 @@
 // Builds the wasm kernels (every flavour), their JS bindings, and the Node and browser bundles.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { flavours, root, wasmBindgenBin, wasmCargo, wasmLinker, wasmRustc } from './toolchain.mjs';
+import { flavours, root, wasmBindgenBin, wasmLinker, wasmPackBin, wasmPackVersion, wasmRustc } from './toolchain.mjs';
 
 const log = (msg) => process.stderr.write(`build: ${msg}\n`);
 
@@ -13,18 +13,25 @@ function buildWasm(flavour) {
     `-C target-feature=${flavour.targetFeatures.join(',')}`,
     ...flavour.linkArgs.map((a) => `-C link-arg=${a}`),
   ].join(' ');
-  log(`wasm (${flavour.name}): cargo build --release, std from source`);
+  const outDir = join(root, 'ts', 'wasm', 'generated', flavour.name);
+  if (!existsSync(wasmPackBin)) throw new Error(`wasm-pack ${wasmPackVersion} is missing (${wasmPackBin}): run scripts/bootstrap.sh`);
+  log(`wasm (${flavour.name}): wasm-pack build (cargo build --release, std from source; wasm-bindgen --target web)`);
+  rmSync(outDir, { recursive: true, force: true });
+  // --weak-refs: wasm-owned objects a caller forgets to free() are released by a finalizer (a backstop).
+  // Everything after `--` goes to cargo build.
   execFileSync(
-    wasmCargo,
-    ['build', '--release', '--locked', '-p', 'percolab-wasm', '--target', 'wasm32-unknown-unknown',
-      '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir,
+    wasmPackBin,
+    ['build', join(root, 'crates', 'wasm'), '--mode', 'force', '--no-opt', '--no-pack', '--no-gitignore', '--weak-refs', '--target', 'web', '--release',
+      '--out-dir', outDir, '--out-name', 'kernels',
+      '--', '--locked', '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir,
       ...(flavour.cargoFeatures.length ? ['--features', flavour.cargoFeatures.join(',')] : [])],
     {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: {
         ...process.env,
-        PATH: `/usr/bin:${process.env.PATH}`,
+        // Debian's cargo and the pinned wasm-bindgen CLI first (rustup's shims cannot build for wasm32).
+        PATH: `${dirname(wasmBindgenBin)}:/usr/bin:${process.env.PATH}`,
         RUSTC: wasmRustc,
         RUSTC_BOOTSTRAP: '1',
         RUSTFLAGS: rustflags,
@@ -32,13 +39,6 @@ function buildWasm(flavour) {
       },
     },
   );
-  const wasm = join(targetDir, 'wasm32-unknown-unknown', 'release', 'percolab_wasm.wasm');
-  const outDir = join(root, 'ts', 'wasm', 'generated', flavour.name);
-  rmSync(outDir, { recursive: true, force: true });
-  // --weak-refs: wasm-owned objects a caller forgets to free() are released by a finalizer (a backstop).
-  execFileSync(wasmBindgenBin, ['--target', 'web', '--weak-refs', '--out-dir', outDir, '--out-name', 'kernels', wasm], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
   return join(outDir, 'kernels_bg.wasm');
 }
 
