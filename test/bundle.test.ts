@@ -94,7 +94,7 @@ describe('percolab verify', () => {
     expectOneLine(percolab(['verify', 'wasm.tgz'], dir), /code\/percolab-simd\.wasm is not the wasm that results\.json says computed the run/);
   });
 
-  it.each([0.5, 0.999])('a bundle truncated to %s of its bytes: exit 2, one line', (fraction) => {
+  it.each([0.999])('a bundle truncated to %s of its bytes (every cut point: the tar test below): exit 2, one line', (fraction) => {
     writeFileSync(join(dir, 'cut.tgz'), bundle.subarray(0, Math.floor(bundle.length * fraction)));
     expectOneLine(percolab(['verify', 'cut.tgz'], dir), /cut\.tgz is not an intact percolab bundle: gzip: /);
   });

@@ -28,7 +28,7 @@ const PATH = [fakeBin, ...(process.env.PATH ?? '').split(delimiter).filter((p) =
 const env = { ...process.env, PATH, PERCOLAB_GPU: 'none', npm_config_update_notifier: 'false' };
 const sh = (command: string, args: string[], cwd = app) => {
   const result = spawnSync(command, args, { cwd, env, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}${result.stdout}`);
   return result.stdout;
 };
 
@@ -73,6 +73,21 @@ describe('the packed package, installed offline without Rust', () => {
     expect(readdirSync(installed).sort()).toEqual(['README.md', 'dist', 'package.json']);
     expect(existsSync(join(installed, 'dist/node/index.js.map'))).toBe(false);
   });
+
+  it("type-checks a user's TypeScript against the installed declarations, library checks on", () => {
+    writeFileSync(join(app, 'typed.ts'), `import { run, type RunResults } from 'percolab';
+const results: RunResults = await run({ seeds: 2 });
+const exponent: number = results.fit.exponent.median;
+const sha256: string | undefined = results.wasm?.sha256;
+const twonn = results.dimension?.estimates.find((e) => e.method === 'twonn');
+const ml: number | null | undefined = twonn?.method === 'twonn' ? twonn.dimensionMl : undefined;
+// @ts-expect-error a misspelt field of the results is an error
+results.fit.exponant;
+console.log(exponent, sha256, ml);
+`);
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['typed.ts'] }));
+    sh(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', '.']);
+  }, 60_000);
 
   it('gives the same exponent bits from npx percolab run, Node, Deno, Bun and Chromium, with the same wasm', async () => {
     sh('npx', ['--no-install', 'percolab', 'run', '--set', 'seeds=2', '--set', 'sizes=[100,200,400]', '--set', 'testSize=100', '--set', 'measure.points=0', '--out', 'r', '--no-progress']);
