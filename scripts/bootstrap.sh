@@ -36,7 +36,8 @@ if ! "$wb_root/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen 
 fi
 
 # wasm-pack drives the wasm build (scripts/build.mjs), at the version scripts/toolchain.mjs pins. From
-# crates.io with Debian's cargo: its npm package downloads a binary from GitHub. About 2.5 minutes once.
+# crates.io with Debian's cargo: its npm package downloads a binary from GitHub. 2.5-10 minutes once on 2
+# cores, depending on load (bench/results/package.json).
 wp_version=$(node --input-type=module -e "import { wasmPackVersion } from './scripts/toolchain.mjs'; console.log(wasmPackVersion)")
 wp_root="$cache/wasm-pack-$wp_version"
 if ! "$wp_root/bin/wasm-pack" --version 2>/dev/null | grep -qx "wasm-pack $wp_version"; then
