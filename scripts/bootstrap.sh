@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, idempotently (skips what is present):
-# Debian's wasm-capable Rust toolchain and Chromium, the wasm-bindgen CLI pinned in Cargo.toml (built
-# once per machine into ~/.cache/percolab), and the npm dependencies from package-lock.json.
+# Debian's wasm-capable Rust toolchain and Chromium, the wasm-bindgen CLI pinned in Cargo.toml and
+# wasm-pack (built once per machine into ~/.cache/percolab), and the npm dependencies from package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
@@ -35,6 +35,16 @@ wb_root="$cache/wasm-bindgen-cli-$wb_version"
 if ! "$wb_root/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $wb_version"; then
   say "building wasm-bindgen-cli $wb_version (once per machine, several minutes)"
   /usr/bin/cargo install wasm-bindgen-cli --version "=$wb_version" --root "$wb_root" --force >&2
+fi
+
+# wasm-pack drives the wasm build (scripts/build.mjs), at the version scripts/toolchain.mjs pins. From
+# crates.io with Debian's cargo: its npm package downloads a binary from GitHub. 2.5-10 minutes once on 2
+# cores, depending on load (bench/results/package.json).
+wp_version=$(node --input-type=module -e "import { wasmPackVersion } from './scripts/toolchain.mjs'; console.log(wasmPackVersion)")
+wp_root="$cache/wasm-pack-$wp_version"
+if ! "$wp_root/bin/wasm-pack" --version 2>/dev/null | grep -qx "wasm-pack $wp_version"; then
+  say "building wasm-pack $wp_version (once per machine, a few minutes)"
+  /usr/bin/cargo install wasm-pack --version "=$wp_version" --locked --root "$wp_root" --force >&2
 fi
 
 # `npm install`, not `npm ci`: the registry here serves no other-platform optional binaries (rollup's),

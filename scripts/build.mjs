@@ -1,9 +1,9 @@
 // Builds the wasm kernels (every flavour), their JS bindings, and the Node and browser bundles.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { flavours, root, wasmBindgenBin, wasmCargo, wasmLinker, wasmRustc } from './toolchain.mjs';
+import { flavours, root, wasmBindgenBin, wasmLinker, wasmPackBin, wasmPackVersion, wasmRustc } from './toolchain.mjs';
 import { buildEdge } from './build-edge.mjs';
 
 const log = (msg) => process.stderr.write(`build: ${msg}\n`);
@@ -14,18 +14,25 @@ function buildWasm(flavour) {
     `-C target-feature=${flavour.targetFeatures.join(',')}`,
     ...flavour.linkArgs.map((a) => `-C link-arg=${a}`),
   ].join(' ');
-  log(`wasm (${flavour.name}): cargo build --release, std from source`);
+  const outDir = join(root, 'ts', 'wasm', 'generated', flavour.name);
+  if (!existsSync(wasmPackBin)) throw new Error(`wasm-pack ${wasmPackVersion} is missing (${wasmPackBin}): run scripts/bootstrap.sh`);
+  log(`wasm (${flavour.name}): wasm-pack build (cargo build --release, std from source; wasm-bindgen --target web)`);
+  rmSync(outDir, { recursive: true, force: true });
+  // --weak-refs: wasm-owned objects a caller forgets to free() are released by a finalizer (a backstop).
+  // Everything after `--` goes to cargo build.
   execFileSync(
-    wasmCargo,
-    ['build', '--release', '--locked', '-p', 'percolab-wasm', '--target', 'wasm32-unknown-unknown',
-      '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir,
+    wasmPackBin,
+    ['build', join(root, 'crates', 'wasm'), '--mode', 'force', '--no-opt', '--no-pack', '--no-gitignore', '--weak-refs', '--target', 'web', '--release',
+      '--out-dir', outDir, '--out-name', 'kernels',
+      '--', '--locked', '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir,
       ...(flavour.cargoFeatures.length ? ['--features', flavour.cargoFeatures.join(',')] : [])],
     {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: {
         ...process.env,
-        PATH: `/usr/bin:${process.env.PATH}`,
+        // Debian's cargo and the pinned wasm-bindgen CLI first (rustup's shims cannot build for wasm32).
+        PATH: `${dirname(wasmBindgenBin)}:/usr/bin:${process.env.PATH}`,
         RUSTC: wasmRustc,
         RUSTC_BOOTSTRAP: '1',
         RUSTFLAGS: rustflags,
@@ -33,13 +40,6 @@ function buildWasm(flavour) {
       },
     },
   );
-  const wasm = join(targetDir, 'wasm32-unknown-unknown', 'release', 'percolab_wasm.wasm');
-  const outDir = join(root, 'ts', 'wasm', 'generated', flavour.name);
-  rmSync(outDir, { recursive: true, force: true });
-  // --weak-refs: wasm-owned objects a caller forgets to free() are released by a finalizer (a backstop).
-  execFileSync(wasmBindgenBin, ['--target', 'web', '--weak-refs', '--out-dir', outDir, '--out-name', 'kernels', wasm], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
   return join(outDir, 'kernels_bg.wasm');
 }
 
@@ -84,9 +84,23 @@ async function bundle(wasmFiles) {
   writeFileSync(cli, `#!/usr/bin/env node\n${readFileSync(cli, 'utf8')}`, { mode: 0o755 });
 }
 
+// The package's `.d.ts` files (dist/types), from tsconfig.types.json; skipped while newer than every source
+// (the wasm-bindgen glue, rewritten by every build, does not reach the public types).
+function declarations() {
+  const newest = (dir) => readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !(e.parentPath ?? e.path).includes('generated'))
+    .reduce((t, e) => Math.max(t, statSync(join(e.parentPath ?? e.path, e.name)).mtimeMs), 0);
+  const stamp = join(root, 'dist/types/index.d.ts');
+  if (existsSync(stamp) && statSync(stamp).mtimeMs > Math.max(newest(join(root, 'ts')), statSync(join(root, 'tsconfig.types.json')).mtimeMs)) return;
+  log('declarations dist/types (tsc)');
+  rmSync(join(root, 'dist/types'), { recursive: true, force: true });
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.types.json')], { stdio: 'inherit' });
+}
+
 const wasmFiles = {};
 for (const flavour of flavours) wasmFiles[flavour.name] = buildWasm(flavour);
 await bundle(wasmFiles);
 log('bundle dist/edge');
 await buildEdge(root, wasmFiles.simd, JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+declarations();
 log('done');

@@ -17,6 +17,14 @@ export const wasmBindgenVersion = (() => {
 export const cacheDir = process.env.PERCOLAB_CACHE ?? join(homedir(), '.cache', 'percolab');
 export const wasmBindgenBin = join(cacheDir, `wasm-bindgen-cli-${wasmBindgenVersion}`, 'bin', 'wasm-bindgen');
 
+/**
+ * wasm-pack drives cargo and the wasm-bindgen CLI above (on PATH) for each flavour. Built from crates.io
+ * (its npm package downloads from GitHub); `--mode force` skips its rustc/target checks, which cannot see
+ * a build-std toolchain, and `--no-opt` skips wasm-opt (it miscompiled threaded modules).
+ */
+export const wasmPackVersion = '0.15.1';
+export const wasmPackBin = join(cacheDir, `wasm-pack-${wasmPackVersion}`, 'bin', 'wasm-pack');
+
 /** Debian's rustc-web builds std for wasm32 from source; rustup's toolchains cannot (no wasm32 target). */
 export const wasmCargo = '/usr/bin/cargo';
 export const wasmRustc = '/usr/bin/rustc';

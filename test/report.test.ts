@@ -13,7 +13,8 @@ function synthetic(opts: { seeds?: number[]; window?: [number, number]; config?:
   const window = opts.window ?? [sizes[0]!, sizes[sizes.length - 1]!];
   return {
     percolab: '0.1.0-test',
-    config: opts.config ?? { seed: seeds[0], dimension: 4 },
+    // A partial config: the report reads only what it shows.
+    config: (opts.config ?? { seed: seeds[0], dimension: 4 }) as RunResults['config'],
     seeds,
     points,
  teachers: [],

@@ -4,6 +4,7 @@ export { UsageError } from './errors.js';
 export { configJsonSchema, referenceMarkdown } from './config/reference.js';
 export { ConfigSchema, type Config, type ConfigInput } from './config/schema.js';
 export { labelSeed, measureDimension, randomRows, readRows, runSeed, seedData, seedPoints, type SeedData } from './experiment/cell.js';
+export type { JsonValue } from './json.js';
 export type { LossPoint, RunResults, ScalingFit, SeedResult, Theory } from './results.js';
 export { measureCapacity, shuffledIds, type CapacityOptions, type CapacityResult } from './capacity/index.js';
 export { largestClusters, measureClusterCapacity } from './experiment/cell.js';
@@ -31,7 +32,15 @@ export {
   type BuildInfo,
   type DataSpec,
   type DataStream,
+  type BoxEstimate,
+  type CorrIntEstimate,
   type DimensionEstimate,
+  type EstimateInterval,
+  type MleEstimate,
+  type SandboxEstimate,
+  type TwoNnEstimate,
+  type WasmIdentity,
+  type WeightsEstimate,
   type DimensionMethod,
   type DuplicatePolicy,
   type Flavour,

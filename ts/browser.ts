@@ -11,9 +11,9 @@ export { createBrowserPool, defaultWorkers } from './pool/browser.js';
 export { loadKernels, loadThreadedKernels } from './wasm/load-browser.js';
 export { browserGpu } from './teachers/gpu-browser.js';
 
-/** Validates `input`, runs it on a fresh pool of `workers` workers (else the config's, else one per core), and closes the pool. */
-export async function run(input: ConfigInput = {}, { workers }: { workers?: number } = {}): Promise<RunResults> {
+/** Validates `input`, runs it on a fresh pool of `options.workers` workers (else the config's, else one per core), and closes the pool. */
+export async function run(input: ConfigInput = {}, options: { workers?: number } = {}): Promise<RunResults> {
   // No paths in a browser: file data is refused here, before any worker starts (the workers refuse it too).
   if (input.data?.kind === 'file') throw new UsageError(BROWSER_FILE_ERROR);
-  return runOnNewPool(input, (size) => createBrowserPool(size), workers, defaultWorkers());
+  return runOnNewPool(input, (size) => createBrowserPool(size), options.workers, defaultWorkers());
 }

@@ -5,3 +5,8 @@
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** A check that ran and failed (e.g. `percolab verify`), having printed what differs: the CLI exits with status 1. */
+export class CheckFailed extends Error {
+  override name = 'CheckFailed';
+}

@@ -20,9 +20,9 @@ export { createNodePool, defaultWorkers } from './pool/node.js';
 export { loadKernels, loadThreadedKernels } from './wasm/load-node.js';
 export { nodeGpu, prepareGpuEnvironment } from './teachers/gpu-node.js';
 
-/** Validates `input`, runs it on a fresh pool of `workers` workers (else the config's, else one per core), and closes the pool. */
-export function run(input: ConfigInput = {}, { workers }: { workers?: number } = {}): Promise<RunResults> {
+/** Validates `input`, runs it on a fresh pool of `options.workers` workers (else the config's, else one per core), and closes the pool. */
+export function run(input: ConfigInput = {}, options: { workers?: number } = {}): Promise<RunResults> {
   // File data: a relative data.path is taken against the current folder; the dimension and labels come from the file.
   const resolved = resolveFileConfig(absoluteDataPath(input as Record<string, unknown>, process.cwd()));
-  return runOnNewPool(resolved, (size) => createNodePool(size), workers, defaultWorkers());
+  return runOnNewPool(resolved, (size) => createNodePool(size), options.workers, defaultWorkers());
 }

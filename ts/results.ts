@@ -2,14 +2,20 @@
 // their own so the experiment, the worker pool, the fit and the reports share them without importing
 // one another.
 import type { TeacherRecord } from './teachers/teacher.js';
-import type { CapacityResult, CurvePoint, DimensionEstimate, StudentSummary } from './wasm/kernels.js';
+import type { Config } from './config/schema.js';
+import type { CapacityResult, CurvePoint, DimensionEstimate, StudentSummary, WasmIdentity } from './wasm/kernels.js';
 
 /** The contents of a run's `results.json`. Field names are a contract with users' scripts. */
 export interface RunResults {
   /** Version of percolab that produced the run. */
   percolab: string;
+  /**
+   * The kernels that computed the losses: the wasm flavour and the SHA-256 of its `.wasm` bytes (absent
+   * only where the workers could not read them). `percolab verify` checks a bundle's wasm against it.
+   */
+  wasm?: WasmIdentity;
   /** The resolved (validated, defaults filled) config. */
-  config: Record<string, unknown>;
+  config: Config;
   /** The seed of each repetition, in order (`config.seed + i`). */
   seeds: number[];
   /** One test loss (mean squared error) per seed and training-set size. */

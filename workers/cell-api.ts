@@ -25,5 +25,9 @@ export function cellApi(kernels: Kernels | Promise<Kernels>, gpu?: GpuProvider):
     },
     measureDimension: async (config, seed) => ({ seed, ...measureDimension(await kernels, config, seed) }),
     measureCapacity: async (config, seed) => ({ seed, ...measureClusterCapacity(await kernels, config, seed) }),
+    wasm: async () => {
+      const { flavour, sha256 } = await kernels;
+      return sha256 ? { flavour, sha256 } : undefined;
+    },
   };
 }

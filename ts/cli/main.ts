@@ -1,6 +1,6 @@
 // The `percolab` command. Bad input exits with status 2 and one line on stderr, and writes nothing.
 import { Command, CommanderError } from 'commander';
-import { UsageError } from '../errors.js';
+import { CheckFailed, UsageError } from '../errors.js';
 import { version } from '../version.js';
 import { KernelError } from '../wasm/kernels.js';
 import { capacityCommand } from './commands/capacity.js';
@@ -14,6 +14,8 @@ import { sweepCommand } from './commands/sweep.js';
 import { teacherCommand } from './commands/teacher.js';
 import { trainCommand } from './commands/train.js';
 import { cellCommand } from './commands/cell.js';
+import { packCommand } from './commands/pack.js';
+import { verifyCommand } from './commands/verify.js';
 import { prepareGpuEnvironment } from '../teachers/gpu-node.js';
 import { setPointsFileReader } from '../experiment/file-data.js';
 import { readPointsFile } from '../io/points-file.js';
@@ -40,6 +42,8 @@ function program(): Command {
     labCommand(),
     superpositionCommand(),
     capacityCommand(),
+    packCommand(),
+    verifyCommand(),
   ];
   for (const command of commands) cli.addCommand(command.exitOverride().configureOutput(output));
   // Internal: one sweep cell, for Slurm tasks (percolab sweep --executor slurm).
@@ -59,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     // A kernel rejecting its arguments means the user's data or options were out of range. Errors from
     // worker threads arrive as plain errors that keep their name.
     const err = error as Error;
+    if (error instanceof CheckFailed) return 1; // what failed is already printed
     if (error instanceof UsageError || error instanceof KernelError || ['UsageError', 'KernelError', 'DeviceError'].includes(err?.name)) {
       process.stderr.write(`percolab: ${err.message}\n`);
       return 2;

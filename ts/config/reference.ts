@@ -1,16 +1,17 @@
 // The config reference (README and `--help`) generated from the schema, so documentation cannot drift.
 import { z } from 'zod';
 import { ConfigSchema } from './schema.js';
+import type { JsonValue } from '../json.js';
 
 interface JsonSchema {
   type?: string | string[];
   description?: string;
-  default?: unknown;
+  default?: JsonValue;
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema | JsonSchema[];
   prefixItems?: JsonSchema[];
-  enum?: unknown[];
-  const?: unknown;
+  enum?: JsonValue[];
+  const?: JsonValue;
   minimum?: number;
   maximum?: number;
   anyOf?: JsonSchema[];

@@ -58,8 +58,11 @@ export async function runExperiment(config: Config, { pool, onProgress, onWeight
   results.forEach((r, i) => r.weights?.forEach((w, j) => onWeights?.(seeds[i]!, label(r.students![j]!), r.students![j]!.summary.sizes, w)));
   const studentRecords = students ? results.map((r, i) => ({ seed: seeds[i]!, sizes: r.students ?? [] })) : undefined;
   const widthCheck = results.find((r) => r.widthCheck)?.widthCheck;
+  // Which kernels computed the losses (all workers load the same file).
+  const [wasm] = await pool.map([0], (api) => api.wasm()).catch(() => [undefined]);
   return {
     percolab: version,
+    ...(wasm ? { wasm } : {}),
     config,
     seeds,
     points,

@@ -3,6 +3,7 @@
 // `percolab` metadata. pyarrow reads them with `pyarrow.ipc.open_file` or `pyarrow.feather.read_table`.
 import { DataType, Field, FixedSizeList, Float32, makeData, Precision, RecordBatch, RecordBatchFileWriter, Schema, Struct, type Table, tableFromIPC, Uint32 } from 'apache-arrow';
 import { UsageError } from '../errors.js';
+import type { JsonValue } from '../json.js';
 
 export function pointsSchema(d: number, withIds: boolean, record: string): Schema {
   const fields: Field[] = [new Field('x', new FixedSizeList(d, new Field('item', new Float32(), false)), false), new Field('y', new Float32(), false)];
@@ -60,7 +61,8 @@ export interface PointsFile {
   labels: Float32Array;
   ids?: Uint32Array;
   dimension: number;
-  record: unknown;
+  /** The file's `percolab` schema metadata, parsed (what `percolab generate` wrote: config, seed, version); undefined if absent. */
+  record: JsonValue | undefined;
 }
 
 /** An error's message on one line, for a usage error that quotes it. */
@@ -121,10 +123,10 @@ export function pointsFromTable(table: Table, source = 'points file'): PointsFil
       at += n;
     }
     const meta = table.schema.metadata.get('percolab');
-    let record: unknown;
+    let record: JsonValue | undefined;
     if (meta !== undefined) {
       try {
-        record = JSON.parse(meta);
+        record = JSON.parse(meta) as JsonValue;
       } catch {
         throw bad('its percolab metadata is not JSON');
       }

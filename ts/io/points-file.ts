@@ -3,7 +3,7 @@
 // generate` writes them. Every problem is a UsageError naming the file, so the CLI exits 2 with one line.
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { type FixedSizeList, Precision, type Table, tableFromIPC, Type } from 'apache-arrow';
-import * as parquet from 'parquet-wasm/node';
+import { parquet } from './parquet.js';
 import { UsageError } from '../errors.js';
 import { labelsWhere, type PointsFileData } from './points-data.js';
 import { checkFinite, parseNpyHeader, float32MatrixShape } from './npy.js';
@@ -56,7 +56,7 @@ function readTable(path: string): Table {
   const bytes = readBytes(path);
   try {
     if (path.endsWith('.arrow')) return tableFromIPC(bytes);
-    return tableFromIPC(parquet.readParquet(bytes).intoIPCStream());
+    return tableFromIPC(parquet().readParquet(bytes).intoIPCStream());
   } catch (error) {
     if (error instanceof UsageError) throw error;
     const kind = path.endsWith('.arrow') ? 'an Arrow IPC file' : 'a Parquet file';

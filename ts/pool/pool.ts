@@ -3,7 +3,7 @@
 import type { Remote } from 'comlink';
 import type { Config } from '../config/schema.js';
 import type { CapacityMeasurement, DimensionMeasurement, SeedResult } from '../results.js';
-import type { BuildInfo } from '../wasm/kernels.js';
+import type { BuildInfo, WasmIdentity } from '../wasm/kernels.js';
 
 /** What a cell worker exposes through Comlink. */
 export interface CellApi {
@@ -12,6 +12,8 @@ export interface CellApi {
   runSeed(config: Config, seed: number, onSteps?: (steps: number) => void): SeedResult | Promise<SeedResult>;
   measureDimension(config: Config, seed: number): DimensionMeasurement | Promise<DimensionMeasurement>;
   measureCapacity(config: Config, seed: number): CapacityMeasurement | Promise<CapacityMeasurement>;
+  /** Which kernels the worker runs (undefined where its loader did not read the bytes). */
+  wasm(): WasmIdentity | undefined | Promise<WasmIdentity | undefined>;
 }
 
 export interface PoolWorker {

@@ -1,7 +1,7 @@
 // Plots and tables of dimension estimates: the correlation integral with its local slopes (the scaling
 // window shows as a plateau), and the multifractal spectrum f(alpha) with D_q.
 import type { TopLevelSpec } from 'vega-lite';
-import type { DimensionEstimate } from '../wasm/kernels.js';
+import type { CorrIntEstimate, DimensionEstimate, SandboxEstimate } from '../wasm/kernels.js';
 import { escapeHtml } from './escape.js';
 import { PLOT_WIDTH, specToSvg } from './plot.js';
 
@@ -12,8 +12,8 @@ const rows = (xs: number[], ys: number[], keep: (x: number, y: number) => boolea
 const base = { background: 'white', padding: 8, config: { font: 'sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 } } };
 
 /** C(r) on log-log axes above its local slopes d ln C / d ln r; `reference` draws a dashed line (e.g. D = 4). */
-export function correlationSpec(corrint: DimensionEstimate, reference?: number): TopLevelSpec {
-  const curve = (corrint.curve ?? {}) as Record<string, unknown>;
+export function correlationSpec(corrint: CorrIntEstimate, reference?: number): TopLevelSpec {
+  const curve: Partial<NonNullable<CorrIntEstimate['curve']>> = corrint.curve ?? {};
   const c = rows(numbers(curve.radii), numbers(curve.correlation), (x, y) => x > 0 && y > 0);
   const slopes = rows(numbers(curve.slopeRadii), numbers(curve.localSlopes), (x) => x > 0);
   const logX = { field: 'x', type: 'quantitative', scale: { type: 'log', nice: false }, title: 'r' } as const;
@@ -33,7 +33,7 @@ export function correlationSpec(corrint: DimensionEstimate, reference?: number):
 }
 
 /** The Legendre spectrum f(alpha), beside D_q against q. */
-export function spectrumSpec(dq: DimensionEstimate): TopLevelSpec {
+export function spectrumSpec(dq: SandboxEstimate): TopLevelSpec {
   // Joined in q order (alpha need not be monotone in noisy data).
   const q = numbers(dq.q);
   const f = numbers(dq.alpha).map((x, i) => ({ x, y: numbers(dq.fAlpha)[i]!, q: q[i]! })).filter((p) => [p.x, p.y, p.q].every(Number.isFinite));
@@ -53,7 +53,7 @@ export function spectrumSpec(dq: DimensionEstimate): TopLevelSpec {
 const fmt = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 
 /** Which radii the sandbox fitted (points mode reports them; the rest of the grid had an empty ball or lay outside). */
-function fittedNote(dq: DimensionEstimate): string {
+function fittedNote(dq: SandboxEstimate): string {
   const fitted = Array.isArray(dq.fitted) ? numbers(dq.fitted) : [];
   if (fitted.length !== 2 || !fitted.every((v) => Number.isFinite(v) && v > 0)) return '';
   const factor = fitted[1]! / fitted[0]!;
@@ -70,8 +70,8 @@ suits low ambient dimensions (in many, every point sits in a box of its own). A 
 the other points within r, as C(r) does, so D_2 is the correlation dimension on the sandbox's radii. D_q
 for negative q weighs the sparsest balls most and rests on a handful of them: D_q cannot increase with q,
 and where it does, or where f(α) rises above D_0, the sample is too sparse for those q at these radii.</p>`;
-  const corrint = estimates.find((e) => e.method === 'corrint' && e.curve);
-  const dq = estimates.find((e) => (e.method === 'dq' || e.method === 'weights') && e.alpha);
+  const corrint = estimates.find((e): e is CorrIntEstimate => e.method === 'corrint' && !!e.curve);
+  const dq = estimates.find((e): e is SandboxEstimate => (e.method === 'dq' || e.method === 'weights') && !!e.alpha);
   const figures = [
     corrint ? `<figure class="plot">${await specToSvg(correlationSpec(corrint, reference))}</figure>` : '',
     dq ? `<figure class="plot">${await specToSvg(spectrumSpec(dq))}</figure>${fittedNote(dq)}` : '',

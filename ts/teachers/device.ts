@@ -1,5 +1,6 @@
 // Which device evaluates a teacher. A GPU is trusted only after a known-answer check against the CPU
 // twin: some runtimes hand out devices that accept work and return garbage.
+/// <reference types="@webgpu/types" preserve="true" />  // the WebGPU types in this module's public signatures reach the emitted .d.ts
 import { TeacherSchema } from '../config/schema.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { GpuEvaluator } from './gpu.js';

@@ -1,5 +1,6 @@
 // Teachers on a WebGPU device: batches of points stream through fixed-size buffers, so any number of
 // points fits in bounded GPU memory. The parameters are the CPU twin's own f32 numbers.
+/// <reference types="@webgpu/types" preserve="true" />  // the WebGPU types in this module's public signatures reach the emitted .d.ts
 import { mlpLayerShader, teacherShader, WORKGROUP, type TeacherShape } from './wgsl.js';
 
 /** A teacher as the GPU needs it: its shape, its parameters (all slots) and its output scale. */

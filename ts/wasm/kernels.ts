@@ -29,6 +29,12 @@ export interface BuildInfo {
   threads: boolean;
 }
 
+/** Which kernels computed something: the flavour and the SHA-256 (hex) of its `.wasm` file's bytes. */
+export interface WasmIdentity {
+  flavour: Flavour;
+  sha256: string;
+}
+
 /** Row-major `[queries, k]` neighbours, nearest first (ties: lower index first). */
 export interface KnnResult {
   indices: Uint32Array;
@@ -199,6 +205,8 @@ export interface SharedInstance {
 export interface Kernels {
   readonly info: BuildInfo;
   readonly flavour: Flavour;
+  /** SHA-256 (hex) of the `.wasm` bytes, where the loader read them (the Node and browser loaders do). */
+  readonly sha256?: string;
   /** Present for the threaded flavour. */
   readonly shared?: SharedInstance;
   /** Current size of the instance's linear memory (it grows to the peak of any call, never shrinks). */
@@ -228,7 +236,7 @@ export interface Kernels {
    * Weights mode: sandbox D_q of the network of dense layers `layers` (each `[outputs, inputs]` row-major,
    * PyTorch's `Linear.weight`), edges of length 1/|w|; method `weights`, plus NeuroMFA's view.
    */
-  estimateWeights(layers: { values: Float32Array; outputs: number; inputs: number }[], seed: number, replicates: number): DimensionEstimate;
+  estimateWeights(layers: { values: Float32Array; outputs: number; inputs: number }[], seed: number, replicates: number): WeightsEstimate;
   /** The data set `spec` describes for `seed`, streamed in chunks. */
   dataStream(spec: DataSpec, seed: number): DataStream;
   /** `length` zeros in wasm memory, to fill and hand to a kernel. */
@@ -343,13 +351,94 @@ export const dimensionMethods = ['twonn', 'mle', 'corrint', 'dq', 'box'] as cons
 export type DimensionMethod = (typeof dimensionMethods)[number] | 'weights';
 export type DuplicatePolicy = 'error' | 'drop';
 
-/** One estimator's answer; method-specific fields (e.g. `dimensionMl`, `k`, `r1`) ride along. */
-export interface DimensionEstimate {
-  method: DimensionMethod;
+/** A bootstrap 16th-84th percentile interval; null where there was none. */
+export type EstimateInterval = [number, number] | null;
+
+/**
+ * What every estimator answers. JSON has no NaN or infinity: a value that is not finite is null. A
+ * method that failed on the data (in a run's measurement) has only `error` beside these, so the
+ * method-specific fields are optional.
+ */
+interface EstimateCommon {
   dimension: number | null;
-  interval: [number, number] | null;
-  [detail: string]: unknown;
+  interval: EstimateInterval;
+  /** Why the method gave no estimate on these data (runs record it instead of failing). */
+  error?: string;
 }
+
+/** TwoNN: least squares (`dimension`) and maximum likelihood (`dimensionMl`) on the 2nd/1st neighbour ratios. */
+export interface TwoNnEstimate extends EstimateCommon {
+  method: 'twonn';
+  dimensionMl?: number | null;
+  intervalMl?: EstimateInterval;
+  discardFraction?: number;
+  points?: number;
+  duplicatesDropped?: number;
+}
+
+/** Levina-Bickel maximum likelihood over `k` neighbours. */
+export interface MleEstimate extends EstimateCommon {
+  method: 'mle';
+  k?: number;
+  points?: number;
+  duplicatesDropped?: number;
+}
+
+/** The correlation integral C(r) on [r1, r2] (the k1-th to k2-th neighbour distances), with the whole curve. */
+export interface CorrIntEstimate extends EstimateCommon {
+  method: 'corrint';
+  k1?: number;
+  k2?: number;
+  r1?: number | null;
+  r2?: number | null;
+  centres?: number;
+  curve?: {
+    radii: (number | null)[];
+    correlation: (number | null)[];
+    slopeRadii: (number | null)[];
+    localSlopes: (number | null)[];
+    slope: number | null;
+    centres: number;
+  };
+}
+
+/** Sandbox generalized dimensions D_q, tau(q) and f(alpha); `dimension` is D_1. */
+export interface SandboxEstimate extends EstimateCommon {
+  method: 'dq' | 'weights';
+  q?: number[];
+  tau?: (number | null)[];
+  tauIntervals?: EstimateInterval[];
+  generalizedDimensions?: (number | null)[];
+  dimensionIntervals?: EstimateInterval[];
+  alpha?: (number | null)[];
+  fAlpha?: (number | null)[];
+  radii?: (number | null)[];
+  logMass?: (number | null)[][];
+  centres?: number;
+  /** The smallest and largest radius the slopes were fitted over. */
+  fitted?: [number | null, number | null];
+}
+
+/** The network of a model's dense layers (method `weights`): the sandbox on shortest paths, and NeuroMFA's view. */
+export interface WeightsEstimate extends SandboxEstimate {
+  method: 'weights';
+  nodes: number;
+  edges: number;
+  neuromfa: { q: number[]; tau: (number | null)[]; alpha0: number | null };
+}
+
+/** Box counting D_0 (and D_q from box occupancies). */
+export interface BoxEstimate extends EstimateCommon {
+  method: 'box';
+  sizes?: (number | null)[];
+  counts?: number[];
+  q?: number[];
+  tau?: (number | null)[];
+  generalizedDimensions?: (number | null)[];
+}
+
+/** One estimator's answer, told apart by `method`. */
+export type DimensionEstimate = TwoNnEstimate | MleEstimate | CorrIntEstimate | SandboxEstimate | WeightsEstimate | BoxEstimate;
 
 /** Kernels with a running thread pool; the owner calls `close()` (or `using`) to stop the helpers. */
 export type ThreadedKernels = Kernels & { readonly threads: number; close(): void; [Symbol.dispose](): void };
@@ -411,8 +500,11 @@ function copyOut(result: { indices: Uint32Array; distances: Float32Array; free()
   }
 }
 
-/** Instantiates the kernels synchronously from the flavour's wasm bytes or compiled module. */
-export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'): Kernels {
+/**
+ * Instantiates the kernels synchronously from the flavour's wasm bytes or compiled module; `sha256` is
+ * the digest of those bytes, for the record (results.json says which kernels computed a run).
+ */
+export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd', sha256?: string): Kernels {
   const glue = glues[flavour];
   if (!glue) throw new KernelError(`unknown wasm flavour ${flavour}`);
   const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
@@ -438,6 +530,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
   return {
     info,
     flavour,
+    ...(sha256 ? { sha256 } : {}),
     shared,
     memoryBytes: () => exports.memory.buffer.byteLength,
     debugPanic: (onHelper) => call(() => glue.debugPanic(onHelper)),

@@ -1,12 +1,18 @@
 import { type Flavour, instantiateKernels, type Kernels, startThreadPool, threadsAvailable, type ThreadedKernels } from './kernels.js';
 
-async function compile(flavour: Flavour): Promise<WebAssembly.Module> {
-  return WebAssembly.compileStreaming(fetch(new URL(`./percolab-${flavour}.wasm`, import.meta.url)));
+async function compile(flavour: Flavour): Promise<{ module: WebAssembly.Module; sha256: string }> {
+  // Bytes first (not compileStreaming): results.json records their digest.
+  const response = await fetch(new URL(`./percolab-${flavour}.wasm`, import.meta.url));
+  if (!response.ok) throw new Error(`cannot load percolab-${flavour}.wasm: HTTP ${response.status}`);
+  const bytes = await response.arrayBuffer();
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return { module: await WebAssembly.compile(bytes), sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') };
 }
 
 /** The single-threaded SIMD kernels, from the `.wasm` file that the build places beside this bundle. */
 export async function loadKernels(): Promise<Kernels> {
-  return instantiateKernels(await compile('simd'), 'simd');
+  const { module, sha256 } = await compile('simd');
+  return instantiateKernels(module, 'simd', sha256);
 }
 
 /**
@@ -20,7 +26,8 @@ export async function loadThreadedKernels(threads = navigator.hardwareConcurrenc
     const stop = () => {};
     return Object.assign(await loadKernels(), { threads: 1, close: stop, [Symbol.dispose]: stop });
   }
-  const kernels = instantiateKernels(await compile('simd-threads'), 'simd-threads');
+  const { module: compiled, sha256 } = await compile('simd-threads');
+  const kernels = instantiateKernels(compiled, 'simd-threads', sha256);
   const stop = await startThreadPool(kernels, threads, (module, memory) => {
     const worker = new Worker(new URL('./wasm-thread.js', import.meta.url), { type: 'module' });
     const ready = new Promise<void>((resolve, reject) => {

@@ -5,21 +5,26 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { type Flavour, instantiateKernels, type Kernels, startThreadPool, type ThreadedKernels } from './kernels.js';
 
-function compile(flavour: Flavour): WebAssembly.Module {
+const wasmBytes = (flavour: Flavour) => readFileSync(new URL(`./percolab-${flavour}.wasm`, import.meta.url));
+const digestHex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+function compile(flavour: Flavour): { module: WebAssembly.Module; sha256: string } {
   // V8 runs new wasm in its baseline tier and only swaps in optimised code on a function's next call;
   // our kernels are few long calls, so compile them optimised up front (measured 2-3x on the first call).
   setFlagsFromString('--no-liftoff');
-  return new WebAssembly.Module(readFileSync(new URL(`./percolab-${flavour}.wasm`, import.meta.url)));
+  const bytes = wasmBytes(flavour);
+  return { module: new WebAssembly.Module(bytes), sha256: digestHex(bytes) };
 }
 
 /** The first 16 hex digits of the SHA-256 of a flavour's wasm bytes: which kernels these are. */
 export function kernelsDigest(flavour: Flavour = 'simd'): string {
-  return createHash('sha256').update(readFileSync(new URL(`./percolab-${flavour}.wasm`, import.meta.url))).digest('hex').slice(0, 16);
+  return digestHex(wasmBytes(flavour)).slice(0, 16);
 }
 
 /** The single-threaded SIMD kernels, from the `.wasm` file that the build places beside this bundle. */
 export function loadKernels(): Kernels {
-  return instantiateKernels(compile('simd'), 'simd');
+  const { module, sha256 } = compile('simd');
+  return instantiateKernels(module, 'simd', sha256);
 }
 
 /**
@@ -28,7 +33,8 @@ export function loadKernels(): Kernels {
  * pool. `close()` stops the helpers.
  */
 export async function loadThreadedKernels(threads = availableParallelism()): Promise<ThreadedKernels> {
-  const kernels = instantiateKernels(compile('simd-threads'), 'simd-threads');
+  const { module: compiled, sha256 } = compile('simd-threads');
+  const kernels = instantiateKernels(compiled, 'simd-threads', sha256);
   const stop = await startThreadPool(kernels, threads, (module, memory) => {
     const worker = new Worker(new URL('./wasm-thread.js', import.meta.url), { workerData: { module, memory } });
     worker.unref(); // helpers block forever in the pool; they must not keep the process alive

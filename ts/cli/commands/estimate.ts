@@ -82,8 +82,9 @@ async function estimate(file: string | undefined, options: Options, command: Com
     process.stdout.write(`${points.source}: ${points.rows} points in R^${points.cols}\n`);
     for (const e of estimates) {
       const band = e.interval ? `  [${e.interval[0].toFixed(3)}, ${e.interval[1].toFixed(3)}]` : '';
-      const what = { twonn: 'TwoNN', mle: `MLE (k = ${e.k})`, corrint: 'CorrInt', dq: 'D_1 (sandbox)', box: 'D_0 (box counting)', weights: 'D_1 (network)' }[e.method];
-      const dropped = typeof e.duplicatesDropped === 'number' && e.duplicatesDropped > 0 ? `  (${e.duplicatesDropped} duplicate points left out)` : '';
+      const what = { twonn: 'TwoNN', mle: `MLE (k = ${e.method === 'mle' ? e.k : ''})`, corrint: 'CorrInt', dq: 'D_1 (sandbox)', box: 'D_0 (box counting)', weights: 'D_1 (network)' }[e.method];
+      const duplicates = e.method === 'twonn' || e.method === 'mle' ? e.duplicatesDropped : undefined;
+      const dropped = typeof duplicates === 'number' && duplicates > 0 ? `  (${duplicates} duplicate points left out)` : '';
       process.stdout.write(`  ${what.padEnd(20)} ${e.dimension === null ? 'undefined' : e.dimension.toFixed(3)}${band}${dropped}\n`);
     }
     if (options.report) process.stdout.write(`report: ${options.report}\n`);
