@@ -15,6 +15,7 @@ import { cellApi } from '../cell-api.js';
 import simdModule from './percolab-simd.wasm';
 
 declare const __PERCOLAB_KERNELS__: string;
+declare const __PERCOLAB_KERNELS_SHA256__: string;
 
 export interface Env {
   /**
@@ -44,7 +45,7 @@ async function run(config: Config, limitBytes: number) {
     throw new OverMemory(`the run needs more than the worker's ${megabytes(limitBytes)} of memory (${rows} points of dimension ${config.data.dimension} per seed, held twice: ${megabytes(2 * rows * config.data.dimension * 4)}): ${advice}`);
   }
   // wasm-bindgen keeps one instance per isolate; its memory never shrinks, so only growth is this run's doing.
-  const instance = (kernels ??= instantiateKernels(simdModule, 'simd'));
+  const instance = (kernels ??= instantiateKernels(simdModule, 'simd', __PERCOLAB_KERNELS_SHA256__));
   const before = instance.memoryBytes();
   const check = () => {
     const used = instance.memoryBytes();
