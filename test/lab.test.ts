@@ -11,6 +11,7 @@ import { formatIssues } from '../ts/config/load.js';
 import { configFromQuery, configQuery, formFields, parseFieldText, setPath, sweepPlan, validate } from '../ts/lab/model.js';
 import { fileFor } from '../ts/lab/server.js';
 import { principalProjection } from '../ts/lab/lab-api.js';
+import { populationData } from '../ts/capacity/population.js';
 import { serve } from './browser/serve.js';
 import { cli, distNode, root, uniformSource } from './helpers.js';
 
@@ -65,6 +66,12 @@ describe('the lab page model (Node)', () => {
     expect(configFromQuery('?config=%7Bseeds')).toMatchObject({ run: false, error: expect.stringMatching(/^the link's config is not valid JSON/) });
     expect(configFromQuery('?config=[1]&run')).toEqual({ run: false, error: "the link's config is not a JSON object; the form shows the defaults" });
     expect(configFromQuery('')).toEqual({ run: false });
+  });
+
+  it('refuses a generated population larger than the capacity kernel takes before making it, and a bad one in the config\'s words', () => {
+    expect(() => populationData({ clusters: 100, points: 100, dimension: 8 })).toThrow('100 clusters of 100 points: 10000 points in all, more than 8192 (the capacity kernel\'s limit)');
+    expect(() => populationData({ clusters: 10, points: 10, dimension: 0 })).toThrow('invalid config: data.dimension = 0: expected a value at least 1');
+    expect(populationData({ clusters: 10, points: 10, dimension: 4 })).toMatchObject({ kind: 'population', clusters: 10, minClusterSize: 10, maxClusterSize: 10 });
   });
 
   it('serves only files inside the lab folder', () => {

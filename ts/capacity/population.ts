@@ -2,6 +2,7 @@
 // `percolab generate` writes for the config below, so `percolab capacity` on those files gives the same numbers.
 import { resolveConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { UsageError } from '../errors.js';
 import { readRows } from '../experiment/cell.js';
 import type { Kernels } from '../wasm/kernels.js';
 
@@ -21,8 +22,13 @@ export const populationSets = (s: PopulationShape): Record<string, number | stri
   'data.dimension': s.dimension,
 });
 
+/** Most points the capacity kernel takes in all (crates/capacity's MAX_POINTS): larger populations are refused before they are made. */
+export const MAX_CAPACITY_POINTS = 8192;
+
 /** The population's data section, validated as `percolab generate` validates its config. */
 export function populationData(shape: PopulationShape): Config['data'] {
+  const total = shape.clusters * shape.points;
+  if (total > MAX_CAPACITY_POINTS) throw new UsageError(`${shape.clusters} clusters of ${shape.points} points: ${total} points in all, more than ${MAX_CAPACITY_POINTS} (the capacity kernel's limit)`);
   const data: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(populationSets(shape))) data[key.slice('data.'.length)] = value;
   return resolveConfig({ data }).data;
