@@ -1,7 +1,8 @@
 // The lab page: its config model in Node, `percolab lab` as a user starts it, and the page itself in
 // headless Chromium (Debian's, driven by playwright-core) served by that command.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { formatIssues } from '../ts/config/load.js';
 import { configFromQuery, configQuery, formFields, parseFieldText, setPath, sweepPlan, validate } from '../ts/lab/model.js';
 import { fileFor } from '../ts/lab/server.js';
 import { principalProjection } from '../ts/lab/lab-api.js';
+import { populationData } from '../ts/capacity/population.js';
 import { serve } from './browser/serve.js';
 import { cli, distNode, root, uniformSource } from './helpers.js';
 
@@ -66,6 +68,12 @@ describe('the lab page model (Node)', () => {
     expect(configFromQuery('')).toEqual({ run: false });
   });
 
+  it('refuses a generated population larger than the capacity kernel takes before making it, and a bad one in the config\'s words', () => {
+    expect(() => populationData({ clusters: 100, points: 100, dimension: 8 })).toThrow('100 clusters of 100 points: 10000 points in all, more than 8192 (the capacity kernel\'s limit)');
+    expect(() => populationData({ clusters: 10, points: 10, dimension: 0 })).toThrow('invalid config: data.dimension = 0: expected a value at least 1');
+    expect(populationData({ clusters: 10, points: 10, dimension: 4 })).toMatchObject({ kind: 'population', clusters: 10, minClusterSize: 10, maxClusterSize: 10 });
+  });
+
   it('serves only files inside the lab folder', () => {
     expect(fileFor('/srv/lab', '/')).toBe('/srv/lab/index.html');
     expect(fileFor('/srv/lab', '/lab.js?x=1')).toBe('/srv/lab/lab.js');
@@ -104,6 +112,12 @@ function startLab(): Promise<{ url: string; child: ChildProcess }> {
 }
 
 const runCli = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 20_000 });
+/** The CLI run in `cwd` without blocking, so the page works meanwhile. */
+const cliIn = (cwd: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+  new Promise((resolve, reject) => execFile(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 20_000 }, (error, stdout, stderr) => {
+    if (error && typeof error.code !== 'number') reject(error);
+    else resolve({ status: error ? (error.code as number) : 0, stdout, stderr });
+  }));
 
 describe('percolab lab', () => {
   let lab: Awaited<ReturnType<typeof startLab>>;
@@ -337,6 +351,96 @@ describe('the lab page in headless Chromium', () => {
     }
   });
 
+  it('measures manifold capacity of a generated population and of dropped files: the numbers of percolab capacity --json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'percolab-lab-capacity-'));
+    try {
+      const sets = ['data.kind=population', 'data.clusters=8', 'data.minClusterSize=30', 'data.maxClusterSize=30', 'data.dimension=12'].flatMap((s) => ['--set', s]);
+      const fromCli = cliIn(dir, 'generate', ...sets, '--seed', '3', '--points', '240', '--out', 'pop.npy').then(async (generated) => {
+        expect(generated.status).toBe(0);
+        return cliIn(dir, 'capacity', 'pop.npy', '--ids', 'pop.ids.npy', '--draws', '50', '--seed', '3', '--json');
+      });
+
+      const page = await open('#capacity');
+      for (const [id, value] of [['clusters', '8'], ['cluster-points', '30'], ['dimension', '12'], ['draws', '50'], ['seed', '3']]) await page.fill(`#capacity-${id}`, value!);
+      await page.click('#capacity-generate');
+      await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.capacity ?? ''), null, { timeout: 30_000 });
+      const capacity = await fromCli;
+      expect(capacity.stderr).toBe('');
+      const expected = JSON.parse(capacity.stdout);
+      expect(expected.manifolds).toBe(8);
+      expect(await page.textContent('#capacity-status')).toMatch(new RegExp(`^the generated population: capacity ${expected.capacity.toFixed(4)} ± ${expected.capacityStandardError.toFixed(4)} \\(8 manifolds, 50 draws\\)`));
+      const download = async (name: string) => {
+        const [file] = await Promise.all([page.waitForEvent('download'), page.click(`a.download:text-is("${name}")`)]);
+        return JSON.parse(readFileSync((await file.path())!, 'utf8'));
+      };
+      expect(await download('population.capacity.json')).toEqual(expected);
+      // The report's plot: one panel per quantity, each estimate with its error bar.
+      expect(await page.$$eval('#capacity-results figure svg', (svgs) => svgs.length)).toBe(1);
+      await page.screenshot({ path: join(artifacts, 'capacity.png'), fullPage: true });
+
+      // The CLI's files dropped together give the same numbers; a mismatched ids file gets the CLI's message.
+      const file = (name: string) => ({ name, content: readFileSync(join(dir, name)).toString('base64') });
+      await dropFiles(page, [file('pop.npy'), file('pop.ids.npy')]);
+      await page.waitForFunction(() => document.body.dataset.capacity === 'done' && document.querySelector('a.download')?.textContent === 'pop.capacity.json', null, { timeout: 30_000 });
+      expect(await download('pop.capacity.json')).toEqual(expected);
+      const ids = lib.parseNpy(readFileSync(join(dir, 'pop.ids.npy')), 'pop.ids.npy');
+      writeFileSync(join(dir, 'short.ids.npy'), lib.encodeNpy({ dtype: 'uint32', shape: [239], data: ids.data.subarray(0, 239) }));
+      const refusing = cliIn(dir, 'capacity', 'pop.npy', '--ids', 'short.ids.npy');
+      await dropFiles(page, [file('pop.npy'), file('short.ids.npy')]);
+      await page.waitForFunction(() => document.body.dataset.capacity === 'error');
+      const refused = await refusing;
+      expect(refused.status).toBe(2);
+      expect(`percolab: ${(await page.textContent('#capacity-status'))!.replace(/^Cannot measure pop\.npy: /, '')}\n`).toBe(refused.stderr);
+      await page.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs the Persian-rug model as percolab superposition --json does, refuses a bad shape in its words, and cancels training', async () => {
+    const fromCli = cliIn(root, 'superposition', '--n', '64', '--m', '16', '--p', '0.05', '--seed', '1', '--train', '--steps', '500', '--json');
+    const refusing = cliIn(root, 'superposition', '--n', '64', '--m', '128', '--p', '0.05');
+    const page = await open('#superposition');
+    const shape = async (n: string, m: string, p: string) => {
+      await page.fill('#sp-n', n);
+      await page.fill('#sp-m', m);
+      await page.fill('#sp-p', p);
+    };
+    await shape('64', '128', '0.05');
+    await page.click('#sp-run');
+    const refused = await refusing;
+    expect(refused.status).toBe(2);
+    expect(`percolab: ${await page.textContent('#sp-error')}\n`).toBe(refused.stderr);
+    expect(await page.getAttribute('body', 'data-superposition')).toBe('invalid');
+
+    await shape('64', '16', '0.05');
+    await page.fill('#sp-seed', '1');
+    await page.check('#sp-train');
+    await page.fill('#sp-steps', '500');
+    await page.click('#sp-run');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.superposition ?? ''), null, { timeout: 30_000 });
+    expect(await page.textContent('#sp-error')).toBe('');
+    const expected = JSON.parse((await fromCli).stdout);
+    expect(expected.trained.steps).toBe(500);
+    const [file] = await Promise.all([page.waitForEvent('download'), page.click('a.download:text-is("superposition-n64-m16-p0.05-seed1.json")')]);
+    expect(JSON.parse(readFileSync((await file.path())!, 'utf8'))).toEqual(expected);
+    // The report's four plots, and its table's rows.
+    expect(await page.$$eval('#sp-results figure svg', (svgs) => svgs.length)).toBe(4);
+    expect(await page.$$eval('#superposition-table tbody th', (ths) => ths.map((th) => th.textContent))).toEqual(['closed form', 'Hadamard (simulated)', 'trained', 'optimal linear', 'zero output']);
+    await page.screenshot({ path: join(artifacts, 'superposition.png'), fullPage: true });
+
+    // A long training stops on cancel, after some progress.
+    await page.fill('#sp-steps', '1000000');
+    await page.click('#sp-run');
+    await page.waitForFunction(() => Number((document.getElementById('sp-progress') as HTMLProgressElement).value) > 0, null, { timeout: 20_000 });
+    await page.click('#sp-cancel');
+    await page.waitForFunction(() => document.body.dataset.superposition !== 'running', null, { timeout: 20_000 });
+    expect(await page.getAttribute('body', 'data-superposition')).toBe('cancelled');
+    expect(await page.textContent('#sp-status')).toBe('Training cancelled.');
+    expect(await page.isDisabled('#sp-run')).toBe(false);
+    await page.close();
+  });
+
   it('printed nothing to the console but information', () => {
     expect(consoleProblems).toEqual([]);
   });
@@ -350,4 +454,13 @@ async function drop(page: Page, name: string, content: string, type: string, bas
     transfer.items.add(new File([bytes], name, { type }));
     document.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
   }, { name, content, type, base64 });
+}
+
+/** Drops files together (base64 contents) on the page through its own drop handler. */
+async function dropFiles(page: Page, files: { name: string; content: string }[]) {
+  await page.evaluate((files) => {
+    const transfer = new DataTransfer();
+    for (const { name, content } of files) transfer.items.add(new File([Uint8Array.from(atob(content), (c) => c.charCodeAt(0))], name, { type: 'application/octet-stream' }));
+    document.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, files);
 }

@@ -6,26 +6,9 @@ import { UsageError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import type { RunResults } from '../results.js';
 
-/**
- * A commander parser for an integer option in [`min`, `max`] (at most 2^53 - 1) that fails with a usage error
- * naming the option and the value as given.
- */
-export function intAtLeast(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string) => {
-    const n = value.trim() === '' ? NaN : Number(value);
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      const tooLarge = max < Number.MAX_SAFE_INTEGER || (Number.isFinite(n) && n > max);
-      throw new UsageError(`${name} = ${JSON.stringify(value)}: expected an integer >= ${min}${tooLarge ? ` and <= ${max}` : ''}`);
-    }
-    return n;
-  };
-}
+import { intAtLeast } from './parse.js';
 
-/** A commander parser for an integer option >= 1. */
-export const positiveInt = (name: string) => intAtLeast(name, 1);
-
-/** A commander parser for an integer option >= 0 (seeds, row indices). */
-export const nonNegativeInt = (name: string) => intAtLeast(name, 0);
+export { intAtLeast, nonNegativeInt, positiveInt } from './parse.js';
 
 /** Fails naming the first of `flags` that the user gave on the command line: it does not apply `why`. */
 export function refuse(command: Command, flags: string[], why: string): void {

@@ -58,4 +58,7 @@ export interface LabTool {
   /** A dropped file this tool takes (the page asks each tool in menu order). */
   accepts?(file: File): boolean;
   open?(file: File): Promise<void>;
+  /** Files dropped together that this tool takes as one input (e.g. points with their ids); asked first. */
+  acceptsFiles?(files: File[]): boolean;
+  openFiles?(files: File[]): Promise<void>;
 }

@@ -1,11 +1,15 @@
 // The lab page's own worker: the threaded kernels (where the page is cross-origin isolated) for what the
 // page measures itself: a dropped .npy's dimension, a seed's data for download, the PCA view.
+import * as Comlink from 'comlink';
+import { measureCapacity } from '../capacity/index.js';
+import { populationData, populationPoints, type PopulationShape } from '../capacity/population.js';
 import type { Config } from '../config/schema.js';
+import { analyseSuperposition, superpositionCurves, type SuperpositionCurves, type SuperpositionResult } from '../superposition/analysis.js';
 import { labelSeed, randomRows, seedData } from '../experiment/cell.js';
 import { encodeNpy } from '../io/npy.js';
 import { createTeacher } from '../teachers/teacher.js';
 import { axisRange, centralRow, slicePoints, type SliceGrid } from '../teachers/slice-grid.js';
-import type { DimensionEstimate, ThreadedKernels } from '../wasm/kernels.js';
+import type { CapacityOptions, CapacityResult, DimensionEstimate, ThreadedKernels } from '../wasm/kernels.js';
 
 export interface KernelInfo {
   flavour: string;
@@ -32,11 +36,20 @@ export interface LabApi {
   project(config: Config, seed: number, rows: number): Promise<Projection>;
   /** The seed's teacher on the slice (x0, x1) through the data point nearest the mean, as `percolab teacher --slice 0,1` draws it. */
   slice(config: Config, seed: number, resolution: number): Promise<SliceGrid & { row: number }>;
+  /** GLUE capacity of the clusters `ids` of `[rows, d]` points, as `percolab capacity --json` prints it. */
+  capacity(points: Float64Array, d: number, ids: Uint32Array, options: CapacityOptions): Promise<CapacityResult>;
+  /** A population of equal clusters (the points and ids `percolab generate` writes for it); throws the schema's message. */
+  population(shape: PopulationShape, seed: number): Promise<{ points: Float32Array; ids: Uint32Array }>;
+  /** `percolab superposition` at (n, m, p, seed), optionally trained (progress reported), and its report's curves. */
+  superposition(shape: { n: number; m: number; p: number; seed: number }, train: false | { steps?: number }, onProgress?: (steps: number, total: number) => void): Promise<{ result: SuperpositionResult; curves: SuperpositionCurves }>;
+  /** Stops a training in progress (it fails with "training cancelled"). */
+  cancelTraining(): void;
 }
 
 const METHODS = ['twonn', 'mle', 'corrint', 'dq'] as const;
 
 export function labApi(load: Promise<ThreadedKernels>, isolated: boolean): LabApi {
+  let cancelled = false;
   return {
     kernels: async () => {
       const k = await load;
@@ -84,6 +97,20 @@ export function labApi(load: Promise<ThreadedKernels>, isolated: boolean): LabAp
       } finally {
         teacher.free();
       }
+    },
+    capacity: async (points, d, ids, options) => measureCapacity(await load, points, d, ids, options),
+    population: async (shape, seed) => {
+      const out = populationPoints(await load, populationData(shape), seed);
+      return Comlink.transfer(out, [out.points.buffer, out.ids.buffer]);
+    },
+    superposition: async (shape, train, onProgress) => {
+      const k = await load;
+      cancelled = false;
+      const result = await analyseSuperposition(k, { ...shape, train: train && { steps: train.steps }, onProgress, cancelled: () => cancelled });
+      return { result, curves: superpositionCurves(k, shape) };
+    },
+    cancelTraining: () => {
+      cancelled = true;
     },
   };
 }

@@ -2,11 +2,13 @@
 // the URL's #hash and hands each dropped file to the first tool that takes it.
 import * as Comlink from 'comlink';
 import { h, type Lab, type LabTool } from './dom.js';
+import { capacityTool } from './capacity.js';
 import { experimentTool } from './experiment.js';
 import type { LabApi } from './lab-api.js';
 import { measureTool } from './measure.js';
+import { superpositionTool } from './superposition.js';
 
-const tools: LabTool[] = [experimentTool, measureTool];
+const tools: LabTool[] = [experimentTool, measureTool, capacityTool, superpositionTool];
 
 // Started after the form is up: on few cores its kernels' start-up would compete with the first render.
 let worker: Comlink.Remote<LabApi> | undefined;
@@ -39,7 +41,7 @@ const route = () => lab.show(panels.has(location.hash.slice(1)) ? location.hash.
 window.addEventListener('hashchange', route);
 route();
 
-// Drop a results.json to view it, a config.json to load it, a .npy to measure it.
+// Drop a results.json to view it, a config.json to load it, a .npy to measure it, points with their ids for capacity.
 document.addEventListener('dragover', (event) => {
   event.preventDefault();
   document.body.classList.add('dragging');
@@ -48,11 +50,13 @@ document.addEventListener('dragleave', () => document.body.classList.remove('dra
 document.addEventListener('drop', (event) => {
   event.preventDefault();
   document.body.classList.remove('dragging');
-  const file = event.dataTransfer?.files[0];
+  const files = [...(event.dataTransfer?.files ?? [])];
+  const file = files[0];
   if (!file) return;
-  const tool = tools.find((t) => t.accepts?.(file));
-  notice.textContent = tool ? '' : `${file.name}: drop a results.json or config.json (to view or load a run) or a .npy file (to measure it)`;
-  tool?.open?.(file).catch((error: Error) => (notice.textContent = error.message));
+  const group = tools.find((t) => t.acceptsFiles?.(files));
+  const tool = group ? undefined : tools.find((t) => t.accepts?.(file));
+  notice.textContent = group || tool ? '' : `${file.name}: drop a results.json or config.json (to view or load a run), a .npy file (to measure it), or points .npy with their .ids.npy (for their capacity)`;
+  (group ? group.openFiles!(files) : tool?.open?.(file))?.catch((error: Error) => (notice.textContent = error.message));
 });
 
 document.body.dataset.ready = 'true';

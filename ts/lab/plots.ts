@@ -3,11 +3,14 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunResults } from '../results.js';
 import type { DimensionEstimate } from '../wasm/kernels.js';
+import { capacitySection, type CapacityEntry } from '../report/capacity.js';
 import { dimensionSection } from '../report/dimension.js';
 import { escapeHtml } from '../report/escape.js';
 import { exponentTable, headline, lossTable, renderReport } from '../report/html.js';
 import { lossCurveSvg, PLOT_WIDTH, specToSvg } from '../report/plot.js';
 import { studentSection } from '../report/students.js';
+import { superpositionPlots, superpositionRowsHtml } from '../report/superposition.js';
+import type { SuperpositionCurves, SuperpositionResult } from '../superposition/analysis.js';
 import { sweepSpec } from '../sweep/report.js';
 import type { Config } from '../config/schema.js';
 import type { SliceGrid } from '../teachers/slice-grid.js';
@@ -94,4 +97,17 @@ export async function sweepHtml(path: string, rows: { value: unknown; results: R
   const table = rows.map(({ value, results }) => `<tr><th scope="row">${escapeHtml(JSON.stringify(value))}</th><td>${results.fit.exponent.median.toFixed(3)}</td><td>${results.fit.exponent.p16.toFixed(3)} – ${results.fit.exponent.p84.toFixed(3)}</td><td>${results.theory.exponent.toFixed(3)}</td></tr>`).join('');
   return `<h3>Exponent against ${escapeHtml(path)}</h3><figure class="plot" id="sweep-plot">${await specToSvg(spec)}</figure>` +
     `<table id="sweep-table"><thead><tr><th>${escapeHtml(path)}</th><th>exponent α</th><th>p16 – p84</th><th>theory</th></tr></thead><tbody>${table}</tbody></table>`;
+}
+
+/** `percolab capacity --report`'s table, note and plot. */
+export const capacityHtml = (entries: CapacityEntry[]): Promise<string> => capacitySection(entries);
+
+/** `percolab superposition --report`'s table and its four plots. */
+export async function superpositionHtml(result: SuperpositionResult, curves: SuperpositionCurves): Promise<string> {
+  const plots = await superpositionPlots(result, curves);
+  return `<table id="superposition-table"><thead><tr><th>model</th><th>loss</th><th>loss / (p/3)</th><th style="text-align:left">details</th></tr></thead><tbody>${superpositionRowsHtml(result)}</tbody></table>
+<h3>Loss against r = m / n</h3><figure class="plot" id="superposition-by-ratio">${plots.byRatio}</figure>
+<h3>Loss against p</h3><figure class="plot">${plots.byP}</figure>
+<h3>Closed form over (r, p)</h3><figure class="plot">${plots.heatMap}</figure>
+<h3>The W matrix</h3><figure class="plot">${plots.w}</figure>`;
 }

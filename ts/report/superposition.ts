@@ -120,12 +120,16 @@ export function superpositionTable(result: SuperpositionResult): { model: string
   return rows;
 }
 
+/** The table's rows as HTML (the report's and the lab page's). */
+export const superpositionRowsHtml = (result: SuperpositionResult): string =>
+  superpositionTable(result)
+    .map((r) => `<tr><th scope="row">${escapeHtml(r.model)}</th><td>${formatLoss(r.loss)}</td><td>${formatLoss(r.loss / result.zero.loss)}</td><td class="note" style="text-align:left">${escapeHtml(r.detail)}</td></tr>`)
+    .join('');
+
 /** A self-contained HTML page: inline CSS and SVG only. */
 export async function renderSuperpositionReport(result: SuperpositionResult, curves: SuperpositionCurves): Promise<string> {
   const plots = await superpositionPlots(result, curves);
-  const rows = superpositionTable(result)
-    .map((r) => `<tr><th scope="row">${escapeHtml(r.model)}</th><td>${formatLoss(r.loss)}</td><td>${formatLoss(r.loss / result.zero.loss)}</td><td class="note" style="text-align:left">${escapeHtml(r.detail)}</td></tr>`)
-    .join('');
+  const rows = superpositionRowsHtml(result);
   const title = `Persian rug: n = ${result.n}, m = ${result.m} (r = ${result.r}), p = ${result.p}, seed ${result.seed}`;
   return htmlPage(
     'percolab superposition',

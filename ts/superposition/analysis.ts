@@ -62,6 +62,14 @@ export interface SuperpositionOptions {
   train?: boolean | TrainSettings;
   /** Called after every window of training with the steps taken and the most allowed. */
   onProgress?: (steps: number, total: number) => void;
+  /** Asked between training windows; true stops the training with a `TrainingCancelled` error. */
+  cancelled?: () => boolean;
+}
+
+export class TrainingCancelled extends Error {
+  constructor() {
+    super('training cancelled');
+  }
 }
 
 /** Largest sample the Hadamard simulation draws (features), to keep its memory bounded. */
@@ -93,6 +101,7 @@ export async function analyseSuperposition(kernels: Kernels, options: Superposit
     while (!training.advance(250)) {
       options.onProgress?.(training.steps, total);
       await new Promise((resolve) => setTimeout(resolve, 0));
+      if (options.cancelled?.()) throw new TrainingCancelled();
     }
     options.onProgress?.(training.steps, total);
     result.trained = training.finish();

@@ -7,7 +7,8 @@ import { UsageError } from '../../errors.js';
 import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';
 import { renderCapacityReport, type CapacityEntry } from '../../report/capacity.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
-import { intAtLeast, nonNegativeInt, positiveInt, threadCount } from '../options.js';
+import { threadCount } from '../options.js';
+import { capacityFlags } from '../../capacity/inputs.js';
 
 interface Options {
   ids: string;
@@ -67,13 +68,13 @@ export function capacityCommand(): Command {
     .description('GLUE manifold capacity of point clouds (one cluster id per point): capacity, dimension, radius, utility and alignments, each with its standard error over draws.')
     .argument('<points>', 'float32 or float64 .npy of shape [N, d]')
     .requiredOption('--ids <file>', 'integer .npy of shape [N]: the cluster (manifold) of each point, e.g. FILE.ids.npy from percolab generate')
-    .addOption(new Option('--draws <n>', 'Gaussian draws, 2 to 1000000').argParser(intAtLeast('--draws', 2, 1_000_000)).default(200))
-    .addOption(new Option('--seed <n>', 'seed of the draws, projection, subsamples and control').argParser(nonNegativeInt('--seed')).default(0))
+    .addOption(new Option('--draws <n>', 'Gaussian draws, 2 to 1000000').argParser(capacityFlags.draws).default(200))
+    .addOption(new Option('--seed <n>', 'seed of the draws, projection, subsamples and control').argParser(capacityFlags.seed).default(0))
     .addOption(new Option('--dichotomy <kind>', 'labels of each draw').choices(['random', 'one-versus-rest']).default('random'))
     .option('--no-centre', 'do not subtract the mean of all points first')
-    .addOption(new Option('--max-dimension <m>', 'project onto m random Gaussian directions when d > m').argParser(positiveInt('--max-dimension')))
-    .addOption(new Option('--subsample <m>', 'at most m random points per cluster').argParser(positiveInt('--subsample')))
-    .addOption(new Option('--clusters <n>', 'only the n largest clusters (of at least 2 points; ties: lower id)').argParser(intAtLeast('--clusters', 2)))
+    .addOption(new Option('--max-dimension <m>', 'project onto m random Gaussian directions when d > m').argParser(capacityFlags.maxDimension))
+    .addOption(new Option('--subsample <m>', 'at most m random points per cluster').argParser(capacityFlags.subsample))
+    .addOption(new Option('--clusters <n>', 'only the n largest clusters (of at least 2 points; ties: lower id)').argParser(capacityFlags.clusters))
     .option('--control', 'also measure with the cluster ids shuffled (same sizes, membership unrelated to the points)', false)
     .option('--json', 'print the result as JSON (capacity, capacityStandardError, dimension, ...)', false)
     .option('--report <file.html>', 'also write an HTML report with a plot of the estimates')

@@ -8,7 +8,9 @@ import { renderSuperpositionReport, superpositionTable } from '../../report/supe
 import { analyseSuperposition, checkShape, superpositionCurves, type SuperpositionResult } from '../../superposition/analysis.js';
 import { loadKernels } from '../../wasm/load-node.js';
 import { delayedProgress } from '../progress.js';
-import { intAtLeast, nonNegativeInt, outputPath, positiveInt, refuse } from '../options.js';
+import { outputPath, positiveInt, refuse } from '../options.js';
+import { positiveNumber } from '../parse.js';
+import { superpositionFlags, superpositionJson } from '../../superposition/flags.js';
 
 interface Options {
   n: number;
@@ -26,15 +28,6 @@ interface Options {
   progress: boolean;
 }
 
-/** A commander parser for a number in (0, max]. */
-function positiveNumber(name: string, max = Infinity) {
-  return (value: string) => {
-    const x = value.trim() === '' ? NaN : Number(value);
-    if (!(x > 0 && x <= max)) throw new UsageError(`${name} = ${JSON.stringify(value)}: expected a number in (0, ${max === Infinity ? 'infinity)' : `${max}]`}`);
-    return x;
-  };
-}
-
 const fmt = (x: number) => (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5) ? x.toExponential(4) : x.toPrecision(5));
 
 /** The human-readable table. */
@@ -47,12 +40,6 @@ function table(result: SuperpositionResult): string {
     ...rows.map((r) => `${r.model.padEnd(width)}  ${fmt(r.loss).padStart(11)}  ${(r.loss / result.zero.loss).toFixed(4).padStart(10)}  ${r.detail}`),
   ];
   return `${lines.join('\n')}\n`;
-}
-
-/** The result without the W blocks (they are for the report). */
-function printable(result: SuperpositionResult) {
-  const { w: _w, trained, ...rest } = result;
-  return { ...rest, ...(trained ? { trained: { loss: trained.loss, steps: trained.steps, biasMean: trained.biasMean, windowLosses: trained.windowLosses } } : {}) };
 }
 
 async function superposition(options: Options, command: Command) {
@@ -84,19 +71,19 @@ async function superposition(options: Options, command: Command) {
     const curves = superpositionCurves(kernels, { n: options.n, m: options.m, p: options.p, seed: options.seed, rows: options.rows && Math.min(options.rows, 2048) });
     writeFilesAtomically({ [options.report]: await renderSuperpositionReport(result, curves) }, options.force);
   }
-  process.stdout.write(options.json ? `${JSON.stringify(printable(result))}\n` : table(result));
+  process.stdout.write(options.json ? `${JSON.stringify(superpositionJson(result))}\n` : table(result));
 }
 
 export function superpositionCommand(): Command {
   return new Command('superposition')
     .description('The Persian-rug toy model of superposition: closed-form and simulated Hadamard-model losses, the optimal linear baseline, and a trained model.')
-    .addOption(new Option('--n <n>', 'features: a power of two, 2 to 65536').argParser(intAtLeast('--n', 2, 65536)).default(1024))
-    .addOption(new Option('--m <m>', 'hidden units: a power of two, at most n').argParser(positiveInt('--m')).default(256))
-    .addOption(new Option('--p <p>', 'probability that a feature is on, in (0, 1]').argParser(positiveNumber('--p', 1)).default(0.03))
-    .addOption(new Option('--seed <s>', 'seed of the Hadamard rows, the data and the trained model').argParser(nonNegativeInt('--seed')).default(0))
+    .addOption(new Option('--n <n>', 'features: a power of two, 2 to 65536').argParser(superpositionFlags.n).default(1024))
+    .addOption(new Option('--m <m>', 'hidden units: a power of two, at most n').argParser(superpositionFlags.m).default(256))
+    .addOption(new Option('--p <p>', 'probability that a feature is on, in (0, 1]').argParser(superpositionFlags.p).default(0.03))
+    .addOption(new Option('--seed <s>', 'seed of the Hadamard rows, the data and the trained model').argParser(superpositionFlags.seed).default(0))
     .addOption(new Option('--rows <r>', 'rows in each of the Hadamard simulation\'s two samples (default: 2^23 / n)').argParser(positiveInt('--rows')))
     .option('--train', 'also train the full model ReLU(W_out W_in x + b) by Adam on fresh data (slow for large n * m)', false)
-    .addOption(new Option('--steps <k>', 'with --train: most Adam steps (stops earlier when a 250-step window improves by < 0.1%)').argParser(positiveInt('--steps')))
+    .addOption(new Option('--steps <k>', 'with --train: most Adam steps (stops earlier when a 250-step window improves by < 0.1%)').argParser(superpositionFlags.steps))
     .addOption(new Option('--batch <b>', 'with --train: rows per step (default 1024)').argParser(positiveInt('--batch')))
     .addOption(new Option('--learning-rate <lr>', 'with --train: Adam learning rate (default 3e-3 / sqrt(n))').argParser(positiveNumber('--learning-rate')))
     .option('--json', 'print the result as one JSON object', false)
