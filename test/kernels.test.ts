@@ -64,6 +64,14 @@ describe('wasm kernels', () => {
     const once = kernels.dataStream(spec0, 4);
     expect(once.next(3000)).toEqual(Float32Array.from([...chunks[0]!, ...chunks[1]!]));
     once.free();
+    // Into a reused buffer: the same rows.
+    const into = kernels.dataStream(spec0, 4);
+    const buffer = new Float32Array(1300 * d);
+    const parts: number[] = [];
+    for (let rows: number; (rows = into.nextInto(1300, buffer)) > 0; ) parts.push(...buffer.subarray(0, rows * d));
+    expect(Float32Array.from(parts)).toEqual(Float32Array.from([...chunks[0]!, ...chunks[1]!]));
+    expect(() => into.nextInto(10, new Float32Array(5))).toThrow(/fewer than 10 rows/);
+    into.free();
     // Branching: exactly B^L x N_branch points, the same for the same seed whatever the chunking.
     const spec = data({ embedder: 'branching', branches: 5, branchSize: 40, baseSize: 400, levels: 2 });
     const a = kernels.dataStream(spec, 9);

@@ -208,7 +208,8 @@ impl FastChaCha8 {
         self.block * BLOCK_WORDS as u64 + self.index as u64
     }
 
-    #[inline]
+    // Out of line: the draws stay small enough to inline, so a caller's loop keeps the index in a register.
+    #[inline(never)]
     fn refill_at(&mut self, block: u64) {
         self.block = block;
         self.keystream.four_blocks(block, &mut self.buffer);
@@ -224,7 +225,7 @@ impl FastChaCha8 {
 impl TryRng for FastChaCha8 {
     type Error = Infallible;
 
-    #[inline]
+    #[inline(always)]
     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
         if self.index >= BUFFER_WORDS {
             self.refill();
@@ -234,7 +235,7 @@ impl TryRng for FastChaCha8 {
         Ok(value)
     }
 
-    #[inline]
+    #[inline(always)]
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
         if self.index + 1 < BUFFER_WORDS {
             let lo = self.buffer[self.index];

@@ -115,10 +115,12 @@ async function generate(file: string | undefined, options: Options) {
       const points = files.openNpy(paths.points!, 'float32', [n, d]);
       const labels = files.openNpy(paths.labels!, 'float32', [n]);
       const ids = paths.ids ? files.openNpy(paths.ids, 'uint32', [n]) : undefined;
-      // Each chunk is written (on libuv's threads) while the next one computes: two chunks at most in
-      // memory, one write in flight per file.
-      for (let done = 0; done < n; ) {
-        const chunk = stream.next(Math.min(CHUNK, n - done));
+      // Each chunk is written (on libuv's threads) while the next one computes into the other buffer:
+      // two chunks in memory, one write in flight per file.
+      const buffers = [new Float32Array(Math.min(CHUNK, n) * d), new Float32Array(Math.min(CHUNK, n) * d)];
+      for (let done = 0, k = 0; done < n; k++) {
+        const rows = stream.nextInto(Math.min(CHUNK, n - done), buffers[k % 2]!);
+        const chunk = buffers[k % 2]!.subarray(0, rows * d);
         const chunkIds = population ? stream.lastIds() : undefined;
         const chunkLabels = await label(chunk, chunkIds);
         await writing;
