@@ -220,6 +220,18 @@ impl FastChaCha8 {
     fn refill(&mut self) {
         self.refill_at(self.block.wrapping_add(4));
     }
+
+    /// The next `u64` without drawing it, if it lies wholly in the buffer.
+    #[inline(always)]
+    pub(crate) fn peek_u64(&self) -> Option<u64> {
+        (self.index + 1 < BUFFER_WORDS).then(|| (u64::from(self.buffer[self.index + 1]) << 32) | u64::from(self.buffer[self.index]))
+    }
+
+    /// Draws the `u64` `peek_u64` showed.
+    #[inline(always)]
+    pub(crate) fn skip_u64(&mut self) {
+        self.index += 2;
+    }
 }
 
 impl TryRng for FastChaCha8 {
