@@ -234,7 +234,7 @@ describe('wasm kernels', () => {
  * At z = 2 every site has one child, so the exact cluster is a path, read the same depth-first and
  * breadth-first: the streamed walk (SIMD ChaCha8, normals decoded ahead in pieces) must equal the
  * breadth-first embedder on the path, which draws each normal in turn from rand_chacha's generator.
- * 120 000 sites at d = 8 are about 117 pieces of 8192 draws, a few of which start inside a normal.
+ * 120 000 sites at d = 8 are about 117 pieces of 8192 draws (the Rust tests force the realignment paths).
  */
 function expectReferenceWalk(k: typeof kernels) {
   const n = 120_000;

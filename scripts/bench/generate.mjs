@@ -1,8 +1,9 @@
 // `npm run bench -- generate [--quick] [--format npy|arrow|parquet] [--points N] [--dims 16,128]
-// [--embedders naive,branching] [--threads 1,2] [--brill DIR] [--brill-points N]`: points per second of
+// [--embedders naive,branching] [--threads 1,2] [--brill DIR] [--brill-points N] [--baseline CLI]`: points per second of
 // `percolab generate` (points, labels and record written to disk) at each thread count, with peak RSS,
 // beside the same bytes written with no computing (the disk's own speed here) and Brill's generator.
-// Writes bench/results/generate.json (generate-FORMAT.json for other formats).
+// Writes bench/results/generate.json (generate-FORMAT.json for other formats). --baseline runs another
+// build's CLI (e.g. ../main/dist/node/cli.js) on the same job in the same run and checks its files equal.
 //
 // Brill's figure: his `percolation_dataset.py` (aribrill/percolation-synthetic-data at commit
 // BRILL_COMMIT, checked by its SHA-256) run on one cluster of --brill-points points in the same d by
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     brill: { type: 'string' },
     'brill-points': { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const { quick, format } = values;
@@ -65,7 +67,7 @@ function timed(command, args) {
   });
 }
 
-const generate = (args, n, out) => timed(process.execPath, ['dist/node/cli.js', 'generate', ...args, '--points', String(n), '--out', out, '--no-progress', '--force']);
+const generate = (args, n, out, cli = 'dist/node/cli.js') => timed(process.execPath, [cli, 'generate', ...args, '--points', String(n), '--out', out, '--no-progress', '--force']);
 
 /** Seconds to write `bytes` to a new file in `dir` in 4 MiB writes, nothing computed: the disk's speed. */
 function writeOnly(dir, bytes) {
@@ -123,6 +125,14 @@ try {
         };
         process.stderr.write(`${embedder} d=${d}, ${threads} thread(s): ${(points / run.seconds / 1e6).toFixed(2)} M points/s, peak ${run.peakRssMiB.toFixed(0)} MiB\n`);
       }
+      let baseline;
+      if (values.baseline) {
+        // Another build (its own thread default; it may predate --threads).
+        const run = await generate(args, points, join(dir, `baseline.${format}`), values.baseline);
+        const digest = createHash('sha256').update(readFileSync(join(dir, `baseline.${format}`))).digest('hex');
+        baseline = { cli: values.baseline, pointsPerSecond: points / run.seconds, seconds: run.seconds, peakRssMiB: run.peakRssMiB, digest };
+        process.stderr.write(`  baseline ${values.baseline}: ${(points / run.seconds / 1e6).toFixed(2)} M points/s\n`);
+      }
       const files = readdirSync(dir).filter((f) => f.startsWith(`t${threadCounts[0]}.`));
       const bytes = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
       const digests = threadCounts.map((t) => createHash('sha256').update(readFileSync(join(dir, `t${t}.${format}`))).digest('hex'));
@@ -136,6 +146,7 @@ try {
         chunkMiB,
         threads: byThreads,
         sameFileForEveryThreadCount: digests.every((x) => x === digests[0]),
+        ...(baseline ? { baseline: { ...baseline, sameFile: baseline.digest === digests[0] } } : {}),
         writeOnly: { bytes, seconds: diskSeconds, pointsPerSecond: points / diskSeconds },
         ...(anchor ? { brill: anchor, ratioToBrill: best / anchor.pointsPerSecond } : {}),
       };
