@@ -111,16 +111,17 @@ try {
   for (const d of dims) {
     for (const [embedder, sets] of Object.entries(embedders)) {
       const args = ['--set', `data.dimension=${d}`, ...sets, '--seed', '1'];
-      // The runtime: node, both wasm instances' fixed memory and one chunk of 1000 rows.
-      const runtime = await generate([...args, '--threads', String(Math.max(...threadCounts))], 1000, join(dir, `r.${format}`));
       const chunkMiB = (CHUNK_ROWS * (d + 1) * 4) / 2 ** 20;
       const byThreads = {};
       for (const threads of threadCounts) {
+        // The runtime: node, the wasm instance(s) and their threads, and a chunk of 1000 rows.
+        const runtime = await generate([...args, '--threads', String(threads)], 1000, join(dir, `r.${format}`));
         const run = await generate([...args, '--threads', String(threads)], points, join(dir, `t${threads}.${format}`));
         byThreads[threads] = {
           pointsPerSecond: points / run.seconds,
           seconds: run.seconds,
           peakRssMiB: run.peakRssMiB,
+          runtimePeakRssMiB: runtime.peakRssMiB,
           aboveRuntimeInChunks: (run.peakRssMiB - runtime.peakRssMiB) / chunkMiB,
         };
         process.stderr.write(`${embedder} d=${d}, ${threads} thread(s): ${(points / run.seconds / 1e6).toFixed(2)} M points/s, peak ${run.peakRssMiB.toFixed(0)} MiB\n`);
@@ -142,7 +143,6 @@ try {
       const best = Math.max(...Object.values(byThreads).map((r) => r.pointsPerSecond));
       const row = {
         embedder, d, points, format,
-        runtimePeakRssMiB: runtime.peakRssMiB,
         chunkMiB,
         threads: byThreads,
         sameFileForEveryThreadCount: digests.every((x) => x === digests[0]),
