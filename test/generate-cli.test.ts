@@ -40,6 +40,18 @@ describe('percolab generate', () => {
     expect(labels.data).toEqual(await lib.createTeacher(config.teacher, kernels, 8, 3).label(whole));
   });
 
+  it('writes the same files with 1, 2 and 3 threads', () => {
+    const dir = workdir();
+    // 150000 points at d = 8: three chunks, each 1.2 million normals decoded in pieces across the pool.
+    const args = ['--set', 'data.dimension=8', '--points', '150000', '--seed', '4'];
+    for (const threads of [1, 2, 3]) expect(percolab([...args, '--threads', String(threads), '--out', `t${threads}.npy`], dir).status).toBe(0);
+    for (const file of ['npy', 'labels.npy']) {
+      const one = readFileSync(join(dir, `t1.${file}`));
+      expect(one.length).toBeGreaterThan(150000 * 4);
+      for (const threads of [2, 3]) expect(readFileSync(join(dir, `t${threads}.${file}`)).equals(one)).toBe(true);
+    }
+  });
+
   it.each([
     ['Arrow IPC', 'arrow', (bytes: Uint8Array) => lib.readArrowPoints(bytes)],
     ['Parquet', 'parquet', (bytes: Uint8Array) => lib.readParquetPoints(bytes)],
@@ -94,6 +106,7 @@ describe('percolab generate', () => {
     ['unknown format', ['--points', '10', '--out', 'x.csv'], /--out x\.csv: expected a \.npy, \.arrow or \.parquet file name/],
     ['no points', ['--points', '0', '--out', 'x.npy'], /--points = "0": expected an integer >= 1/],
     ['missing --points', ['--out', 'x.npy'], /required option '--points <n>' not specified/],
+    ['no threads', ['--points', '10', '--out', 'x.npy', '--threads', '0'], /--threads = "0": expected an integer >= 1/],
     ['more points than the construction has', ['--set', 'data.embedder=branching', '--set', 'data.branches=4', '--set', 'data.branchSize=50', '--set', 'sizes=[10,20]', '--set', 'testSize=10', '--points', '201', '--out', 'x.npy'], /--points 201: this config's data set has only 200 points/],
     ['bad config', ['--set', 'data.kind=sheet', '--points', '10', '--out', 'x.npy'], /data\.kind = "sheet"/],
     ['unwritable output', ['--points', '10', '--out', 'f/x.npy'], /cannot write output file f\/x\.npy: .*f is not a folder/],

@@ -64,6 +64,14 @@ describe('wasm kernels', () => {
     const once = kernels.dataStream(spec0, 4);
     expect(once.next(3000)).toEqual(Float32Array.from([...chunks[0]!, ...chunks[1]!]));
     once.free();
+    // Into a reused buffer: the same rows.
+    const into = kernels.dataStream(spec0, 4);
+    const buffer = new Float32Array(1300 * d);
+    const parts: number[] = [];
+    for (let rows: number; (rows = into.nextInto(1300, buffer)) > 0; ) parts.push(...buffer.subarray(0, rows * d));
+    expect(Float32Array.from(parts)).toEqual(Float32Array.from([...chunks[0]!, ...chunks[1]!]));
+    expect(() => into.nextInto(10, new Float32Array(5))).toThrow(/fewer than 10 rows/);
+    into.free();
     // Branching: exactly B^L x N_branch points, the same for the same seed whatever the chunking.
     const spec = data({ embedder: 'branching', branches: 5, branchSize: 40, baseSize: 400, levels: 2 });
     const a = kernels.dataStream(spec, 9);
@@ -83,6 +91,10 @@ describe('wasm kernels', () => {
     for (let i = 0; i < 500; i++) expect(Math.hypot(...s.subarray(i * d, i * d + d))).toBeCloseTo(1, 5);
     // A torus T^2 needs 4 ambient coordinates: refused by the kernel as by the config.
     expect(() => kernels.dataStream({ ...data({ kind: 'manifold', manifoldDimension: 2 }), manifold: 'torus', dimension: 3 }, 1)).toThrow(/ambient|dimension/i);
+  });
+
+  it('a depth-first walk takes the reference steps: on a path (z = 2) it equals embedNaive (rand_chacha, rand_distr)', () => {
+    expectReferenceWalk(kernels);
   });
 
   it('k-NN regression averages the targets of the reference neighbours', () => {
@@ -210,11 +222,32 @@ describe('wasm kernels', () => {
       const local = { kind: 'linear', tangentCutoff: 1e-3 } as const;
       expect(threaded.knnRegress(train, targets, 10, queries, 22, 'uniform', local)).toEqual(kernels.knnRegress(train, targets, 10, queries, 22, 'uniform', local));
       expectReferenceKnn(threaded);
+      // Pieces of the step sequence decoded on two threads: the same walk.
+      expectReferenceWalk(threaded);
     } finally {
       threaded.close();
     }
   });
 });
+
+/**
+ * At z = 2 every site has one child, so the exact cluster is a path, read the same depth-first and
+ * breadth-first: the streamed walk (SIMD ChaCha8, normals decoded ahead in pieces) must equal the
+ * breadth-first embedder on the path, which draws each normal in turn from rand_chacha's generator.
+ * 120 000 sites at d = 8 are about 117 pieces of 8192 draws (the Rust tests force the realignment paths).
+ */
+function expectReferenceWalk(k: typeof kernels) {
+  const n = 120_000;
+  const d = 8;
+  const spec = lib.resolveConfig({ sizes: [10, 20], testSize: 10, data: { dimension: d, coordination: 2, clusterSize: n } }).data;
+  const stream = k.dataStream(spec, 5);
+  const walk = stream.next(n);
+  stream.free();
+  const path = Uint32Array.from({ length: n }, (_, i) => (i === 0 ? 0xffffffff : i - 1));
+  const reference = kernels.embedNaive(path, d, 5, 0);
+  expect(walk.length).toBe(n * d);
+  expect(walk.findIndex((v: number, i: number) => !Object.is(v, reference[i]))).toBe(-1);
+}
 
 /**
  * Exact k-NN against the float64 reference on uniform, cluster and duplicate-heavy data, k in {1, 5, 100}.

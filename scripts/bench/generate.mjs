@@ -1,38 +1,108 @@
 // `npm run bench -- generate [--quick] [--format npy|arrow|parquet] [--points N] [--dims 16,128]
-// [--embedders naive,branching]`: points per second of `percolab generate` (points, labels and record
-// written to disk) with peak RSS. One worker is one generate process; two workers are two processes on
-// different seeds at once (the aggregate rate). Writes bench/results/generate.json (generate-FORMAT.json
-// for other formats).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// [--embedders naive,branching] [--threads 1,2] [--brill DIR] [--brill-points N] [--baseline CLI]`: points per second of
+// `percolab generate` (points, labels and record written to disk) at each thread count, with peak RSS,
+// beside the same bytes written with no computing (the disk's own speed here) and Brill's generator.
+// Writes bench/results/generate.json (generate-FORMAT.json for other formats). --baseline runs another
+// build's CLI (e.g. ../main/dist/node/cli.js) on the same job in the same run and checks its files equal.
+//
+// Brill's figure: his `percolation_dataset.py` (aribrill/percolation-synthetic-data at commit
+// BRILL_COMMIT, checked by its SHA-256) run on one cluster of --brill-points points in the same d by
+// scripts/python/bench_brill.py, construct_embed plus saving X and y as .npy. It is looked for in --brill,
+// else $PERCOLAB_BRILL_DIR, else ~/.cache/percolab/percolation-synthetic-data; to put it there:
+//   git clone https://github.com/aribrill/percolation-synthetic-data ~/.cache/percolab/percolation-synthetic-data
+//   git -C ~/.cache/percolab/percolation-synthetic-data checkout 3dd47a808f02d161a34615570814f107ab1c1627
+// Without it the bench states the figure recorded in the previous result file, marked "recorded".
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machine, writeResult } from './lib/common.mjs';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, format: { type: 'string', default: 'npy' }, points: { type: 'string' }, dims: { type: 'string', default: '16,128' }, embedders: { type: 'string', default: 'naive,branching' } } });
+const BRILL_COMMIT = '3dd47a808f02d161a34615570814f107ab1c1627';
+const BRILL_SHA256 = 'a9e2edc7f6b14d371d65a5b6ce4c4d5b20b8fffd56bb0adfc4a0926e44d3900a';
+/** Rows per chunk in `percolab generate` (ts/cli/commands/generate.ts). */
+const CHUNK_ROWS = 65536;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    format: { type: 'string', default: 'npy' },
+    points: { type: 'string' },
+    dims: { type: 'string', default: '16' },
+    embedders: { type: 'string', default: 'naive' },
+    threads: { type: 'string', default: '1,2' },
+    brill: { type: 'string' },
+    'brill-points': { type: 'string' },
+    baseline: { type: 'string' },
+  },
+});
 const { quick, format } = values;
 if (!['npy', 'arrow', 'parquet'].includes(format)) throw new Error(`--format ${format}: expected npy, arrow or parquet`);
-const points = Number(values.points ?? (quick ? 200_000 : 5_000_000));
+const points = Number(values.points ?? (quick ? 200_000 : 10_000_000));
+const brillPoints = Number(values['brill-points'] ?? (quick ? 5_000 : 100_000));
 const dims = values.dims.split(',').map(Number);
+const threadCounts = values.threads.split(',').map(Number);
 const allEmbedders = {
   naive: [],
   branching: ['--set', 'data.embedder=branching', '--set', 'data.branches=100', '--set', `data.branchSize=${Math.ceil(points / 100)}`],
 };
 const embedders = Object.fromEntries(values.embedders.split(',').map((e) => [e, allEmbedders[e]]));
+const resultName = format === 'npy' ? 'generate' : `generate-${format}`;
 
-/** Runs one generate under /usr/bin/time; resolves with seconds and peak RSS (MiB). */
-function generate(args, out) {
+/** Runs a command under /usr/bin/time; resolves with its stdout, seconds and peak RSS (MiB). */
+function timed(command, args) {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%e %M', process.execPath, 'dist/node/cli.js', 'generate', ...args, '--points', String(points), '--out', out, '--no-progress'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%e %M', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
     let err = '';
+    child.stdout.on('data', (b) => (out += b));
     child.stderr.on('data', (b) => (err += b));
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`generate failed: ${err.trim()}`));
+      if (code !== 0) return reject(new Error(`${command} failed: ${err.trim()}`));
       const [seconds, kb] = err.trim().split('\n').pop().split(' ').map(Number);
-      resolve({ seconds, peakRssMiB: kb / 1024 });
+      resolve({ out, seconds, peakRssMiB: kb / 1024 });
     });
   });
+}
+
+const generate = (args, n, out, cli = 'dist/node/cli.js') => timed(process.execPath, [cli, 'generate', ...args, '--points', String(n), '--out', out, '--no-progress', '--force']);
+
+/** Seconds to write `bytes` to a new file in `dir` in 4 MiB writes, nothing computed: the disk's speed. */
+function writeOnly(dir, bytes) {
+  const buffer = new Uint8Array(4 << 20).fill(1);
+  const file = join(dir, 'write-only.bin');
+  const start = performance.now();
+  const fd = openSync(file, 'w');
+  for (let done = 0; done < bytes; ) done += writeSync(fd, buffer, 0, Math.min(buffer.length, bytes - done));
+  closeSync(fd);
+  const seconds = (performance.now() - start) / 1000;
+  rmSync(file);
+  return seconds;
+}
+
+function brillDir() {
+  const dir = values.brill ?? process.env.PERCOLAB_BRILL_DIR ?? join(homedir(), '.cache/percolab/percolation-synthetic-data');
+  const file = join(dir, 'percolation_dataset.py');
+  if (!existsSync(file)) return { missing: `no ${file}` };
+  const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+  if (sha !== BRILL_SHA256) return { missing: `${file} is not the pinned commit's (SHA-256 ${sha})` };
+  return { dir };
+}
+
+async function brill(d) {
+  const found = brillDir();
+  if (found.missing) {
+    const previous = existsSync(`bench/results/${resultName}.json`) ? JSON.parse(readFileSync(`bench/results/${resultName}.json`, 'utf8')) : undefined;
+    const recorded = previous?.rows?.find((r) => r.d === d)?.brill;
+    process.stderr.write(`Brill's generator not run (${found.missing}); ${recorded ? 'using the recorded figure' : 'no recorded figure'}\n`);
+    return recorded ? { ...recorded, source: 'recorded', recordedOn: recorded.recordedOn ?? previous.date } : undefined;
+  }
+  const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const run = await timed(python, ['scripts/python/bench_brill.py', '--dir', found.dir, '--points', String(brillPoints), '--dim', String(d)]);
+  const result = JSON.parse(run.out.trim().split('\n').pop());
+  return { ...result, commit: BRILL_COMMIT, source: 'run' };
 }
 
 const rows = [];
@@ -40,21 +110,52 @@ const dir = mkdtempSync(join(tmpdir(), 'percolab-bench-gen-'));
 try {
   for (const d of dims) {
     for (const [embedder, sets] of Object.entries(embedders)) {
-      const args = ['--set', `data.dimension=${d}`, ...sets];
-      const one = await generate([...args, '--seed', '1'], join(dir, `a.${format}`));
-      const two = await Promise.all([1, 2].map((s) => generate([...args, '--seed', String(s), '--force'], join(dir, `w${s}.${format}`))));
-      const wall = Math.max(...two.map((r) => r.seconds));
+      const args = ['--set', `data.dimension=${d}`, ...sets, '--seed', '1'];
+      const chunkMiB = (CHUNK_ROWS * (d + 1) * 4) / 2 ** 20;
+      const byThreads = {};
+      for (const threads of threadCounts) {
+        // The runtime: node, the wasm instance(s) and their threads, and a chunk of 1000 rows.
+        const runtime = await generate([...args, '--threads', String(threads)], 1000, join(dir, `r.${format}`));
+        const run = await generate([...args, '--threads', String(threads)], points, join(dir, `t${threads}.${format}`));
+        byThreads[threads] = {
+          pointsPerSecond: points / run.seconds,
+          seconds: run.seconds,
+          peakRssMiB: run.peakRssMiB,
+          runtimePeakRssMiB: runtime.peakRssMiB,
+          aboveRuntimeInChunks: (run.peakRssMiB - runtime.peakRssMiB) / chunkMiB,
+        };
+        process.stderr.write(`${embedder} d=${d}, ${threads} thread(s): ${(points / run.seconds / 1e6).toFixed(2)} M points/s, peak ${run.peakRssMiB.toFixed(0)} MiB\n`);
+      }
+      let baseline;
+      if (values.baseline) {
+        // Another build (its own thread default; it may predate --threads).
+        const run = await generate(args, points, join(dir, `baseline.${format}`), values.baseline);
+        const digest = createHash('sha256').update(readFileSync(join(dir, `baseline.${format}`))).digest('hex');
+        baseline = { cli: values.baseline, pointsPerSecond: points / run.seconds, seconds: run.seconds, peakRssMiB: run.peakRssMiB, digest };
+        process.stderr.write(`  baseline ${values.baseline}: ${(points / run.seconds / 1e6).toFixed(2)} M points/s\n`);
+      }
+      const files = readdirSync(dir).filter((f) => f.startsWith(`t${threadCounts[0]}.`));
+      const bytes = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+      const digests = threadCounts.map((t) => createHash('sha256').update(readFileSync(join(dir, `t${t}.${format}`))).digest('hex'));
+      for (const f of readdirSync(dir)) rmSync(join(dir, f)); // 0.7 GB per file at 1e7 points, d = 16
+      const diskSeconds = writeOnly(dir, bytes);
+      const anchor = embedder === 'naive' ? await brill(d) : undefined;
+      const best = Math.max(...Object.values(byThreads).map((r) => r.pointsPerSecond));
       const row = {
         embedder, d, points, format,
-        oneWorker: { pointsPerSecond: points / one.seconds, seconds: one.seconds, peakRssMiB: one.peakRssMiB },
-        twoWorkers: { pointsPerSecond: (2 * points) / wall, seconds: wall, peakRssMiB: Math.max(...two.map((r) => r.peakRssMiB)) },
+        chunkMiB,
+        threads: byThreads,
+        sameFileForEveryThreadCount: digests.every((x) => x === digests[0]),
+        ...(baseline ? { baseline: { ...baseline, sameFile: baseline.digest === digests[0] } } : {}),
+        writeOnly: { bytes, seconds: diskSeconds, pointsPerSecond: points / diskSeconds },
+        ...(anchor ? { brill: anchor, ratioToBrill: best / anchor.pointsPerSecond } : {}),
       };
       rows.push(row);
-      process.stderr.write(`${embedder} d=${d}: ${(row.oneWorker.pointsPerSecond / 1e6).toFixed(2)} M points/s (1 worker, ${one.peakRssMiB.toFixed(0)} MiB), ${(row.twoWorkers.pointsPerSecond / 1e6).toFixed(2)} M points/s (2 workers)\n`);
-      for (const f of readdirSync(dir)) rmSync(join(dir, f)); // up to 2 x 2.6 GB per row at d = 128
+      process.stderr.write(`  same bytes written alone: ${(points / diskSeconds / 1e6).toFixed(2)} M points/s${anchor ? `; Brill ${anchor.pointsPerSecond.toFixed(0)} points/s (${anchor.source}), ratio ${row.ratioToBrill.toFixed(0)}x` : ''}\n`);
     }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-writeResult(format === 'npy' ? 'generate' : `generate-${format}`, { machine: machine(), quick, rows });
+const note = 'Run on a machine shared with other jobs (see loadAverage): absolute rates are noisy; the ratios within one run are the figures to quote.';
+writeResult(resultName, { machine: machine(), loadAverage: (await import('node:os')).loadavg(), note, quick, rows });

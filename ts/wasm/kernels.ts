@@ -164,6 +164,11 @@ export interface DataStream {
   readonly length: number;
   /** The next at most `rows` rows, row-major; empty once a finite stream is exhausted. */
   next(rows: number): Float32Array;
+  /**
+   * The next at most `rows` rows written into `out` (at least `rows * dimension` floats, reused by the
+   * caller: no array is allocated per chunk); returns the rows written, 0 once exhausted.
+   */
+  nextInto(rows: number, out: Float32Array): number;
   /** Cluster ids of the rows `next` returned last (populations only; empty otherwise). */
   lastIds(): Uint32Array;
   free(): void;
@@ -564,7 +569,13 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     dataStream: (spec, seed) => {
       const raw = call(() => new glue.DataStream(JSON.stringify(spec), big(seed)));
       const free = () => raw.free();
-      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), lastIds: () => raw.lastIds(), free, [Symbol.dispose]: free };
+      const nextInto = (rows: number, out: Float32Array) => {
+        if (out.length < rows * raw.dimension) throw new KernelError(`nextInto: out holds ${out.length} floats, fewer than ${rows} rows of ${raw.dimension}`);
+        const written = call(() => raw.fill(rows));
+        out.set(new Float32Array(exports.memory.buffer, raw.chunkPointer, written * raw.dimension));
+        return written;
+      };
+      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), nextInto, lastIds: () => raw.lastIds(), free, [Symbol.dispose]: free };
     },
     pointBuffer: (length) => {
       const raw = call(() => new glue.PointBuffer(length));

@@ -1,15 +1,16 @@
 use crate::stream::{collect, PointStream};
 use crate::EmbedError;
 use percolab_percolation::{exact_offspring, Lattice, Offspring, MAX_SITES};
-use percolab_random::{stream, ChaCha8Rng, Purpose, MAX_INDEX};
-use rand_distr::{Distribution, StandardNormal};
+use percolab_random::{fast_stream, stream, Normals, Purpose, MAX_INDEX, PIECE_NORMALS};
 
 /// Walks an exact cluster in depth-first preorder, embedding each site as it is reached: the root at
 /// the origin, a child at `parent + r`, `r ~ N(0, I_d/d)` (the naive embedder's law and arithmetic).
 ///
 /// Offspring from `(Cluster, index)`: the same sequence [`percolab_percolation::sample_exact`] reads
 /// breadth-first. Steps from `(Embedding, index)`, `d` normals per non-root site in preorder; hence
-/// the positions equal `embed_naive` applied to the depth-first parent array, bit for bit.
+/// the positions equal `embed_naive` applied to the depth-first parent array, bit for bit. The steps
+/// are decoded ahead in batches ([`Normals`]: in parallel with the `threads` feature), each batch twice
+/// the last up to [`MAX_BATCH`], so a walk stopped early decodes at most about twice what it used.
 pub(crate) struct Walker {
     offspring: Offspring,
     site: usize,
@@ -17,19 +18,33 @@ pub(crate) struct Walker {
     /// Positions of the ancestors that still have children to visit, and how many.
     stack: Vec<f32>,
     left: Vec<u32>,
-    steps: ChaCha8Rng,
+    normals: Normals,
+    /// Steps `(z / sqrt(d)) as f32` decoded ahead; `steps[used..]` are next.
+    steps: Vec<f32>,
+    used: usize,
+    batch: usize,
     scale: f64,
 }
+
+/// Largest batch of steps decoded at once: 2^16 floats (256 KiB), 8 pieces for the pool.
+const MAX_BATCH: usize = 1 << 16;
+
+/// Most heap a walker's decoded-ahead steps take: the kept steps (a batch, a piece's overshoot and the
+/// `d` left over) and, while a batch decodes, its pieces.
+pub const STEP_BUFFER_BYTES: usize = 4 * (2 * MAX_BATCH + 3 * PIECE_NORMALS);
 
 impl Walker {
     pub(crate) fn new(seed: u64, index: u64, lattice: Lattice, n: usize, d: usize) -> Walker {
         Walker {
-            offspring: exact_offspring(&mut stream(seed, Purpose::Cluster, index), lattice, n),
+            offspring: exact_offspring(&mut fast_stream(seed, Purpose::Cluster, index), lattice, n),
             site: 0,
             here: vec![0.0; d],
             stack: Vec::new(),
             left: Vec::new(),
-            steps: stream(seed, Purpose::Embedding, index),
+            normals: Normals::new(&stream(seed, Purpose::Embedding, index)),
+            steps: Vec::new(),
+            used: 0,
+            batch: 1024,
             scale: 1.0 / (d as f64).sqrt(),
         }
     }
@@ -59,9 +74,13 @@ impl Walker {
         // The next site is a child of the deepest ancestor with children left (the Łukasiewicz
         // condition guarantees there is one).
         let top = self.left.len() - 1;
-        for (out, &base) in self.here.iter_mut().zip(&self.stack[top * d..]) {
-            let step: f64 = StandardNormal.sample(&mut self.steps);
-            *out = base + (step * self.scale) as f32;
+        if self.steps.len() - self.used < d {
+            self.decode_steps();
+        }
+        let steps = &self.steps[self.used..self.used + d];
+        self.used += d;
+        for ((out, &base), &step) in self.here.iter_mut().zip(&self.stack[top * d..]).zip(steps) {
+            *out = base + step;
         }
         self.left[top] -= 1;
         if self.left[top] == 0 {
@@ -69,6 +88,19 @@ impl Walker {
             self.stack.truncate(top * d);
         }
         true
+    }
+}
+
+impl Walker {
+    /// Keeps the unused steps and decodes the next batch, never more than the sites left need.
+    fn decode_steps(&mut self) {
+        let d = self.here.len();
+        self.steps.drain(..self.used);
+        self.used = 0;
+        let needed = (self.offspring.len() - self.site) * d;
+        let scale = self.scale;
+        self.normals.fill(&mut self.steps, self.batch.min(needed).max(d), |z| (z * scale) as f32);
+        self.batch = (2 * self.batch).min(MAX_BATCH);
     }
 }
 

@@ -7,6 +7,11 @@
 //! input block), so adding a consumer never shifts the numbers another one sees, and a worker can rebuild
 //! any stream from `(seed, purpose, index)` alone.
 
+mod chacha;
+mod normals;
+
+pub use chacha::{fast_stream, FastChaCha8, Keystream};
+pub use normals::{Normals, PIECE_NORMALS};
 pub use rand::{Rng, RngExt, SeedableRng};
 pub use rand_chacha::ChaCha8Rng;
 

@@ -43,6 +43,8 @@ pub struct DataStream {
     dimension: usize,
     /// Cluster ids of the rows `next` returned last (populations only).
     ids: Vec<u32>,
+    /// The rows `fill` wrote last, reused from call to call.
+    chunk: Vec<f32>,
 }
 
 impl DataStream {
@@ -107,7 +109,7 @@ impl DataStream {
             }
             DataKind::File => return Err("data.kind \"file\": the points are read from data.path on the JavaScript side; there is no generated data stream".into()),
         };
-        Ok(DataStream { source, dimension, ids: Vec::new() })
+        Ok(DataStream { source, dimension, ids: Vec::new(), chunk: Vec::new() })
     }
 }
 
@@ -123,24 +125,50 @@ impl DataStream {
     /// The next at most `rows` rows, row-major; empty once a finite source is exhausted.
     pub fn next(&mut self, rows: u32) -> Vec<f32> {
         let mut out = Vec::new();
+        self.next_into(&mut out, rows);
+        out
+    }
+
+    /// Like `next`, into a buffer this stream keeps (at `chunkPointer`, valid until the next call or
+    /// until memory grows): the caller copies the rows out, and no chunk is allocated per call.
+    /// Returns the rows written.
+    pub fn fill(&mut self, rows: u32) -> u32 {
+        let mut chunk = std::mem::take(&mut self.chunk);
+        chunk.clear();
+        self.next_into(&mut chunk, rows);
+        self.chunk = chunk;
+        (self.chunk.len() / self.dimension) as u32
+    }
+
+    /// Byte offset in wasm memory of the rows the last `fill` wrote.
+    #[wasm_bindgen(getter, js_name = chunkPointer)]
+    pub fn chunk_pointer(&self) -> usize {
+        self.chunk.as_ptr() as usize
+    }
+}
+
+impl DataStream {
+    fn next_into(&mut self, out: &mut Vec<f32>, rows: u32) {
         match &mut self.source {
             Source::Stream(s) => {
-                s.fill(&mut out, rows as usize);
+                s.fill(out, rows as usize);
             }
             Source::Rows { points, at } => {
                 let take = (rows as usize * self.dimension).min(points.len() - *at);
                 out.extend_from_slice(&points[*at..*at + take]);
                 *at += take;
             }
-            Source::Manifold(m) => m.fill(&mut out, None, rows as usize),
+            Source::Manifold(m) => m.fill(out, None, rows as usize),
             Source::Population(p) => {
                 self.ids.clear();
-                p.fill_with_ids(&mut out, &mut self.ids, rows as usize);
+                p.fill_with_ids(out, &mut self.ids, rows as usize);
             }
         }
-        out
     }
+}
 
+#[wasm_bindgen]
+impl DataStream {
     /// Cluster ids of the rows the last `next` returned (empty unless a population).
     #[wasm_bindgen(js_name = lastIds)]
     pub fn last_ids(&self) -> Vec<u32> {

@@ -1,5 +1,6 @@
 // `percolab generate`: a config's data set, streamed to `.npy` files for users' own code (PyTorch, JAX):
 // points, labels from the config's teacher, and a JSON record of how they were made.
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { checkWritable } from '../../io/atomic.js';
@@ -10,8 +11,9 @@ import { chooseDevice } from '../../teachers/device.js';
 import { nodeGpu } from '../../teachers/gpu-node.js';
 import { createTeacher, type Teacher } from '../../teachers/teacher.js';
 import { version } from '../../version.js';
-import { loadKernels } from '../../wasm/load-node.js';
-import { collect, nonNegativeInt, outputPath, positiveInt, readConfig } from '../options.js';
+import type { Kernels } from '../../wasm/kernels.js';
+import { loadKernels, loadThreadedKernels } from '../../wasm/load-node.js';
+import { collect, MAX_THREADS, nonNegativeInt, outputPath, positiveInt, readConfig, threadCount } from '../options.js';
 import { delayedProgress } from '../progress.js';
 
 /**
@@ -20,7 +22,7 @@ import { delayedProgress } from '../progress.js';
  * teachers are drawn for each chunk's clusters (a cluster's teacher depends only on the seed and its
  * id), without the score.
  */
-async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: ReturnType<typeof loadKernels>, seed: number, n: number) {
+async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: Kernels, seed: number, n: number) {
   const d = config.data.dimension;
   const choice = await chooseDevice(config.teacher.device, nodeGpu, kernels);
   if (config.teacher.device !== 'cpu') process.stderr.write(`percolab: teacher device: ${choice.why}\n`);
@@ -52,6 +54,7 @@ interface Options {
   seed?: number;
   force: boolean;
   progress: boolean;
+  threads: number;
 }
 
 /** Rows per chunk: 2^16 rows at d = 16 is 4 MiB, so memory stays flat for any number of points. */
@@ -76,11 +79,14 @@ async function generate(file: string | undefined, options: Options) {
   if (n > 2 ** 32 - 1 && config.data.kind === 'cluster' && config.data.embedder === 'naive') {
     throw new UsageError(`--points ${n}: a single cluster holds at most ${2 ** 32 - 1} sites`);
   }
-  const kernels = loadKernels();
+  // One thread: the SIMD kernels; more: the SIMD+threads kernels, whose numbers are the same.
+  const threaded = options.threads > 1 ? await loadThreadedKernels(options.threads) : undefined;
+  const kernels: Kernels = threaded ?? loadKernels();
   // A naive cluster of exactly n sites; the branching construction and manifold samples are read up to n rows.
   const stream = kernels.dataStream(streamSpec(config, n), seed);
   const files = new AtomicFiles();
   const progress = delayedProgress('percolab generate', 1000, options.progress, 'points');
+  let writing: Promise<unknown> = Promise.resolve();
   try {
     if (stream.length < n) throw new UsageError(`--points ${n}: this config's data set has only ${stream.length} points (raise data.branchSize or data.levels)`);
     const label = await chunkLabeller(config, kernels, seed, n);
@@ -109,24 +115,32 @@ async function generate(file: string | undefined, options: Options) {
       const points = files.openNpy(paths.points!, 'float32', [n, d]);
       const labels = files.openNpy(paths.labels!, 'float32', [n]);
       const ids = paths.ids ? files.openNpy(paths.ids, 'uint32', [n]) : undefined;
-      for (let done = 0; done < n; ) {
-        const chunk = stream.next(Math.min(CHUNK, n - done));
-        files.write(points, chunk);
+      // Each chunk is written (on libuv's threads) while the next one computes into the other buffer:
+      // two chunks in memory, one write in flight per file.
+      const buffers = [new Float32Array(Math.min(CHUNK, n) * d), new Float32Array(Math.min(CHUNK, n) * d)];
+      for (let done = 0, k = 0; done < n; k++) {
+        const rows = stream.nextInto(Math.min(CHUNK, n - done), buffers[k % 2]!);
+        const chunk = buffers[k % 2]!.subarray(0, rows * d);
         const chunkIds = population ? stream.lastIds() : undefined;
-        files.write(labels, await label(chunk, chunkIds));
-        if (ids !== undefined) files.write(ids, chunkIds!);
+        const chunkLabels = await label(chunk, chunkIds);
+        await writing;
+        writing = Promise.all([files.writeAsync(points, chunk), files.writeAsync(labels, chunkLabels), ids === undefined ? undefined : files.writeAsync(ids, chunkIds!)]);
+        writing.catch(() => {}); // a failure surfaces at the next await, not as an unhandled rejection
         done += chunk.length / d;
         progress.update(done, n);
       }
+      await writing;
       files.write(files.open(recordPath!), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
     }
     files.commit();
   } catch (error) {
+    await writing.catch(() => {}); // no write may still hold a file that abort removes
     files.abort();
     throw error;
   } finally {
     progress.stop();
     stream.free();
+    threaded?.close();
   }
   process.stdout.write(`${Object.values(paths).join('\n')}\n`);
 }
@@ -141,6 +155,7 @@ export function generateCommand(): Command {
     .addOption(new Option('--seed <n>', 'seed (default: the config\'s seed)').argParser(nonNegativeInt('--seed')))
     .option('--force', 'replace existing output files', false)
     .option('--no-progress', 'no progress bar on stderr')
+    .addOption(new Option('--threads <n>', 'threads that generate (default: one per core); the files are the same for any number').argParser(threadCount()).default(Math.min(availableParallelism(), MAX_THREADS)))
     .addHelpText(
       'after',
       '\nStreams in chunks of 65536 rows: memory stays flat for any --points. Files appear only when complete.\n' +

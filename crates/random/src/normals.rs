@@ -1,0 +1,233 @@
+//! The standard normals that `rand_distr::StandardNormal` draws one after another from a stream, made
+//! in pieces that threads decode at once, with the same values in the same order.
+//!
+//! A normal takes one `u64` (two words) unless its ziggurat test fails (about 1.2% of draws), when it
+//! takes more; so where the `k`-th normal starts is known only after the ones before it. Each piece of
+//! the keystream is therefore decoded as if a normal started at its first word, recording where its
+//! first normals start. The merge, in order, knows where the previous piece's last normal really
+//! ended: at the piece's first word (the usual case), or at one of the recorded starts (the two
+//! decodings agree from there on, since decoding depends only on the position), or, failing both, the
+//! piece is decoded again from there. The values are thus exactly the sequential ones, for any number
+//! of threads.
+
+use crate::chacha::{FastChaCha8, Keystream};
+use rand::TryRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use std::sync::OnceLock;
+
+/// Words per piece: 8192 draws, about 8100 normals.
+const PIECE_WORDS: u64 = 1 << 14;
+/// Most normals one piece yields (one per draw).
+pub const PIECE_NORMALS: usize = (PIECE_WORDS / 2) as usize;
+/// Starts recorded per piece; a misaligned decoding meets the true one within a few normals.
+const RECORDED_STARTS: usize = 64;
+
+/// The normal sequence of one stream, from a position on.
+#[derive(Clone, Debug)]
+pub struct Normals {
+    keystream: Keystream,
+    /// Word where the next normal starts.
+    next: u64,
+    /// Starts recorded per piece ([`RECORDED_STARTS`]; tests lower it to exercise decoding again).
+    recorded: usize,
+}
+
+/// Layers of the ziggurat whose first test [`fast_normal`] makes itself (the last two: always the full draw).
+const FAST_LAYERS: usize = 254;
+
+/// `StandardNormal`'s ziggurat abscissae `x_0 .. x_254`, read off `StandardNormal` itself: a draw whose
+/// layer is `i` and whose uniform is `u = -2^-10` (exact) passes the first test (`|u x_i| < x_{i+1}`) and
+/// returns `u x_i`, an exact power-of-two multiple of `x_i`.
+fn abscissae() -> &'static [f64; FAST_LAYERS + 1] {
+    static TABLE: OnceLock<[f64; FAST_LAYERS + 1]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        /// Yields one chosen `u64`, then counts any further draw (there must be none).
+        struct One(u64, u32);
+        impl TryRng for One {
+            type Error = core::convert::Infallible;
+            fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+                Ok(self.try_next_u64()? as u32)
+            }
+            fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+                self.1 += 1;
+                // Past the first draw, words from a stream, so that any further loop ends.
+                Ok(if self.1 == 1 { self.0 } else { u64::from(self.1).wrapping_mul(0x9e37_79b9_7f4a_7c15) })
+            }
+            fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+                dst.fill(0);
+                Ok(())
+            }
+        }
+        // (bits >> 12) | exponent 1 = 2 (1 + m / 2^52) = 3 - 2^-10 for m = 2^51 - 2^41.
+        let mantissa: u64 = (1 << 51) - (1 << 41);
+        core::array::from_fn(|i| {
+            let mut rng = One((mantissa << 12) | i as u64, 0);
+            let x: f64 = StandardNormal.sample(&mut rng);
+            assert_eq!(rng.1, 1, "layer {i}: the probe took the slow path");
+            -x * 1024.0
+        })
+    })
+}
+
+/// The normal `StandardNormal` draws from `rng`: its first test made here on the buffered word (the
+/// same operations on the same bits, about 98% of draws), else the full draw from the same position.
+#[inline(always)]
+fn fast_normal(rng: &mut FastChaCha8, x: &[f64; FAST_LAYERS + 1]) -> f64 {
+    if let Some(bits) = rng.peek_u64() {
+        let i = (bits & 0xff) as usize;
+        if i < FAST_LAYERS {
+            let u = f64::from_bits((bits >> 12) | (1024u64 << 52)) - 3.0;
+            let z = u * x[i];
+            if z.abs() < x[i + 1] {
+                rng.skip_u64();
+                return z;
+            }
+        }
+    }
+    StandardNormal.sample(rng)
+}
+
+struct Piece<T> {
+    values: Vec<T>,
+    starts: Vec<u64>,
+    end: u64,
+}
+
+fn decode<T>(keystream: &Keystream, from: u64, to: u64, recorded: usize, map: &(impl Fn(f64) -> T + Sync)) -> Piece<T> {
+    let mut rng = FastChaCha8::at_word(keystream.clone(), from);
+    let table = abscissae();
+    let mut values = Vec::with_capacity((to.saturating_sub(from) / 2) as usize);
+    let mut starts = Vec::with_capacity(recorded);
+    while rng.word_pos() < to {
+        if starts.len() < recorded {
+            starts.push(rng.word_pos());
+        }
+        values.push(map(fast_normal(&mut rng, table)));
+    }
+    Piece { values, starts, end: rng.word_pos() }
+}
+
+impl Normals {
+    /// The normals `StandardNormal` would draw from `rng` next (`rng` itself is not advanced).
+    pub fn new(rng: &ChaCha8Rng) -> Normals {
+        Normals { keystream: Keystream::of(rng), next: rng.get_word_pos() as u64, recorded: RECORDED_STARTS }
+    }
+
+    /// Appends `map(z)` for at least the next `want` normals `z` (fewer than a piece's worth: exactly
+    /// `want`, drawn in turn; more: whole pieces, which may give up to a piece more).
+    pub fn fill<T: Send>(&mut self, out: &mut Vec<T>, want: usize, map: impl Fn(f64) -> T + Sync) {
+        let per_piece = PIECE_NORMALS;
+        if want < per_piece {
+            let mut rng = FastChaCha8::at_word(self.keystream.clone(), self.next);
+            let table = abscissae();
+            out.extend((0..want).map(|_| map(fast_normal(&mut rng, table))));
+            self.next = rng.word_pos();
+            return;
+        }
+        let target = out.len() + want;
+        out.reserve_exact(want + per_piece);
+        while out.len() < target {
+            self.extend(out, (target - out.len()).div_ceil(per_piece), &map);
+        }
+    }
+
+    /// Appends `map(z)` for the next normals `z`: as many as `pieces` pieces of 8192 draws yield
+    /// (about 8100 each). With the `threads` feature the pieces are decoded on rayon's pool.
+    pub fn extend<T: Send>(&mut self, out: &mut Vec<T>, pieces: usize, map: impl Fn(f64) -> T + Sync) {
+        let first = self.next;
+        let bounds = |p: usize| (first + p as u64 * PIECE_WORDS, first + (p as u64 + 1) * PIECE_WORDS);
+        let one = |p: usize| {
+            let (from, to) = bounds(p);
+            decode(&self.keystream, from, to, self.recorded, &map)
+        };
+        #[cfg(feature = "threads")]
+        let decoded: Vec<Piece<T>> = {
+            use rayon::prelude::*;
+            (0..pieces).into_par_iter().map(one).collect()
+        };
+        #[cfg(not(feature = "threads"))]
+        let decoded: Vec<Piece<T>> = (0..pieces).map(one).collect();
+        let mut at = first;
+        for (p, mut piece) in decoded.into_iter().enumerate() {
+            let (from, to) = bounds(p);
+            if at != from {
+                match piece.starts.iter().position(|&s| s == at) {
+                    Some(j) => {
+                        piece.values.drain(..j);
+                    }
+                    None => piece = decode(&self.keystream, at, to, 0, &map),
+                }
+            }
+            out.append(&mut piece.values);
+            at = piece.end.max(at);
+        }
+        self.next = at;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{stream, Purpose};
+
+    #[test]
+    fn the_first_test_made_here_gives_standard_normals_draws_on_every_layer() {
+        // 300 000 draws: every layer about 1200 times, and a few thousand full (slow) draws.
+        let mut rng = stream(4, Purpose::Embedding, 1);
+        let mut fast = FastChaCha8::from_rng(&rng);
+        let table = abscissae();
+        assert!(table.windows(2).all(|w| w[0] > w[1] && w[1] > 0.0), "abscissae decrease");
+        for _ in 0..300_000 {
+            let want: f64 = StandardNormal.sample(&mut rng);
+            assert_eq!(fast_normal(&mut fast, table).to_bits(), want.to_bits());
+            assert_eq!(fast.word_pos(), rng.get_word_pos() as u64);
+        }
+    }
+
+    #[test]
+    fn equal_to_drawing_one_by_one_across_many_pieces() {
+        for seed in [1u64, 2, 3] {
+            let mut rng = stream(seed, Purpose::Embedding, seed);
+            let mut normals = Normals::new(&rng);
+            let mut got = Vec::new();
+            for pieces in [1usize, 3, 7, 20] {
+                normals.extend(&mut got, pieces, |z| z);
+            }
+            // Drawn in turn (exactly as many as asked), then in pieces (at least as many).
+            for want in [1usize, 5, 1000, 20_000] {
+                let before = got.len();
+                normals.fill(&mut got, want, |z| z);
+                assert!(got.len() - before >= want && (want >= 4096 || got.len() - before == want));
+            }
+            // 31 pieces of 8192 draws, whose first words mostly start a normal (realignment: below).
+            let want: Vec<f64> = (0..got.len()).map(|_| StandardNormal.sample(&mut rng)).collect();
+            assert_eq!(got, want, "seed {seed}");
+            assert_eq!(normals.next, rng.get_word_pos() as u64);
+        }
+    }
+
+    #[test]
+    fn a_piece_boundary_inside_a_normal_is_realigned_by_recorded_starts_or_decoded_again() {
+        // True starts over a stretch of the stream; a start S whose S + PIECE_WORDS falls inside a
+        // normal that took more than one draw puts the second piece's first word mid-normal.
+        let mut walk = stream(9, Purpose::Embedding, 0);
+        let mut starts = std::collections::BTreeSet::new();
+        while walk.get_word_pos() < 4 * PIECE_WORDS as u128 {
+            starts.insert(walk.get_word_pos() as u64);
+            let _: f64 = StandardNormal.sample(&mut walk);
+        }
+        let start = *starts.iter().find(|&&s| s + PIECE_WORDS < 3 * PIECE_WORDS && !starts.contains(&(s + PIECE_WORDS))).expect("a slow normal in the stretch");
+        for recorded in [RECORDED_STARTS, 0] {
+            let mut rng = stream(9, Purpose::Embedding, 0);
+            rng.set_word_pos(start as u128);
+            let mut normals = Normals::new(&rng);
+            normals.recorded = recorded;
+            let mut got = Vec::new();
+            normals.extend(&mut got, 2, |z| z);
+            let want: Vec<f64> = (0..got.len()).map(|_| StandardNormal.sample(&mut rng)).collect();
+            assert_eq!(got, want, "from word {start}, {recorded} recorded starts");
+            assert_eq!(normals.next, rng.get_word_pos() as u64);
+        }
+    }
+}
