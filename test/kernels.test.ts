@@ -250,7 +250,8 @@ function expectReferenceWalk(k: typeof kernels) {
 }
 
 /**
- * Exact k-NN against the float64 reference on uniform, cluster and duplicate-heavy data, k in {1, 5, 100}.
+ * Exact k-NN against the float64 reference on uniform, cluster and duplicate-heavy data, k in {1, 5, 100},
+ * and on uniform data in d = 32 and 128 (the blocked scan), k in {1, 10}.
  * 700 queries span several work chunks (256 queries each), which the threaded flavour runs concurrently.
  */
 function expectReferenceKnn(k: typeof kernels) {
@@ -268,6 +269,18 @@ function expectReferenceKnn(k: typeof kernels) {
     for (const kk of [1, 5, 100]) {
       const got = k.knnSearch(train, d, queries, kk);
       const want = referenceKnn(train, queries, d, kk);
+      expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+      expect(Array.from(got.distances)).toEqual(Array.from(want.squared, (s) => Math.fround(Math.sqrt(s))));
+    }
+  }
+  // Uniform in d = 32 and 128, where no tree prunes: the blocked f32x4 scan answers, then the exact re-rank.
+  for (const [dd, nn, qq] of [[32, 2000, 300], [128, 1000, 60]] as const) {
+    const points = Float32Array.from({ length: (nn + qq) * dd }, next);
+    const train = points.subarray(0, nn * dd);
+    const queries = Float32Array.from([...points.subarray(nn * dd), ...train.subarray(0, 5 * dd)]);
+    for (const kk of [1, 10]) {
+      const got = k.knnSearch(train, dd, queries, kk);
+      const want = referenceKnn(train, queries, dd, kk);
       expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
       expect(Array.from(got.distances)).toEqual(Array.from(want.squared, (s) => Math.fround(Math.sqrt(s))));
     }

@@ -57,6 +57,9 @@ describe('percolab neighbors', () => {
     ['truncated training file', { 't.npy': train.subarray(0, train.length - 4), 'q.npy': train }, ['t.npy', 'q.npy'], /t\.npy: holds 116 data bytes, but shape \(10, 3\) of float32 needs 120/],
     ['empty training file', { 't.npy': '', 'q.npy': train }, ['t.npy', 'q.npy'], /t\.npy: file is empty/],
     ['non-finite query', { 't.npy': train, 'q.npy': f32(1, 3, Float32Array.of(0, Infinity, 0)) }, ['t.npy', 'q.npy'], /q\.npy: row 0, column 1 is Infinity/],
+    // Finiteness is checked on the float bits: -Infinity and a NaN with other payload bits are caught too.
+    ['-Infinity in training', { 't.npy': f32(2, 3, Float32Array.of(0, 1, 2, 3, 4, -Infinity)), 'q.npy': f32(1, 3, new Float32Array(3)) }, ['t.npy', 'q.npy'], /t\.npy: row 1, column 2 is -Infinity/],
+    ['NaN payload in training', { 't.npy': f32(2, 3, new Float32Array(Uint32Array.of(0, 0, 0xffc00001, 0, 0, 0).buffer)), 'q.npy': f32(1, 3, new Float32Array(3)) }, ['t.npy', 'q.npy'], /t\.npy: row 0, column 2 is NaN/],
   ];
   it('reads arrays whose bytes sit inside a larger buffer (Node Buffer pooling)', () => {
     const small = f32(2, 3, Float32Array.of(1, 2, 3, 4, 5, 6));

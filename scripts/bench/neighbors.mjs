@@ -16,6 +16,10 @@ const { values: opts } = parseArgs({
     dims: { type: 'string' },
     sizes: { type: 'string' },
     ks: { type: 'string' },
+    methods: { type: 'string' },
+    out: { type: 'string' },
+    // Brute-force anchors are skipped above this N * d unless given here (N = 10^6, d = 128 takes minutes).
+    'brute-limit': { type: 'string' },
   },
 });
 const quick = opts.quick;
@@ -53,7 +57,7 @@ function dataset(kind, n, d) {
   return { train: points.subarray(0, n * d), query: points.subarray(n * d) };
 }
 
-const methods = [
+const allMethods = [
   { name: 'percolab (1 thread)', run: (f, k) => ['node', ['scripts/bench/lib/neighbors-ours.mjs', '--train', f.train, '--query', f.query, '--k', k, '--threads', '1']] },
   { name: 'percolab (2 threads)', run: (f, k) => ['node', ['scripts/bench/lib/neighbors-ours.mjs', '--train', f.train, '--query', f.query, '--k', k, '--threads', '2']] },
   ...['ckdtree', 'sk_kd_tree', 'sk_ball_tree', 'sk_brute', 'faiss_flat'].map((m) => ({
@@ -61,7 +65,11 @@ const methods = [
     anchor: true,
     run: (f, k) => [python, ['scripts/python/bench_neighbors.py', '--method', m, '--train', f.train, '--query', f.query, '--k', k, '--threads', '2']],
   })),
+  // The float64 reference (numpy, brute force) on the first queries, for the equality check.
+  { name: 'reference64', anchor: true, check: true, run: (f, k) => [python, ['scripts/python/bench_neighbors.py', '--method', 'reference64', '--train', f.train, '--query', f.query, '--k', k]] },
 ];
+const methods = opts.methods ? allMethods.filter((m) => m.check || opts.methods.split(',').includes(m.name)) : allMethods;
+const bruteLimit = Number(opts['brute-limit'] ?? 1e8);
 
 const rows = [];
 const dir = mkdtempSync(join(tmpdir(), 'percolab-bench-'));
@@ -77,7 +85,7 @@ try {
           const results = {};
           for (const m of methods) {
             // Brute force grows as N*Q*d: skip the slowest anchors at the largest sizes.
-            if ((m.name === 'sk_brute' || m.name === 'faiss_flat') && n * d > 1e8) continue;
+            if ((m.name === 'sk_brute' || m.name === 'faiss_flat') && n * d > bruteLimit) continue;
             const [cmd, args] = m.run(files, String(k));
             try {
               const out = execFileSync(cmd, args, { encoding: 'utf8', env: m.anchor ? anchorEnv : process.env, maxBuffer: 1 << 26, timeout: 900_000 });
@@ -88,14 +96,19 @@ try {
           }
           const base = results.ckdtree;
           const ours = results['percolab (2 threads)'];
+          const reference = results.reference64;
+          const same = (a, b) => (a?.firstNeighbours && b?.firstNeighbours ? a.firstNeighbours.length === b.firstNeighbours.length && a.firstNeighbours.every((v, i) => v === b.firstNeighbours[i]) : null);
           const row = {
             data: kind, d, n, q: Q, k, rawMiB: (n * d * 4) / 2 ** 20,
-            sameNeighboursAsCkdtree: ours?.firstNeighbours && base?.firstNeighbours ? ours.firstNeighbours.every((v, i) => v === base.firstNeighbours[i]) : null,
-            methods: Object.fromEntries(Object.entries(results).map(([name, r]) => [name, r.error ? r : {
+            sameNeighboursAsCkdtree: same(ours, base),
+            // Every neighbour of the first 50 queries equals the float64 brute-force reference's.
+            sameNeighboursAsFloat64: Object.fromEntries(Object.entries(results).filter(([name]) => name !== 'reference64').map(([name, r]) => [name, same(r, reference)])),
+            methods: Object.fromEntries(Object.entries(results).filter(([name]) => name !== 'reference64').map(([name, r]) => [name, r.error ? r : {
               build: r.build, query: r.query, total: r.build + r.query, peakRssMiB: r.peakRssMiB, baselineRssMiB: r.baselineRssMiB,
               // What the data, the index and the results added to the loaded runtime, over the raw float32 data.
               memoryOverRaw: (r.peakRssMiB - r.baselineRssMiB) / ((n * d * 4) / 2 ** 20), indexMiB: r.indexMiB,
               speedupVsCkdtree: base && !base.error ? (base.build + base.query) / (r.build + r.query) : null,
+              speedupVsFaiss: results.faiss_flat && !results.faiss_flat.error ? (results.faiss_flat.build + results.faiss_flat.query) / (r.build + r.query) : null,
             }])),
           };
           rows.push(row);
@@ -108,4 +121,4 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-writeResult('neighbors', { machine: machine(), quick, matrix: { kinds, dims, sizes, ks, q: Q }, rows });
+writeResult(opts.out ?? 'neighbors', { machine: machine(), quick, matrix: { kinds, dims, sizes, ks, q: Q }, rows });

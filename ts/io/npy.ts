@@ -117,7 +117,16 @@ export function float32MatrixShape(dtype: NpyDtype, shape: number[], source: str
 
 /** Throws a UsageError naming the first non-finite value of a `[rows, cols]` matrix. */
 export function checkFinite(data: Float32Array, cols: number, source: string): void {
-  const bad = data.findIndex((v) => !Number.isFinite(v));
+  // On the bits: a float32 is finite unless its exponent is all ones (a plain loop over 32-bit integers is
+  // several times faster than findIndex with a callback on 10^7-10^8 values).
+  const bits = new Int32Array(data.buffer, data.byteOffset, data.length);
+  let bad = -1;
+  for (let i = 0; i < bits.length; i++) {
+    if ((bits[i]! & 0x7f800000) === 0x7f800000) {
+      bad = i;
+      break;
+    }
+  }
   if (bad >= 0) throw new UsageError(`${source}: row ${Math.floor(bad / cols)}, column ${bad % cols} is ${data[bad]}; values must be finite`);
 }
 

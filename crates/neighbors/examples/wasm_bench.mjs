@@ -9,7 +9,7 @@ execFileSync('/usr/bin/cargo', ['build', '--release', '-p', 'percolab-neighbors'
   '--target', 'wasm32-unknown-unknown', '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir], {
   stdio: ['ignore', 'inherit', 'inherit'],
   env: { ...process.env, PATH: `/usr/bin:${process.env.PATH}`, RUSTC_BOOTSTRAP: '1',
-    RUSTFLAGS: '-C target-feature=+simd128', CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER: 'wasm-ld-22' },
+    RUSTFLAGS: '-C target-feature=+simd128 --cfg getrandom_backend="unsupported"', CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER: 'wasm-ld-22' },
 });
 const bytes = readFileSync(`${targetDir}/wasm32-unknown-unknown/release/examples/wasm_bench.wasm`);
 const { instance } = await WebAssembly.instantiate(bytes, {});

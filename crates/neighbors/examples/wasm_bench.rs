@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use percolab_embedding::embed_naive;
-use percolab_neighbors::{BruteForce, KdTree};
+use percolab_neighbors::{BruteForce, KdTree, Strategy};
 use percolab_percolation::{sample, Lattice, Method};
 use percolab_random::{permutation, stream, Purpose, RngExt};
 
@@ -70,5 +70,15 @@ pub extern "C" fn query_self(k: u32) -> u32 {
     let guard = STATE.lock().unwrap();
     let s = guard.as_ref().unwrap();
     let nb = s.tree.as_ref().unwrap().search_self(k as usize).unwrap();
+    nb.indices.iter().fold(0u32, |a, &i| a.wrapping_mul(31).wrapping_add(i))
+}
+
+/// `query` with a fixed strategy (0 auto, 1 tree, 2 blocked scan).
+#[no_mangle]
+pub extern "C" fn query_with(k: u32, m: u32, strategy: u32) -> u32 {
+    let guard = STATE.lock().unwrap();
+    let s = guard.as_ref().unwrap();
+    let strategy = [Strategy::Auto, Strategy::Tree, Strategy::Blocked][strategy as usize];
+    let nb = s.tree.as_ref().unwrap().search_with(&s.queries[..m as usize * s.d], k as usize, strategy).unwrap();
     nb.indices.iter().fold(0u32, |a, &i| a.wrapping_mul(31).wrapping_add(i))
 }

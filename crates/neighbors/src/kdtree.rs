@@ -14,7 +14,9 @@
 
 use std::collections::BinaryHeap;
 use std::ops::Range;
+use std::sync::OnceLock;
 
+use crate::blocked::{self, Norms};
 use crate::{BLOCK, check_points, check_queries, for_each_chunk, sq_dist_f32, sq_dist_f64, top_k, Neighbors, NeighborsError, Rounding};
 
 /// Rows per leaf, chosen by measurement in wasm (16 beat 8 and 32 on cluster data at d = 10, 32, 128).
@@ -50,7 +52,27 @@ pub struct KdTree {
     perm: Vec<u32>,
     nodes: Vec<Node>,
     bound: Rounding,
+    /// Squared row norms for the blocked scan, computed on its first use (`None`: not usable here).
+    norms: OnceLock<Option<Norms>>,
 }
+
+/// How a search answers its queries; every choice gives the same (exact) result.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Strategy {
+    /// Per chunk of queries, the tree while it prunes, else the blocked scan of every row.
+    #[default]
+    Auto,
+    /// The tree for every query.
+    Tree,
+    /// The blocked scan of every row for every query.
+    Blocked,
+}
+
+/// The blocked scan's cost per row and query, in units of the tree's cost per row it scans (measured in
+/// wasm on uniform data at d = 32, N = 10^5: 6 ns against 115 ns, the tree's share including its
+/// descent and bookkeeping): a tree query that would scan more than this share of the rows is cheaper
+/// in a blocked scan.
+const BLOCKED_ROW_COST: f64 = 0.06;
 
 impl KdTree {
     /// Indexes `points` (row-major `[n, d]`, `n >= 1`, all finite) with the default leaf size.
@@ -77,7 +99,7 @@ impl KdTree {
         let mut nodes = Vec::new();
         Builder { d, leaf_size }.build(&mut points, &mut perm, 0, &bbox, &mut nodes, 0);
         nodes.shrink_to_fit();
-        Ok(KdTree { n, d, data: points, perm, nodes, bound: Rounding::new(d) })
+        Ok(KdTree { n, d, data: points, perm, nodes, bound: Rounding::new(d), norms: OnceLock::new() })
     }
 
     pub fn num_points(&self) -> usize {
@@ -98,11 +120,21 @@ impl KdTree {
             + self.data.capacity() * 4
             + self.perm.capacity() * 4
             + self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.norms.get().and_then(|n| n.as_ref()).map_or(0, Norms::bytes)
+    }
+
+    fn norms(&self) -> Option<&Norms> {
+        self.norms.get_or_init(|| Norms::new(&self.data, self.d)).as_ref()
     }
 
     /// The `k` nearest training points of every query (row-major `[q, d]`), `1 <= k <= n`; identical to
     /// [`crate::BruteForce::search`].
     pub fn search(&self, queries: &[f32], k: usize) -> Result<Neighbors, NeighborsError> {
+        self.search_with(queries, k, Strategy::Auto)
+    }
+
+    /// [`KdTree::search`] with the strategy chosen by the caller (same results).
+    pub fn search_with(&self, queries: &[f32], k: usize, strategy: Strategy) -> Result<Neighbors, NeighborsError> {
         let d = self.d;
         let nq = check_queries(queries, d, k, self.n)?;
         // Visit the queries in the order of the leaves they fall in: consecutive queries then share
@@ -114,7 +146,7 @@ impl KdTree {
             nq,
             |rows| {
                 let jobs: Vec<_> = order[rows].iter().map(|&(_, i)| (&queries[i as usize * d..][..d], usize::MAX)).collect();
-                self.answer(k, &jobs)
+                self.answer(k, &jobs, strategy)
             },
             |rows, part| out.scatter(rows.map(|r| order[r].1 as usize), &part),
         );
@@ -148,44 +180,82 @@ impl KdTree {
         // Walk the stored rows in leaf order (neighbouring queries share their tree paths and leaves).
         for_each_chunk(
             self.n,
-            |rows| self.answer(k, &rows.map(|p| (&self.row(p)[..self.d], p)).collect::<Vec<_>>()),
+            |rows| self.answer(k, &rows.map(|p| (&self.row(p)[..self.d], p)).collect::<Vec<_>>(), Strategy::Auto),
             |rows, part| out.scatter(rows.map(|p| self.perm[p] as usize), &part),
         );
         Ok(out)
     }
 
-    /// Answers a chunk of `(query, stored row to exclude)`, in order. Queries run on the tree until they
-    /// have scanned more than half the rows on average (after a few, so one outlier does not decide: the
-    /// data fill too many dimensions to prune); the rest of the chunk is then answered by full scans,
-    /// `BLOCK` queries per pass so they share each row's memory traffic.
-    fn answer(&self, k: usize, jobs: &[(&[f32], usize)]) -> Neighbors {
+    /// Answers a chunk of `(query, stored row to exclude)`, in order. With `Auto`, the first `PROBES`
+    /// queries run on the tree with a budget of rows (beyond it a blocked scan is cheaper): if most of
+    /// them exhaust it, the data fill too many dimensions to prune and the whole chunk goes to the blocked
+    /// scan (which pays per panel of 8 queries, so it is chosen per chunk, not per query); else the tree
+    /// answers every query.
+    fn answer(&self, k: usize, jobs: &[(&[f32], usize)], strategy: Strategy) -> Neighbors {
+        const PROBES: usize = 8;
         let mut part = Neighbors::zeroed(jobs.len(), k);
+        let mut search = Search::new(self, k);
+        let mut waiting: Vec<usize> = Vec::new();
+        let mut r = 0;
+        let mut run = |r: usize, budget: usize, part: &mut Neighbors| {
+            let (q, skip) = jobs[r];
+            search.start(q, skip);
+            search.budget = budget;
+            search.visit(0, 0.0);
+            let done = search.scanned <= budget;
+            if done {
+                search.finish(q, &mut part.indices[r * k..][..k], &mut part.squared_distances[r * k..][..k]);
+            }
+            done
+        };
+        if strategy == Strategy::Auto {
+            let budget = ((self.n as f64 * BLOCKED_ROW_COST) as usize).max(64);
+            while r < jobs.len().min(PROBES) {
+                if !run(r, budget, &mut part) {
+                    waiting.push(r);
+                }
+                r += 1;
+            }
+        }
+        if strategy == Strategy::Tree || (strategy == Strategy::Auto && 2 * waiting.len() <= r) {
+            for r in waiting.drain(..).chain(r..jobs.len()) {
+                run(r, usize::MAX, &mut part);
+            }
+            return part;
+        }
+        waiting.extend(r..jobs.len());
+        if waiting.is_empty() {
+            return part;
+        }
+        let pending: Vec<_> = waiting.iter().map(|&i| jobs[i]).collect();
+        let mut found = Neighbors::zeroed(pending.len(), k);
+        let left = match self.norms() {
+            Some(norms) => blocked::answer(&self.data, self.d, &self.perm, norms, k, &pending, &mut found, 0),
+            None => (0..pending.len()).collect(),
+        };
+        self.scan_all(k, &left.iter().map(|&i| pending[i]).collect::<Vec<_>>(), &mut found, &left);
+        part.scatter(waiting.into_iter(), &found);
+        part
+    }
+
+    /// Full scans of every row for `jobs`, `BLOCK` queries per pass so they share each row's memory
+    /// traffic; job `j`'s answer goes to row `rows[j]` of `out`. For what the blocked scan cannot take.
+    fn scan_all(&self, k: usize, jobs: &[(&[f32], usize)], out: &mut Neighbors, rows: &[usize]) {
         let mut searches: Vec<Search> = (0..BLOCK).map(|_| Search::new(self, k)).collect();
-        let (mut r, mut scanned) = (0, 0);
-        while r < jobs.len() {
-            let prune = r < 4 || scanned <= r * self.n / 2;
-            let m = if prune { 1 } else { BLOCK.min(jobs.len() - r) };
-            for (s, &(q, skip)) in searches.iter_mut().zip(&jobs[r..r + m]) {
+        for (block, at) in jobs.chunks(BLOCK).zip(rows.chunks(BLOCK)) {
+            for (s, &(q, skip)) in searches.iter_mut().zip(block) {
                 s.start(q, skip);
             }
-            if prune {
-                searches[0].visit(0, 0.0);
-                scanned += searches[0].scanned;
-            } else {
-                scanned += m * self.n;
-                for p in 0..self.n {
-                    let x = &self.data[p * self.d..];
-                    for s in &mut searches[..m] {
-                        s.offer(sq_dist_f32(&s.q, x, self.d), p);
-                    }
+            for p in 0..self.n {
+                let x = &self.data[p * self.d..];
+                for s in &mut searches[..block.len()] {
+                    s.offer(sq_dist_f32(&s.q, x, self.d), p);
                 }
             }
-            for (j, s) in searches[..m].iter_mut().enumerate() {
-                s.finish(jobs[r + j].0, &mut part.indices[(r + j) * k..][..k], &mut part.squared_distances[(r + j) * k..][..k]);
+            for ((s, &(q, _)), &row) in searches.iter_mut().zip(block).zip(at) {
+                s.finish(q, &mut out.indices[row * k..][..k], &mut out.squared_distances[row * k..][..k]);
             }
-            r += m;
         }
-        part
     }
 
     fn row(&self, p: usize) -> &[f32] {
@@ -374,6 +444,8 @@ struct Search<'t> {
     off: Vec<f64>,
     /// Rows scanned for this query.
     scanned: usize,
+    /// Stop descending once more rows than this were scanned (the query is then unanswered).
+    budget: usize,
 }
 
 impl<'t> Search<'t> {
@@ -392,6 +464,7 @@ impl<'t> Search<'t> {
             exact: Vec::new(),
             off: vec![0.0; d],
             scanned: 0,
+            budget: usize::MAX,
         }
     }
 
@@ -402,7 +475,7 @@ impl<'t> Search<'t> {
         self.heap.clear();
         self.cands.clear();
         self.off.fill(0.0);
-        (self.keep, self.prune, self.limit, self.scanned) = (f32::INFINITY, f64::INFINITY, 4 * self.k + 64, 0);
+        (self.keep, self.prune, self.limit, self.scanned, self.budget) = (f32::INFINITY, f64::INFINITY, 4 * self.k + 64, 0, usize::MAX);
     }
 
     /// Ranks the candidates exactly (the reference's f64 distance, then the original index) and writes
@@ -418,6 +491,9 @@ impl<'t> Search<'t> {
 
     /// Depth first, nearer child first; `rd` is a lower bound on the squared distance to the node's box.
     fn visit(&mut self, node: usize, rd: f64) {
+        if self.scanned > self.budget {
+            return;
+        }
         let nd = self.tree.nodes[node];
         if nd.dim == LEAF {
             return self.scan(nd.link as usize..nd.lo as usize);

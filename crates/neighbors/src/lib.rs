@@ -11,9 +11,10 @@ use std::collections::BinaryHeap;
 use std::fmt;
 use std::ops::Range;
 
+mod blocked;
 mod kdtree;
 mod local;
-pub use kdtree::{KdTree, DEFAULT_LEAF_SIZE};
+pub use kdtree::{KdTree, Strategy, DEFAULT_LEAF_SIZE};
 pub use local::{Local, Tangent, RANK_TOLERANCE};
 
 /// Queries scored together per pass over the training points (each row is reused from cache).

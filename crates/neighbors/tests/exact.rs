@@ -1,7 +1,7 @@
 //! Exactness against an independent naive f64 reference (full sort), and error reporting. Every check
 //! runs on `BruteForce` and on `KdTree` (default leaves, and tiny leaves for deep trees).
 
-use percolab_neighbors::{BruteForce, KdTree, KnnRegressor, Neighbors, NeighborsError};
+use percolab_neighbors::{BruteForce, KdTree, KnnRegressor, Neighbors, NeighborsError, Strategy};
 use percolab_random::{stream, ChaCha8Rng, Purpose, RngExt};
 
 /// Naive reference: every distance in f64 (coordinate order), full sort by (distance, index).
@@ -34,7 +34,10 @@ fn indexes(points: &[f32], d: usize) -> Vec<(&'static str, Searcher)> {
     let brute = BruteForce::new(points, d).unwrap();
     let tree = KdTree::new(points, d).unwrap();
     let (tiny, small) = (KdTree::with_leaf_size(points, d, 1).unwrap(), KdTree::with_leaf_size(points, d, 5).unwrap());
+    let (only_tree, blocked) = (tree.clone(), tree.clone());
     vec![
+        ("kd-tree, tree only", Box::new(move |q: &[f32], k| only_tree.search_with(q, k, Strategy::Tree).unwrap())),
+        ("kd-tree, blocked scan", Box::new(move |q: &[f32], k| blocked.search_with(q, k, Strategy::Blocked).unwrap())),
         ("brute force", Box::new(move |q: &[f32], k| brute.search(q, k).unwrap())),
         ("kd-tree", Box::new(move |q: &[f32], k| tree.search(q, k).unwrap())),
         ("kd-tree, leaf 1", Box::new(move |q: &[f32], k| tiny.search(q, k).unwrap())),
@@ -168,6 +171,43 @@ fn tiny_and_huge_magnitudes_match_reference() {
             let queries: Vec<f32> = uniform(&mut r, 9 * d, -1.0, 1.0).iter().map(|v| v * scale).collect();
             check(&points, d, &queries, &format!("scale {scale:e}"));
         }
+    }
+}
+
+#[test]
+fn uniform_high_dimensions_match_reference() {
+    // Where no tree prunes and the blocked scan answers: enough rows for several cache blocks at d = 128,
+    // queries counts that leave partial panels.
+    for (t, (d, n, q)) in [(32usize, 3001usize, 45usize), (128, 1103, 21)].into_iter().enumerate() {
+        let mut r = rng(500 + t as u64);
+        let points = uniform(&mut r, n * d, 0.0, 1.0);
+        let mut queries = uniform(&mut r, q * d, 0.0, 1.0);
+        // Training points as queries: the nearest is at distance 0, the rest far behind.
+        queries.extend_from_slice(&points[7 * d..10 * d]);
+        let tree = KdTree::new(&points, d).unwrap();
+        for k in [1, 10] {
+            let (idx, dist) = reference(&points, d, &queries, k);
+            for strategy in [Strategy::Auto, Strategy::Blocked] {
+                let got = tree.search_with(&queries, k, strategy).unwrap();
+                assert_eq!(got.indices, idx, "d = {d}, k = {k}, {strategy:?}");
+                assert_eq!(got.squared_distances, dist, "d = {d}, k = {k}, {strategy:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn blocked_scan_hands_wide_margins_back() {
+    // Far from the origin the key's error bound covers every row: queries leave the blocked scan once
+    // their candidate list outgrows its cap, and full scans answer them, still exactly.
+    let (d, n) = (3, 20_000);
+    let mut r = rng(600);
+    let points: Vec<f32> = uniform(&mut r, n * d, 0.0, 1.0).iter().map(|v| 1e4 + v).collect();
+    let queries: Vec<f32> = uniform(&mut r, 12 * d, 0.0, 1.0).iter().map(|v| 1e4 + v).collect();
+    let tree = KdTree::new(&points, d).unwrap();
+    for k in [1, 3] {
+        let (idx, _) = reference(&points, d, &queries, k);
+        assert_eq!(tree.search_with(&queries, k, Strategy::Blocked).unwrap().indices, idx, "k = {k}");
     }
 }
 

@@ -154,9 +154,26 @@ pub struct PointBuffer {
 impl PointBuffer {
     #[wasm_bindgen(constructor)]
     pub fn new(length: usize) -> Result<PointBuffer, JsError> {
-        let mut data = Vec::new();
-        data.try_reserve_exact(length).map_err(|_| JsError::new(&format!("cannot allocate {length} floats in wasm memory (4 GiB at most)")))?;
-        data.resize(length, 0.0);
+        // Zeroed allocation: fresh pages from memory.grow are zero already, so large buffers skip the
+        // memset that `resize` would do (measured 250 ms for 128 MB). The size check keeps a huge request
+        // an error rather than an abort.
+        if length.checked_mul(4).is_none_or(|bytes| bytes > isize::MAX as usize) {
+            return Err(JsError::new(&format!("cannot allocate {length} floats in wasm memory (4 GiB at most)")));
+        }
+        let layout = std::alloc::Layout::array::<f32>(length).expect("size checked above");
+        let data = if length == 0 {
+            Vec::new()
+        } else {
+            // SAFETY: non-zero size; on success the block holds `length` zeroed f32s, allocated by the
+            // global allocator with f32's layout, as Vec::from_raw_parts requires.
+            unsafe {
+                let ptr = std::alloc::alloc_zeroed(layout) as *mut f32;
+                if ptr.is_null() {
+                    return Err(JsError::new(&format!("cannot allocate {length} floats in wasm memory (4 GiB at most)")));
+                }
+                Vec::from_raw_parts(ptr, length, length)
+            }
+        };
         Ok(PointBuffer { data })
     }
     /// Byte offset of the values in wasm memory (valid until memory grows: view it, fill it, hand it on).

@@ -1,0 +1,45 @@
+// Times each search strategy of the kd-tree (auto, tree only, blocked scan) in one wasm32 + simd128
+// process, one thread, and checks they agree; writes bench/results/neighbors-strategies.json.
+//   node crates/neighbors/examples/wasm_strategies.mjs
+// Builds examples/wasm_bench.rs first (as wasm_bench.mjs does).
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+const targetDir = '/tmp/nb-wasm-target';
+execFileSync('/usr/bin/cargo', ['build', '--release', '-p', 'percolab-neighbors', '--example', 'wasm_bench',
+  '--target', 'wasm32-unknown-unknown', '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+  env: { ...process.env, PATH: `/usr/bin:${process.env.PATH}`, RUSTC_BOOTSTRAP: '1',
+    RUSTFLAGS: '-C target-feature=+simd128 --cfg getrandom_backend="unsupported"', CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER: 'wasm-ld-22' },
+});
+const bytes = readFileSync(`${targetDir}/wasm32-unknown-unknown/release/examples/wasm_bench.wasm`);
+const { instance } = await WebAssembly.instantiate(bytes, {});
+const w = instance.exports;
+const time = (f) => { const t = performance.now(); const v = f(); return [v, (performance.now() - t) / 1e3]; };
+const cases = [['cluster', 1e6, 10, 1e4], ['cluster', 1e6, 32, 1e4], ['uniform', 1e5, 32, 2000], ['uniform', 1e5, 128, 1000]];
+const rows = [];
+for (const [data, n, d, q] of cases) {
+  w.generate(data === 'cluster' ? 0 : 1, n, q, d, 7);
+  w.build(16);
+  for (const k of [1, 10]) {
+    const seconds = {};
+    const sums = new Set();
+    for (const [name, st] of [['auto', 0], ['tree', 1], ['blocked', 2]]) {
+      let best = Infinity;
+      for (let r = 0; r < 2; r++) {
+        const [sum, t] = time(() => w.query_with(k, q, st));
+        sums.add(sum);
+        best = Math.min(best, t);
+      }
+      seconds[name] = best;
+    }
+    const row = { data, n, d, q, k, seconds, sameResults: sums.size === 1, blockedGflops: (2 * n * q * d) / seconds.blocked / 1e9 };
+    process.stderr.write(`${JSON.stringify(row)}\n`);
+    rows.push(row);
+  }
+}
+const file = 'bench/results/neighbors-strategies.json';
+const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version };
+writeFileSync(`${file}.tmp`, `${JSON.stringify({ date: new Date().toISOString(), machine, threads: 1, note: 'shared 2-core machine: other jobs ran at the same time', rows }, null, 2)}\n`);
+renameSync(`${file}.tmp`, file);
