@@ -11,7 +11,7 @@ import { formatIssues } from '../ts/config/load.js';
 import { configFromQuery, configQuery, formFields, parseFieldText, setPath, sweepPlan, validate } from '../ts/lab/model.js';
 import { fileFor } from '../ts/lab/server.js';
 import { principalProjection } from '../ts/lab/lab-api.js';
-import { populationData } from '../ts/capacity/population.js';
+import { populationData } from '../ts/lab/capacity-population.js';
 import { serve } from './browser/serve.js';
 import { cli, distNode, root, uniformSource } from './helpers.js';
 

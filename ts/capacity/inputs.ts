@@ -1,6 +1,6 @@
 // `percolab capacity`'s inputs from bytes (a file's, or a dropped file's in the lab page): points as float32
 // or float64 `[N, d]`, cluster ids as integers `[N]`, checked against each other; and the flags' parsers.
-import { intAtLeast, nonNegativeInt, positiveInt } from '../cli/parse.js';
+import { intAtLeast, nonNegativeInt, positiveInt } from '../option-parsers.js';
 import { UsageError } from '../errors.js';
 import { parseNpy } from '../io/npy.js';
 

@@ -6,9 +6,9 @@ import { UsageError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import type { RunResults } from '../results.js';
 
-import { intAtLeast } from './parse.js';
+import { intAtLeast } from '../option-parsers.js';
 
-export { intAtLeast, nonNegativeInt, positiveInt } from './parse.js';
+export { intAtLeast, nonNegativeInt, positiveInt } from '../option-parsers.js';
 
 /** Fails naming the first of `flags` that the user gave on the command line: it does not apply `why`. */
 export function refuse(command: Command, flags: string[], why: string): void {

@@ -1,8 +1,8 @@
 // The "Manifold capacity" tool: GLUE capacity of a dropped points .npy with its ids .npy, or of a generated
 // population of equal clusters, in the page's worker: the numbers `percolab capacity --json` prints.
 import { capacityFlags, parseCapacityInputs } from '../capacity/inputs.js';
-import { populationSets, type PopulationShape } from '../capacity/population.js';
-import { intAtLeast } from '../cli/parse.js';
+import { populationSets, type PopulationShape } from './capacity-population.js';
+import { intAtLeast } from '../option-parsers.js';
 import type { CapacityResult } from '../wasm/kernels.js';
 import { downloadLink, h, type Lab, type LabTool } from './dom.js';
 

@@ -2,7 +2,7 @@
 // page measures itself: a dropped .npy's dimension, a seed's data for download, the PCA view.
 import * as Comlink from 'comlink';
 import { measureCapacity } from '../capacity/index.js';
-import { populationData, populationPoints, type PopulationShape } from '../capacity/population.js';
+import { populationData, populationPoints, type PopulationShape } from './capacity-population.js';
 import type { Config } from '../config/schema.js';
 import { analyseSuperposition, superpositionCurves, type SuperpositionCurves, type SuperpositionResult } from '../superposition/analysis.js';
 import { labelSeed, randomRows, seedData } from '../experiment/cell.js';

@@ -1,6 +1,6 @@
 // What `percolab superposition` and the lab page share: the flags' parsers (so both say the same for the
 // same text) and the JSON the CLI prints.
-import { intAtLeast, nonNegativeInt, positiveInt, positiveNumber } from '../cli/parse.js';
+import { intAtLeast, nonNegativeInt, positiveInt, positiveNumber } from '../option-parsers.js';
 import { checkShape, type SuperpositionResult } from './analysis.js';
 
 export const superpositionFlags = {

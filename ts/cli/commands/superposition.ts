@@ -9,7 +9,7 @@ import { analyseSuperposition, checkShape, superpositionCurves, type Superpositi
 import { loadKernels } from '../../wasm/load-node.js';
 import { delayedProgress } from '../progress.js';
 import { outputPath, positiveInt, refuse } from '../options.js';
-import { positiveNumber } from '../parse.js';
+import { positiveNumber } from '../../option-parsers.js';
 import { superpositionFlags, superpositionJson } from '../../superposition/flags.js';
 
 interface Options {

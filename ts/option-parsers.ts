@@ -1,6 +1,6 @@
 // Commander parsers for numeric options, without Node imports: the lab page checks its forms with them, so
 // it says what the CLI says for the same value.
-import { UsageError } from '../errors.js';
+import { UsageError } from './errors.js';
 
 /**
  * A commander parser for an integer option in [`min`, `max`] (at most 2^53 - 1) that fails with a usage error
