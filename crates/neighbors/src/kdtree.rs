@@ -11,6 +11,11 @@
 //! In total at most raw * (1 + 5/d) (+ a fixed 100 bytes): <= 1.50x at d = 10, <= 1.16x at d = 32, <= 1.04x at
 //! d = 128 (measured 1.18x, 1.056x, 1.014x). For small d the index map alone is raw/d. Building temporarily adds two bounding boxes (2d floats each) per recursion level, a
 //! sample of 64 floats and, when a split is rebalanced, one float per row of that node.
+//!
+//! `search_self` also holds, for the duration of the call, every node's tight bounding box (2 x `d`
+//! rounded up to 4 floats per node, ~0.2n nodes at the default leaf size: about 0.4x raw at d = 32).
+//! It prunes a node whose box lies beyond the query's current k-th distance: on cluster data at d = 32,
+//! k = 20 that cut the rows scanned per query 5x (2175 -> 433 at N = 10^4).
 
 use std::collections::BinaryHeap;
 use std::ops::Range;
@@ -146,7 +151,7 @@ impl KdTree {
             nq,
             |rows| {
                 let jobs: Vec<_> = order[rows].iter().map(|&(_, i)| (&queries[i as usize * d..][..d], usize::MAX)).collect();
-                self.answer(k, &jobs, strategy)
+                self.answer(k, &jobs, strategy, None)
             },
             |rows, part| out.scatter(rows.map(|r| order[r].1 as usize), &part),
         );
@@ -170,6 +175,11 @@ impl KdTree {
     /// For every training point (row `i` of the result = point `i`), its `k` nearest *other* training
     /// points: its own index is excluded, exact duplicates at other indices are not. `1 <= k <= n - 1`.
     pub fn search_self(&self, k: usize) -> Result<Neighbors, NeighborsError> {
+        self.search_self_with(k, Strategy::Auto)
+    }
+
+    /// [`KdTree::search_self`] with the strategy chosen by the caller (same results).
+    pub fn search_self_with(&self, k: usize, strategy: Strategy) -> Result<Neighbors, NeighborsError> {
         if k == 0 {
             return Err(NeighborsError::KIsZero);
         }
@@ -177,10 +187,12 @@ impl KdTree {
             return Err(NeighborsError::KTooLargeSelf { k, others: self.n - 1 });
         }
         let mut out = Neighbors::zeroed(self.n, k);
+        // Every row is a query here, so computing the nodes' tight boxes pays for itself.
+        let boxes = self.node_boxes();
         // Walk the stored rows in leaf order (neighbouring queries share their tree paths and leaves).
         for_each_chunk(
             self.n,
-            |rows| self.answer(k, &rows.map(|p| (&self.row(p)[..self.d], p)).collect::<Vec<_>>(), Strategy::Auto),
+            |rows| self.answer(k, &rows.map(|p| (&self.row(p)[..self.d], p)).collect::<Vec<_>>(), strategy, Some(&boxes)),
             |rows, part| out.scatter(rows.map(|p| self.perm[p] as usize), &part),
         );
         Ok(out)
@@ -191,10 +203,11 @@ impl KdTree {
     /// them exhaust it, the data fill too many dimensions to prune and the whole chunk goes to the blocked
     /// scan (which pays per panel of 8 queries, so it is chosen per chunk, not per query); else the tree
     /// answers every query.
-    fn answer(&self, k: usize, jobs: &[(&[f32], usize)], strategy: Strategy) -> Neighbors {
+    fn answer(&self, k: usize, jobs: &[(&[f32], usize)], strategy: Strategy, boxes: Option<&[f32]>) -> Neighbors {
         const PROBES: usize = 8;
         let mut part = Neighbors::zeroed(jobs.len(), k);
         let mut search = Search::new(self, k);
+        search.boxes = boxes;
         let mut waiting: Vec<usize> = Vec::new();
         let mut r = 0;
         let mut run = |r: usize, budget: usize, part: &mut Neighbors| {
@@ -260,6 +273,31 @@ impl KdTree {
 
     fn row(&self, p: usize) -> &[f32] {
         &self.data[p * self.d..]
+    }
+
+    /// Per node, the tight box of its rows: `[min; stride]` then `[max; stride]`, with `stride` = `d`
+    /// rounded up to 4 and zeros past `d` (where the padded query is zero too).
+    fn node_boxes(&self) -> Vec<f32> {
+        let (d, stride) = (self.d, self.d.next_multiple_of(4));
+        let mut boxes = vec![0f32; self.nodes.len() * 2 * stride];
+        // Children follow their parent, so in reverse order both are done before it.
+        for i in (0..self.nodes.len()).rev() {
+            let nd = self.nodes[i];
+            let mut bbox = empty_box(d);
+            if nd.dim == LEAF {
+                self.data[nd.link as usize * d..nd.lo as usize * d].chunks_exact(d).for_each(|row| extend(&mut bbox, row));
+            } else {
+                for child in [i + 1, nd.link as usize] {
+                    let c = &boxes[2 * stride * child..];
+                    extend(&mut bbox, &c[..d]);
+                    extend(&mut bbox, &c[stride..][..d]);
+                }
+            }
+            let me = &mut boxes[2 * stride * i..];
+            me[..d].copy_from_slice(&bbox[..d]);
+            me[stride..][..d].copy_from_slice(&bbox[d..]);
+        }
+        boxes
     }
 
     /// The stored row of each original point (the inverse of the leaf-order map).
@@ -446,6 +484,8 @@ struct Search<'t> {
     scanned: usize,
     /// Stop descending once more rows than this were scanned (the query is then unanswered).
     budget: usize,
+    /// The nodes' tight boxes ([`KdTree::node_boxes`]): a node whose box lies beyond `prune` is skipped.
+    boxes: Option<&'t [f32]>,
 }
 
 impl<'t> Search<'t> {
@@ -465,6 +505,7 @@ impl<'t> Search<'t> {
             off: vec![0.0; d],
             scanned: 0,
             budget: usize::MAX,
+            boxes: None,
         }
     }
 
@@ -495,6 +536,12 @@ impl<'t> Search<'t> {
             return;
         }
         let nd = self.tree.nodes[node];
+        if let Some(boxes) = self.boxes {
+            let stride = self.q.len();
+            if self.tree.bound.box_lower_bound(box_dist_f32(&self.q, &boxes[2 * stride * node..][..2 * stride])) > self.prune {
+                return;
+            }
+        }
         if nd.dim == LEAF {
             return self.scan(nd.link as usize..nd.lo as usize);
         }
@@ -562,4 +609,21 @@ impl<'t> Search<'t> {
         };
         self.prune = self.tree.bound.exact_bound(th) * BOX_SLACK;
     }
+}
+
+/// f32 squared distance from the padded query `q` to the box `[min; q.len()]` then `[max; q.len()]`.
+fn box_dist_f32(q: &[f32], bbox: &[f32]) -> f32 {
+    let (lo, hi) = bbox.split_at(q.len());
+    let mut acc = [0f32; 4];
+    for ((q, lo), hi) in q.chunks_exact(4).zip(lo.chunks_exact(4)).zip(hi.chunks_exact(4)) {
+        for l in 0..4 {
+            // Selects, not f32::max: no NaN here, and they vectorize.
+            let below = lo[l] - q[l];
+            let above = q[l] - hi[l];
+            let out = if below > above { below } else { above };
+            let out = if out > 0.0 { out } else { 0.0 };
+            acc[l] += out * out;
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
 }

@@ -217,6 +217,12 @@ impl Rounding {
     fn exact_bound(&self, threshold: f64) -> f64 {
         (threshold + self.tiny) * self.ratio
     }
+
+    /// A lower bound on the exact squared distance to a box whose f32 distance (per coordinate the gap to
+    /// the box, rounded, squared and summed like a point distance) is `f`: `f <= s(1+g) + tiny`.
+    fn box_lower_bound(&self, f: f32) -> f64 {
+        (f as f64 - self.tiny) / self.ratio
+    }
 }
 
 /// Queries handled per task (and per `threads` work item).
