@@ -218,10 +218,11 @@ impl Rounding {
         (threshold + self.tiny) * self.ratio
     }
 
-    /// A lower bound on the exact squared distance to a box whose f32 distance (per coordinate the gap to
-    /// the box, rounded, squared and summed like a point distance) is `f`: `f <= s(1+g) + tiny`.
-    fn box_lower_bound(&self, f: f32) -> f64 {
-        (f as f64 - self.tiny) / self.ratio
+    /// A box whose f32 distance `f` (per coordinate the gap to the box, rounded, squared and summed like a
+    /// point distance) exceeds this lies farther than `prune` (exact squared distance): `f <= s(1+g) + tiny`
+    /// gives `s >= (f - tiny)/(1+g) > prune ratio/(1+g) = prune/(1-g)`, which absorbs this f64 rounding.
+    fn box_threshold(&self, prune: f64) -> f64 {
+        prune * self.ratio + self.tiny
     }
 }
 
