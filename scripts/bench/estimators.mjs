@@ -3,7 +3,7 @@
 // scikit-dimension runs up to 1e5 points (its neighbour search is the slow part); ours also at 1e6.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy, loadKernels } from '../../dist/node/index.js';
 import { machine, writeResult } from './lib/common.mjs';
@@ -33,6 +33,8 @@ const run = (cmd, args) => {
 };
 
 const rows = [];
+// The machine is shared: the 1/5/15-minute load averages at the start and after each row.
+const loadAtStart = loadavg();
 const dir = mkdtempSync(join(tmpdir(), 'percolab-bench-est-'));
 try {
   for (const n of sizes) {
@@ -45,7 +47,7 @@ try {
       const ours = results['percolab (2 threads)'];
       const anchor = results['scikit-dimension'];
       const row = {
-        d, n, method, rawMiB: (n * d * 4) / 2 ** 20, results,
+        d, n, method, rawMiB: (n * d * 4) / 2 ** 20, results, loadAverage: loadavg(),
         speedupVsSkdim: anchor && !anchor.error && !ours.error ? anchor.seconds / ours.seconds : null,
         sameDimension: anchor && !anchor.error && !ours.error ? Math.abs(anchor.dimension / ours.dimension - 1) < 1e-6 : null,
       };
@@ -57,4 +59,4 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-writeResult('estimators', { machine: machine(), quick, rows });
+writeResult('estimators', { machine: machine(), quick, loadAtStart, rows });
