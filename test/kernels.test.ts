@@ -28,6 +28,26 @@ describe('wasm kernels', () => {
     expectReferenceKnn(kernels);
   });
 
+  it('searchSelf (which prunes by node boxes with a simd128 kernel) equals a float64 reference on cluster data', () => {
+    // The MLE's search (k = 20) at d = 32, and d = 17 where the boxes' last f32x4 lanes are padding.
+    for (const d of [32, 17]) {
+      const n = 1200;
+      const k = 20;
+      const points = kernels.embedNaive(kernels.sampleCluster(4, 0, n, 2 * d, 'exact'), d, 4, 0);
+      const want = referenceKnn(points, points, d, k + 1);
+      const index = kernels.knnIndex(points, d);
+      const got = index.searchSelf(k);
+      index.free();
+      for (let i = 0; i < n; i++) {
+        const row = Array.from(want.indices.subarray(i * (k + 1), (i + 1) * (k + 1)));
+        const own = row.indexOf(i) === -1 ? k : row.indexOf(i);
+        const keep = row.map((_, c) => c).filter((c) => c !== own);
+        expect(Array.from(got.indices.subarray(i * k, (i + 1) * k))).toEqual(keep.map((c) => row[c]));
+        expect(Array.from(got.distances.subarray(i * k, (i + 1) * k))).toEqual(keep.map((c) => Math.fround(Math.sqrt(want.squared[i * (k + 1) + c]!))));
+      }
+    }
+  });
+
   it('index a point buffer filled in wasm memory exactly like a copied array, and consume it', () => {
     const d = 6;
     const points = kernels.embedNaive(kernels.sampleCluster(9, 0, 4000, 2 * d, 'exact'), d, 9, 0);

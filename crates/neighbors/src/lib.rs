@@ -217,6 +217,13 @@ impl Rounding {
     fn exact_bound(&self, threshold: f64) -> f64 {
         (threshold + self.tiny) * self.ratio
     }
+
+    /// A box whose f32 distance `f` (per coordinate the gap to the box, rounded, squared and summed like a
+    /// point distance) exceeds this lies farther than `prune` (exact squared distance): `f <= s(1+g) + tiny`
+    /// gives `s >= (f - tiny)/(1+g) > prune ratio/(1+g) = prune/(1-g)`, which absorbs this f64 rounding.
+    fn box_threshold(&self, prune: f64) -> f64 {
+        prune * self.ratio + self.tiny
+    }
 }
 
 /// Queries handled per task (and per `threads` work item).

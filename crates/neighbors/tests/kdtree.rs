@@ -2,7 +2,7 @@
 //! actually prunes), adversarial shapes, memory, and distance-weighted regression.
 
 use percolab_embedding::embed_naive;
-use percolab_neighbors::{BruteForce, KdTree, KnnRegressor, Neighbors, Weighting};
+use percolab_neighbors::{BruteForce, KdTree, KnnRegressor, Neighbors, Strategy, Weighting};
 use percolab_percolation::{sample, Lattice, Method};
 use percolab_random::{stream, ChaCha8Rng, Purpose, RngExt};
 
@@ -97,6 +97,41 @@ fn percolation_clusters_match_brute_force() {
         }
         let tree = KdTree::new(&points, d).unwrap();
         assert_same(&tree.search_self(3).unwrap(), &self_reference(&points, d, 3), &format!("self, d = {d}"));
+    }
+}
+
+/// `search_self` through `search` (no node boxes): `k + 1` neighbours of each point, its own index dropped
+/// (or the last one when more than `k` lower-index duplicates push it out).
+fn self_via_search(tree: &KdTree, points: &[f32], k: usize) -> (Vec<u32>, Vec<f64>) {
+    let nb = tree.search_with(points, k + 1, Strategy::Tree).unwrap();
+    let (mut idx, mut dist) = (Vec::new(), Vec::new());
+    for (i, (ix, sq)) in nb.indices.chunks_exact(k + 1).zip(nb.squared_distances.chunks_exact(k + 1)).enumerate() {
+        let own = ix.iter().position(|&j| j == i as u32).unwrap_or(k);
+        idx.extend(ix.iter().enumerate().filter(|&(c, _)| c != own).map(|(_, &j)| j));
+        dist.extend(sq.iter().enumerate().filter(|&(c, _)| c != own).map(|(_, &s)| s));
+    }
+    (idx, dist)
+}
+
+#[test]
+fn self_search_with_node_boxes_equals_the_query_path() {
+    // The MLE's case (cluster, d = 32, k = 20) and f32-hostile walks far from the origin, where the box
+    // bounds' rounding slack matters; every strategy against the box-free query path.
+    let mut r = rng(160);
+    let mut x: Vec<f32> = (0..17).map(|_| r.random_range(1e4f32..2e4)).collect();
+    let mut far = Vec::new();
+    for _ in 0..1500 {
+        x.iter_mut().for_each(|v| *v += r.random_range(-1e-2f32..1e-2));
+        far.extend_from_slice(&x);
+    }
+    for (name, points, d, k) in [("cluster", cluster(170, 3000, 32), 32, 20), ("far walk", far, 17, 7)] {
+        for leaf in [1, 16] {
+            let tree = KdTree::with_leaf_size(&points, d, leaf).unwrap();
+            let want = self_via_search(&tree, &points, k);
+            for strategy in [Strategy::Auto, Strategy::Tree, Strategy::Blocked] {
+                assert_same(&tree.search_self_with(k, strategy).unwrap(), &want, &format!("{name}, leaf {leaf}, {strategy:?}"));
+            }
+        }
     }
 }
 
