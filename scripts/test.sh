@@ -3,13 +3,13 @@
 # kernels through the built bundles, and the browser run in headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-/usr/bin/cargo test --workspace --release --locked
+/usr/bin/cargo test --workspace --profile release-tests --locked
 # The threaded build of the students, natively: results must not depend on the thread count.
-/usr/bin/cargo test -p percolab-students --release --locked --features threads
+/usr/bin/cargo test -p percolab-students --profile release-tests --locked --features threads
 # Local-linear k-NN fits run per chunk of queries on rayon's pool: the same numbers as one thread.
-/usr/bin/cargo test -p percolab-neighbors --release --locked --features threads --test local
+/usr/bin/cargo test -p percolab-neighbors --profile release-tests --locked --features threads --test local
 # Capacity draws run on rayon's pool: the same bits for any thread count.
-/usr/bin/cargo test -p percolab-capacity --release --locked --features threads --test known_answers
+/usr/bin/cargo test -p percolab-capacity --profile release-tests --locked --features threads --test known_answers
 npx tsc --noEmit -p .
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile=target/vitest.json || status=$?
