@@ -1,14 +1,10 @@
 // The Persian-rug toy model of superposition (Cowsik, Dolev & Infanger 2024): the closed form, the
 // simulated Hadamard model, the baselines and (optionally) a trained model, from the wasm kernels.
 import { UsageError } from '../errors.js';
-import type { Kernels } from '../wasm/kernels.js';
+import type { Kernels, SuperpositionAnalysis, WBlock } from '../wasm/kernels.js';
 
-export interface WBlock {
-  /** Side of the top-left block shown (min(n, 32)). */
-  size: number;
-  /** Row-major size x size values. */
-  values: number[];
-}
+export type { SuperpositionAnalysis, WBlock };
+
 
 export interface TrainedSuperposition {
   /** Held-out mean squared error per feature. */
@@ -21,25 +17,7 @@ export interface TrainedSuperposition {
   w: WBlock;
 }
 
-export interface SuperpositionResult {
-  n: number;
-  m: number;
-  p: number;
-  /** r = m / n. */
-  r: number;
-  seed: number;
-  /** Of the Hadamard model's cross-talk (W x)_i - x_i: mean -p/2 (0 when m = n), variance (1/r - 1)(p/3 - p^2/4). */
-  crosstalk: { mean: number; variance: number };
-  /** min over A, c of E[(ReLU(A(x + c + sigma z)) - x)^2]; `mean` is the Hadamard model's parameter giving c. */
-  closedForm: { loss: number; a: number; c: number; mean: number; sigma: number };
-  /** The Hadamard model's two scalars fitted on `rows` rows; `loss` on `rows` held-out rows. */
-  hadamard: { loss: number; fitLoss: number; a: number; mean: number; rows: number };
-  /** Optimal affine rank-m model (1 - r)(p/3 - p^2/4); `referenceLoss` is the paper code's (n - m - 1)/n p/3. */
-  linear: { loss: number; referenceLoss: number };
-  /** Zero output: p/3. */
-  zero: { loss: number };
-  /** Top-left block of the Hadamard W = W_in^T W_in / m. */
-  w: WBlock;
+export interface SuperpositionResult extends SuperpositionAnalysis {
   trained?: TrainedSuperposition;
 }
 
@@ -93,7 +71,7 @@ export function checkShape(n: number, m: number, p: number, rows = 0): void {
 export async function analyseSuperposition(kernels: Kernels, options: SuperpositionOptions): Promise<SuperpositionResult> {
   const { n, m, p, seed = 0, rows = 0 } = options;
   checkShape(n, m, p, rows);
-  const result = kernels.superpositionAnalysis(n, m, p, seed, rows) as SuperpositionResult;
+  const result: SuperpositionResult = kernels.superpositionAnalysis(n, m, p, seed, rows);
   if (options.train) {
     const settings: TrainSettings = options.train === true ? {} : options.train;
     const total = settings.steps ?? 4000;
@@ -139,8 +117,8 @@ export function superpositionCurves(kernels: Kernels, { n, m, p, seed = 0, rows 
   const alongR = kernels.superpositionClosedForm(Float64Array.from(ratios), Float64Array.of(p));
   const alongP = kernels.superpositionClosedForm(Float64Array.of(Math.min(r, 0.999)), Float64Array.from(ps));
   const hadamardByRatio: { r: number; loss: number }[] = [];
-  for (let mm = n / 2; mm >= Math.max(1, n / 64); mm /= 2) hadamardByRatio.push({ r: mm / n, loss: (kernels.superpositionAnalysis(n, mm, p, seed, rows) as SuperpositionResult).hadamard.loss });
-  const hadamardByP = m < n ? logspace(0.01, 0.5, 6).map((pi) => ({ p: pi, loss: (kernels.superpositionAnalysis(n, m, pi, seed, rows) as SuperpositionResult).hadamard.loss })) : [];
+  for (let mm = n / 2; mm >= Math.max(1, n / 64); mm /= 2) hadamardByRatio.push({ r: mm / n, loss: kernels.superpositionAnalysis(n, mm, p, seed, rows).hadamard.loss });
+  const hadamardByP = m < n ? logspace(0.01, 0.5, 6).map((pi) => ({ p: pi, loss: kernels.superpositionAnalysis(n, m, pi, seed, rows).hadamard.loss })) : [];
   const gridR = linspace(0.05, 0.95, 12);
   const gridP = logspace(0.005, 1, 12);
   const gridLoss = kernels.superpositionClosedForm(Float64Array.from(gridR), Float64Array.from(gridP));

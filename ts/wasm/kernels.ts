@@ -206,6 +206,36 @@ export interface SharedInstance {
   threadCount(): number;
 }
 
+/** A top-left block of a superposition weight matrix, row-major. */
+export interface WBlock {
+  /** Side of the top-left block shown (min(n, 32)). */
+  size: number;
+  /** Row-major size x size values. */
+  values: number[];
+}
+
+/** What the superposition kernel computes: closed form, simulated Hadamard model, baselines. */
+export interface SuperpositionAnalysis {
+  n: number;
+  m: number;
+  p: number;
+  /** r = m / n. */
+  r: number;
+  seed: number;
+  /** Of the Hadamard model's cross-talk (W x)_i - x_i: mean -p/2 (0 when m = n), variance (1/r - 1)(p/3 - p^2/4). */
+  crosstalk: { mean: number; variance: number };
+  /** min over A, c of E[(ReLU(A(x + c + sigma z)) - x)^2]; `mean` is the Hadamard model's parameter giving c. */
+  closedForm: { loss: number; a: number; c: number; mean: number; sigma: number };
+  /** The Hadamard model's two scalars fitted on `rows` rows; `loss` on `rows` held-out rows. */
+  hadamard: { loss: number; fitLoss: number; a: number; mean: number; rows: number };
+  /** Optimal affine rank-m model (1 - r)(p/3 - p^2/4); `referenceLoss` is the paper code's (n - m - 1)/n p/3. */
+  linear: { loss: number; referenceLoss: number };
+  /** Zero output: p/3. */
+  zero: { loss: number };
+  /** Top-left block of the Hadamard W = W_in^T W_in / m. */
+  w: WBlock;
+}
+
 /** One initialised wasm instance. Every array returned is a copy owned by JS. */
 export interface Kernels {
   readonly info: BuildInfo;
@@ -270,7 +300,7 @@ export interface Kernels {
    * Persian rug: closed form, simulated Hadamard model (`rows` rows per sample, 0 for about 2^23
    * features), baselines and the Hadamard W's top-left block, as parsed JSON (see ts/superposition).
    */
-  superpositionAnalysis(n: number, m: number, p: number, seed: number, rows: number): unknown;
+  superpositionAnalysis(n: number, m: number, p: number, seed: number, rows: number): SuperpositionAnalysis;
   /** Closed-form losses, row-major [ratios, ps]. */
   superpositionClosedForm(ratios: Float64Array, ps: Float64Array): Float64Array;
   /** The full model `ReLU(W_out W_in x + b)` to train: at most `steps` steps; batch and rate 0 for defaults. */
