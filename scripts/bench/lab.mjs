@@ -4,7 +4,7 @@
 // from the CLI, interleaved, same worker count (one per core). Writes bench/results/lab.json.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -83,7 +83,8 @@ try {
   const body = {
     machine: machine(),
     browser: `Chromium ${browser.version()} (headless)`,
-    note: 'shared machine (2 cores, 8 agents building and testing): noisy; ratios from interleaved runs',
+    loadAverage: loadavg(),
+    note: 'ratios from interleaved runs; a loaded machine makes absolute times noisy (see loadAverage)',
     quick: values.quick,
     firstRender: {
       what: 'navigation start to the form being up (performance mark lab-ready), fresh context, served by percolab lab on 127.0.0.1',
