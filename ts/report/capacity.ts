@@ -3,6 +3,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { CapacityResult } from '../wasm/kernels.js';
 import { escapeHtml } from './escape.js';
+import { htmlPage } from './page.js';
 import { PLOT_WIDTH, specToSvg } from './plot.js';
 
 /** A named measurement (e.g. "data", "hidden layer 1", "shuffled labels"). */
@@ -73,15 +74,7 @@ export async function capacitySection(entries: CapacityEntry[]): Promise<string>
 
 /** A self-contained HTML page. */
 export async function renderCapacityReport(source: string, entries: CapacityEntry[]): Promise<string> {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>percolab capacity</title>
-<style>body { font-family: sans-serif; max-width: 72rem; margin: 2rem auto; } table { border-collapse: collapse; font-size: 0.9rem; } td, th { padding: 0.2rem 0.6rem; border-bottom: 1px solid #ddd; } .note { color: #5b6470; font-size: 0.85rem; }</style>
-</head>
-<body>
-<h1>Manifold capacity of ${escapeHtml(source)}</h1>
+  return htmlPage('percolab capacity', `<h1>Manifold capacity of ${escapeHtml(source)}</h1>
 ${await capacitySection(entries)}
-</body>
-</html>
-`;
+`);
 }

@@ -3,6 +3,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { CorrIntEstimate, DimensionEstimate, SandboxEstimate } from '../wasm/kernels.js';
 import { escapeHtml } from './escape.js';
+import { htmlPage } from './page.js';
 import { PLOT_WIDTH, specToSvg } from './plot.js';
 
 const numbers = (v: unknown): number[] => (Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? x : NaN)) : []);
@@ -81,16 +82,8 @@ and where it does, or where f(α) rises above D_0, the sample is too sparse for 
 
 /** A self-contained HTML page of a dimension analysis of `source`. */
 export async function renderDimensionReport(source: string, points: { rows: number; cols: number }, estimates: DimensionEstimate[]): Promise<string> {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>percolab estimate</title>
-<style>body { font-family: sans-serif; max-width: 60rem; margin: 2rem auto; } table { border-collapse: collapse; } td, th { padding: 0.2rem 0.8rem; border-bottom: 1px solid #ddd; } .note { color: #5b6470; font-size: 0.85rem; }</style>
-</head>
-<body>
-<h1>Dimension of ${escapeHtml(source)}</h1>
+  return htmlPage('percolab estimate', `<h1>Dimension of ${escapeHtml(source)}</h1>
 <p>${points.cols > 0 ? `${points.rows} points in R<sup>${points.cols}</sup>.` : `${points.rows} nodes.`}</p>
 ${await dimensionSection(estimates)}
-</body>
-</html>
-`;
+`);
 }

@@ -3,7 +3,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { SuperpositionCurves, SuperpositionResult, WBlock } from '../superposition/analysis.js';
 import { escapeHtml } from './escape.js';
-import { formatLoss, htmlPage } from './html.js';
+import { formatLoss } from './html.js';
+import { htmlPage } from './page.js';
 import { PLOT_HEIGHT, PLOT_WIDTH, specToSvg } from './plot.js';
 
 const MODELS = ['closed form', 'Hadamard (simulated)', 'trained', 'optimal linear', 'zero output (p/3)'];

@@ -3,6 +3,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunResults } from '../results.js';
 import { escapeHtml } from '../report/escape.js';
+import { htmlPage } from '../report/page.js';
 import { PLOT_HEIGHT, PLOT_WIDTH, specToSvg } from '../report/plot.js';
 import { describeCell } from './describe.js';
 import type { Cell } from './sweep.js';
@@ -58,20 +59,12 @@ export async function renderSweepReport(title: string, rows: SweepRow[], paths: 
       return `<tr>${paths.map((p) => `<td>${escapeHtml(JSON.stringify(cell.values[p]))}</td>`).join('')}<td>${f3(e.median)}</td><td>${f3(e.p16)}–${f3(e.p84)}</td><td>${f3(results.theory.exponent)}</td><td>${f3(meanScore(results))}</td><td>${results.timing.seconds.toFixed(1)} s${cached ? ' (cached)' : ''}</td><td><a href="cells/${cell.hash}/report.html">${cell.hash}</a></td></tr>`;
     })
     .join('\n');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body { font-family: sans-serif; max-width: 64rem; margin: 2rem auto; } table { border-collapse: collapse; } td, th { padding: 0.2rem 0.8rem; border-bottom: 1px solid #ddd; text-align: right; } .note { color: #5b6470; font-size: 0.85rem; }</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
+  return htmlPage(title, `<h1>${escapeHtml(title)}</h1>
 <figure>${await specToSvg(sweepSpec(rows, paths))}</figure>
 <p class="note">Points: the median exponent over seeds; bars: 16th–84th percentile across seeds; dashed: theory c/D.</p>
 <table><thead><tr>${paths.map((p) => `<th>${escapeHtml(p)}</th>`).join('')}<th>exponent</th><th>p16–p84</th><th>theory</th><th>teacher non-linearity</th><th>time</th><th>cell</th></tr></thead>
 <tbody>
 ${table}
 </tbody></table>
-</body>
-</html>
-`;
+`);
 }
