@@ -22,7 +22,7 @@ export async function buildEdge(root, simdWasm, version) {
     entryPoints: { worker: join(root, 'workers', 'edge', 'worker.ts') },
     outdir,
     external: ['*.wasm'],
-    define: { __PERCOLAB_VERSION__: JSON.stringify(version), __PERCOLAB_KERNELS__: JSON.stringify(sha256.slice(0, 16)), __PERCOLAB_KERNELS_SHA256__: JSON.stringify(sha256) },
+    define: { __PERCOLAB_VERSION__: JSON.stringify(version), __PERCOLAB_KERNELS_SHA256__: JSON.stringify(sha256) },
   });
   copyFileSync(simdWasm, join(outdir, 'percolab-simd.wasm'));
   copyFileSync(join(root, 'workers', 'edge', 'wrangler.toml'), join(outdir, 'wrangler.toml'));

@@ -14,7 +14,6 @@ import { instantiateKernels, KernelError, type Kernels } from '../../ts/wasm/ker
 import { cellApi } from '../cell-api.js';
 import simdModule from './percolab-simd.wasm';
 
-declare const __PERCOLAB_KERNELS__: string;
 declare const __PERCOLAB_KERNELS_SHA256__: string;
 
 export interface Env {
@@ -61,7 +60,7 @@ async function run(config: Config, limitBytes: number) {
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const { pathname } = new URL(request.url);
-    if (pathname === '/' && request.method === 'GET') return json(200, { percolab: version, code: `${version}+${__PERCOLAB_KERNELS__}`, kernels: 'simd', threads: 1 });
+    if (pathname === '/' && request.method === 'GET') return json(200, { percolab: version, code: `${version}+${__PERCOLAB_KERNELS_SHA256__.slice(0, 16)}`, kernels: 'simd', threads: 1 });
     if (pathname !== '/run') return failure(404, `no ${pathname}: GET / or POST /run`);
     if (request.method !== 'POST') return failure(405, 'POST a config (JSON) to /run');
     let config: Config;
