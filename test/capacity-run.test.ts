@@ -41,7 +41,7 @@ describe('capacity of a student\'s hidden layers', () => {
     const student = kernels.student({ model: config.model, train: { ...config.train, learningRate: 0.003 } }, d, 1, 0, { x, y });
     try {
       while (!student.advance(100));
-      const layers = hiddenLayers(student.summary().sizes, student.weights(), 'gelu', x);
+      const layers = hiddenLayers(kernels, student.summary().sizes, student.weights(), 'gelu', x);
       expect(layers.map((h: Float64Array) => h.length)).toEqual([300 * 12, 300 * 10]);
       const z = student.penultimate(x);
       // GELU(z) = z Phi(z); the reference normal CDF by a fine midpoint rule on [-8, z].

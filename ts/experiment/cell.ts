@@ -247,7 +247,7 @@ export function measureLayerCapacity(kernels: Kernels, config: Config, seed: num
   if ('error' in sample) return [];
   const options = capacityOptions(config, seed);
   const shuffled = shuffledIds(kernels, sample.ids, seed);
-  return hiddenLayers(sizes, parameters, config.model.activation, sample.points).map((h, l) => ({
+  return hiddenLayers(kernels, sizes, parameters, config.model.activation, sample.points).map((h, l) => ({
     layer: l + 1,
     width: sizes[l + 1]!,
     data: measureCapacity(kernels, h, sizes[l + 1]!, sample.ids, options),

@@ -309,6 +309,8 @@ export interface Kernels {
   gemmBench(m: number, n: number, k: number, reps: number): number;
   /** Gradient checks: the float64 MSE gradient at `parameters` on (x, y), the loss appended last. */
   gradient64(sizes: number[], activation: string, parameters: Float64Array, x: Float64Array, y: Float64Array): Float64Array;
+  /** Float64 post-activations of every hidden layer of the network at `parameters` on `x`, concatenated. */
+  hiddenLayers64(sizes: number[], activation: string, parameters: Float64Array, x: Float64Array): Float64Array;
   /** Relative error of the float64 analytic gradient against central differences with step `h`. */
   finiteDifferenceError(sizes: number[], activation: string, parameters: Float64Array, x: Float64Array, y: Float64Array, h: number): number;
   /**
@@ -690,6 +692,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     },
     gemmBench: (m, n, k, reps) => glue.gemmBench(m, n, k, reps),
     gradient64: (sizes, activation, parameters, x, y) => call(() => glue.gradient64(Uint32Array.from(sizes), activation, parameters, x, y)),
+    hiddenLayers64: (sizes, activation, parameters, x) => call(() => glue.hiddenLayers64(Uint32Array.from(sizes), activation, parameters, x)),
     finiteDifferenceError: (sizes, activation, parameters, x, y, h) => call(() => glue.finiteDifferenceError(Uint32Array.from(sizes), activation, parameters, x, y, h)),
     estimateDimension: (points, dimension, methods, seed, replicates, { duplicates = 'error', corrintCentres = 0 } = {}) =>
       JSON.parse(call(() => glue.estimateDimension(points, dimension, methods.join(','), big(seed), replicates, duplicates, corrintCentres))),

@@ -323,6 +323,16 @@ impl<T: Real> Network<T> {
     pub fn penultimate(&mut self, x: &[T]) -> Result<Vec<T>, StudentError> {
         self.run(x, true)
     }
+
+    /// Post-activations of every hidden layer, `[rows, h_l]` each (capacity per layer measures them).
+    pub fn hidden_layers(&mut self, x: &[T]) -> Result<Vec<Vec<T>>, StudentError> {
+        check_rows(x, self.architecture.inputs(), "the input")?;
+        self.refresh_transposed();
+        let mut ws = Workspace::default();
+        forward(&self.layers, &self.parameters, &self.transposed, self.architecture.activation, x, &mut ws, true, false);
+        ws.h.truncate(self.layers.len() - 1);
+        Ok(ws.h)
+    }
 }
 
 /// Relative error `|g - fd| / |g|` (Euclidean norms) between the float64 analytic gradient of the MSE

@@ -311,6 +311,14 @@ pub fn gradient64(sizes: &[u32], activation: &str, parameters: &[f64], x: &[f64]
     Ok(out)
 }
 
+/// Capacity per layer: the float64 post-activations of every hidden layer of the network at
+/// `parameters` on `x`, concatenated layer after layer (each `[rows, h_l]`).
+#[wasm_bindgen(js_name = hiddenLayers64)]
+pub fn hidden_layers64(sizes: &[u32], activation: &str, parameters: &[f64], x: &[f64]) -> Result<Vec<f64>, JsError> {
+    let mut net = float64_network(sizes, activation, parameters)?;
+    Ok(net.hidden_layers(x).map_err(err)?.concat())
+}
+
 /// Gradient checks: relative error between the float64 analytic gradient and central differences (step h).
 #[wasm_bindgen(js_name = finiteDifferenceError)]
 pub fn finite_difference_error(sizes: &[u32], activation: &str, parameters: &[f64], x: &[f64], y: &[f64], h: f64) -> Result<f64, JsError> {
