@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 /usr/bin/cargo test -p percolab-students --profile release-tests --locked --features threads
 # Local-linear k-NN fits run per chunk of queries on rayon's pool: the same numbers as one thread.
 /usr/bin/cargo test -p percolab-neighbors --profile release-tests --locked --features threads --test local
+# Depth-first blocks are decoded and placed on rayon's pool, normals in pieces: the rows of one thread.
+/usr/bin/cargo test -p percolab-embedding -p percolab-random --profile release-tests --locked --features threads --lib -- depth_first normals
 # Capacity draws run on rayon's pool: the same bits for any thread count.
 /usr/bin/cargo test -p percolab-capacity --profile release-tests --locked --features threads --test known_answers
 npx tsc --noEmit -p .

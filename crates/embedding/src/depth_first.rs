@@ -8,15 +8,18 @@ use percolab_random::{fast_stream, stream, Normals, Purpose, MAX_INDEX, PIECE_NO
 ///
 /// Offspring from `(Cluster, index)`: the same sequence [`percolab_percolation::sample_exact`] reads
 /// breadth-first. Steps from `(Embedding, index)`, `d` normals per non-root site in preorder; hence
-/// the positions equal `embed_naive` applied to the depth-first parent array, bit for bit. The steps
-/// are decoded ahead in batches ([`Normals`]: in parallel with the `threads` feature), each batch twice
-/// the last up to [`MAX_BATCH`], so a walk stopped early decodes at most about twice what it used.
+/// the positions equal `embed_naive` applied to the depth-first parent array, bit for bit. Site by
+/// site ([`Walker::advance`]) the steps are decoded ahead in batches, each twice the last up to
+/// [`MAX_BATCH`], so a walk stopped early decodes at most about twice what it used; in blocks
+/// ([`Walker::emit`], the streams' path) each block's steps are decoded and its sites placed in parallel
+/// with the `threads` feature.
 pub(crate) struct Walker {
     offspring: Offspring,
     site: usize,
     here: Vec<f32>,
-    /// Positions of the ancestors that still have children to visit, and how many.
+    /// The ancestors that still have children to visit: positions, sites and how many children.
     stack: Vec<f32>,
+    sites: Vec<u32>,
     left: Vec<u32>,
     normals: Normals,
     /// Steps `(z / sqrt(d)) as f32` decoded ahead; `steps[used..]` are next.
@@ -24,14 +27,21 @@ pub(crate) struct Walker {
     used: usize,
     batch: usize,
     scale: f64,
+    /// A block's parent sites (reused).
+    parents: Vec<u32>,
+    /// Workers a block's sites are split among (rayon's threads; tests set more to split without them).
+    parts: usize,
 }
 
 /// Largest batch of steps decoded at once: 2^16 floats (256 KiB), 8 pieces for the pool.
 const MAX_BATCH: usize = 1 << 16;
 
-/// Most heap a walker's decoded-ahead steps take: the kept steps (a batch, a piece's overshoot and the
-/// `d` left over) and, while a batch decodes, its pieces.
-pub const STEP_BUFFER_BYTES: usize = 4 * (2 * MAX_BATCH + 3 * PIECE_NORMALS);
+/// Most steps one block of [`Walker::emit`] decodes: 2^18 floats (1 MiB), 32 pieces for the pool.
+const BLOCK_FLOATS: usize = 1 << 18;
+
+/// Most heap a walker's decoded-ahead steps take: the kept steps (a block, a piece's overshoot and the
+/// `d` left over), while a block decodes its pieces, and a block's parent sites (at most one per float).
+pub const STEP_BUFFER_BYTES: usize = 4 * (3 * BLOCK_FLOATS + 3 * PIECE_NORMALS);
 
 impl Walker {
     pub(crate) fn new(seed: u64, index: u64, lattice: Lattice, n: usize, d: usize) -> Walker {
@@ -40,12 +50,15 @@ impl Walker {
             site: 0,
             here: vec![0.0; d],
             stack: Vec::new(),
+            sites: Vec::new(),
             left: Vec::new(),
             normals: Normals::new(&stream(seed, Purpose::Embedding, index)),
             steps: Vec::new(),
             used: 0,
             batch: 1024,
             scale: 1.0 / (d as f64).sqrt(),
+            parents: Vec::new(),
+            parts: block::workers(),
         }
     }
 
@@ -65,6 +78,7 @@ impl Walker {
         let children = self.offspring.get(self.site);
         if children > 0 {
             self.stack.extend_from_slice(&self.here);
+            self.sites.push(self.site as u32);
             self.left.push(children);
         }
         self.site += 1;
@@ -85,6 +99,7 @@ impl Walker {
         self.left[top] -= 1;
         if self.left[top] == 0 {
             self.left.pop();
+            self.sites.pop();
             self.stack.truncate(top * d);
         }
         true
@@ -144,14 +159,8 @@ impl PointStream for DepthFirst {
         self.emitted
     }
     fn fill(&mut self, out: &mut Vec<f32>, rows: usize) -> usize {
-        let take = (rows as u64).min(self.remaining()) as usize;
-        for _ in 0..take {
-            out.extend_from_slice(self.walker.here());
-            self.emitted += 1;
-            if self.emitted < self.len() {
-                self.walker.advance();
-            }
-        }
+        let take = self.walker.emit(out, rows);
+        self.emitted += take as u64;
         take
     }
 }
@@ -167,5 +176,6 @@ pub fn embed_depth_first(
     collect(&mut DepthFirst::new(seed, index, lattice, n, dimension)?)
 }
 
+mod block;
 #[cfg(test)]
 mod tests;

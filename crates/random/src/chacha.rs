@@ -232,6 +232,22 @@ impl FastChaCha8 {
     pub(crate) fn skip_u64(&mut self) {
         self.index += 2;
     }
+
+    /// The buffered words, the next unread one's index, and the word position of `buffer[0]`; an empty
+    /// buffer is refilled first (as the next draw would).
+    #[inline(always)]
+    pub(crate) fn buffered(&mut self) -> (&[u32; BUFFER_WORDS], usize, u64) {
+        if self.index >= BUFFER_WORDS {
+            self.refill();
+        }
+        (&self.buffer, self.index, self.block * BLOCK_WORDS as u64)
+    }
+
+    /// Marks the buffered words before `index` drawn.
+    #[inline(always)]
+    pub(crate) fn set_index(&mut self, index: usize) {
+        self.index = index;
+    }
 }
 
 impl TryRng for FastChaCha8 {

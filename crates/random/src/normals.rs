@@ -10,7 +10,7 @@
 //! piece is decoded again from there. The values are thus exactly the sequential ones, for any number
 //! of threads.
 
-use crate::chacha::{FastChaCha8, Keystream};
+use crate::chacha::{FastChaCha8, Keystream, BUFFER_WORDS};
 use rand::TryRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -99,13 +99,41 @@ fn decode<T>(keystream: &Keystream, from: u64, to: u64, recorded: usize, map: &(
     let table = abscissae();
     let mut values = Vec::with_capacity((to.saturating_sub(from) / 2) as usize);
     let mut starts = Vec::with_capacity(recorded);
-    while rng.word_pos() < to {
-        if starts.len() < recorded {
-            starts.push(rng.word_pos());
-        }
+    while rng.word_pos() < to && starts.len() < recorded {
+        starts.push(rng.word_pos());
         values.push(map(fast_normal(&mut rng, table)));
     }
+    normals_before(&mut rng, to, table, |z| values.push(map(z)));
     Piece { values, starts, end: rng.word_pos() }
+}
+
+/// Hands `emit` the normals that start before word `to`: [`fast_normal`]'s values, with its first test
+/// made in a loop over the buffered words (no draw leaves the buffer there), the rest drawn one by one.
+#[inline(always)]
+fn normals_before(rng: &mut FastChaCha8, to: u64, x: &[f64; FAST_LAYERS + 1], mut emit: impl FnMut(f64)) {
+    while rng.word_pos() < to {
+        let (buffer, mut index, first) = rng.buffered();
+        // Draws that start below `stop` lie wholly in the buffer and start before `to`.
+        let stop = (BUFFER_WORDS - 1).min(to.saturating_sub(first).min(BUFFER_WORDS as u64) as usize);
+        while index < stop {
+            let bits = (u64::from(buffer[index + 1]) << 32) | u64::from(buffer[index]);
+            let i = (bits & 0xff) as usize;
+            if i >= FAST_LAYERS {
+                break;
+            }
+            let u = f64::from_bits((bits >> 12) | (1024u64 << 52)) - 3.0;
+            let z = u * x[i];
+            if z.abs() >= x[i + 1] {
+                break;
+            }
+            emit(z);
+            index += 2;
+        }
+        rng.set_index(index);
+        if rng.word_pos() < to {
+            emit(fast_normal(rng, x));
+        }
+    }
 }
 
 impl Normals {
@@ -144,7 +172,9 @@ impl Normals {
         #[cfg(feature = "threads")]
         let decoded: Vec<Piece<T>> = {
             use rayon::prelude::*;
-            (0..pieces).into_par_iter().map(one).collect()
+            // A few jobs per thread: each wakes a sleeping thread, which is dear in wasm.
+            let jobs = 2 * rayon::current_num_threads();
+            (0..pieces).into_par_iter().with_min_len(pieces.div_ceil(jobs)).map(one).collect()
         };
         #[cfg(not(feature = "threads"))]
         let decoded: Vec<Piece<T>> = (0..pieces).map(one).collect();

@@ -55,3 +55,27 @@ fn single_site_cluster_and_errors() {
     assert_eq!(DepthFirst::new(0, 0, lattice(4), 1 << 32, 2).err(), Some(EmbedError::ClusterSize(1 << 32)));
     assert_eq!(DepthFirst::new(0, 1 << 48, lattice(4), 10, 2).err(), Some(EmbedError::Index(1 << 48)));
 }
+
+#[test]
+fn blocks_split_among_any_number_of_parts_give_the_walk_site_by_site() {
+    // Site by site (`advance`), the reference; then blocks split into parts, in chunks that cut blocks
+    // anywhere. d = 1 and 3 make blocks of 2^17 and ~43690 sites, so 200k sites cross block boundaries;
+    // z = 2 is a path (every part's rows hang off the previous part), z = 300 stores u16 counts.
+    for (z, n, d) in [(2u32, 5_000u64, 3usize), (12, 200_000, 1), (12, 120_000, 3), (300, 30_000, 4)] {
+        let mut walker = Walker::new(7, 1, lattice(z), n as usize, d);
+        let mut reference = walker.here().to_vec();
+        while walker.advance() {
+            reference.extend_from_slice(walker.here());
+        }
+        for parts in [1usize, 2, 3, 7] {
+            for rows in [1usize, 999, 1 << 20] {
+                let mut s = DepthFirst::new(7, 1, lattice(z), n, d).unwrap();
+                s.walker.parts = parts;
+                let mut got = Vec::new();
+                while s.fill(&mut got, rows) > 0 {}
+                assert_eq!(got.len(), reference.len());
+                assert!(got == reference, "z={z} d={d} parts={parts} rows={rows}");
+            }
+        }
+    }
+}

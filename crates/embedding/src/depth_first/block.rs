@@ -1,0 +1,166 @@
+//! [`Walker::emit`]: the depth-first walk in blocks whose sites are placed by several workers at once.
+//!
+//! A site's position is its parent's plus its step, so a block splits into parts once the positions a
+//! part reads from before its start are known. A pass over the offspring counts alone (no coordinates)
+//! finds every site's parent and, at each part's start, the ancestors still open there; those are
+//! placed first, following parents up to a known position, then the parts run at once. Every position
+//! is the one f32 addition [`Walker::advance`] makes, so the rows are the same for any split.
+
+use super::{Walker, BLOCK_FLOATS};
+use std::collections::HashMap;
+
+/// Workers a block is split among: rayon's threads with the `threads` feature, else one.
+pub(super) fn workers() -> usize {
+    #[cfg(feature = "threads")]
+    return rayon::current_num_threads().max(1);
+    #[cfg(not(feature = "threads"))]
+    1
+}
+
+impl Walker {
+    /// Appends the positions of the current site and the sites after it, `rows` in all (fewer at the
+    /// end of the cluster), and moves on to the site after them. Returns the rows appended.
+    pub(crate) fn emit(&mut self, out: &mut Vec<f32>, rows: usize) -> usize {
+        let take = rows.min(self.offspring.len() - self.site);
+        let per_block = (BLOCK_FLOATS / self.here.len()).max(1);
+        out.reserve(take * self.here.len());
+        let mut done = 0;
+        while done < take {
+            let m = per_block.min(take - done);
+            self.emit_block(out, m);
+            done += m;
+        }
+        take
+    }
+
+    /// Emits sites `a .. a + m` (`a` the current site, `m >= 1`), then places site `a + m` if there is one.
+    fn emit_block(&mut self, out: &mut Vec<f32>, m: usize) {
+        let (n, d) = (self.offspring.len(), self.here.len());
+        let a = self.site;
+        let end = a + m;
+        // The last site placed: the next current site, or the cluster's last.
+        let last = end.min(n - 1);
+        let need = (last - a) * d;
+        if self.steps.len() - self.used < need {
+            self.steps.drain(..self.used);
+            self.used = 0;
+            let scale = self.scale;
+            let want = need - self.steps.len();
+            self.normals.fill(&mut self.steps, want, |z| (z * scale) as f32);
+        }
+        let steps = &self.steps[self.used..self.used + need];
+        let step = |t: usize| &steps[(t - a - 1) * d..(t - a) * d];
+
+        // Parts over the emitted sites after `a`; part p places sites starts[p] .. starts[p + 1].
+        let parts = self.parts.clamp(1, (end - a - 1).max(1));
+        let span = (end - a - 1).div_ceil(parts).max(1);
+        let starts: Vec<usize> = (0..parts).map(|p| (a + 1 + p * span).min(end)).chain([end]).collect();
+
+        // Parents (site t's at t - a - 1) and, at each later part's start, its open ancestors from `a` on.
+        let entry_sites = self.sites.clone();
+        let mut parents = std::mem::take(&mut self.parents);
+        parents.clear();
+        let mut open_at: Vec<Vec<u32>> = Vec::with_capacity(parts);
+        for t in a + 1..=last {
+            let children = self.offspring.get(t - 1);
+            if children > 0 {
+                self.sites.push((t - 1) as u32);
+                self.left.push(children);
+            }
+            if open_at.len() + 1 < parts && t == starts[open_at.len() + 1] {
+                let from = self.sites.partition_point(|&s| (s as usize) < a);
+                open_at.push(self.sites[from..].to_vec());
+            }
+            let top = self.left.len() - 1;
+            parents.push(self.sites[top]);
+            self.left[top] -= 1;
+            if self.left[top] == 0 {
+                self.left.pop();
+                self.sites.pop();
+            }
+        }
+        let parent = |t: usize| parents[t - a - 1] as usize;
+        let entry = |w: usize| {
+            let i = entry_sites.binary_search(&(w as u32)).expect("an ancestor before the block is open at its start");
+            &self.stack[i * d..(i + 1) * d]
+        };
+
+        // Positions the later parts read before their starts: their open ancestors and the paths to them.
+        let mut known: HashMap<usize, usize> = HashMap::from([(a, 0)]);
+        let mut placed: Vec<f32> = self.here.clone();
+        let mut chain = Vec::new();
+        for &w in open_at.iter().flatten() {
+            let mut x = w as usize;
+            while x >= a && !known.contains_key(&x) {
+                chain.push(x);
+                x = parent(x);
+            }
+            let mut from = if x < a { entry(x).to_vec() } else { placed[known[&x] * d..][..d].to_vec() };
+            while let Some(c) = chain.pop() {
+                for (f, &s) in from.iter_mut().zip(step(c)) {
+                    *f += s;
+                }
+                known.insert(c, placed.len() / d);
+                placed.extend_from_slice(&from);
+            }
+        }
+        let before = |w: usize| if w < a { entry(w) } else { &placed[known[&w] * d..][..d] };
+
+        // The parts, at once: row r of the block is site a + r; row 0 is the current site.
+        let base = out.len();
+        out.extend_from_slice(&self.here);
+        out.resize(base + m * d, 0.0);
+        let mut slices = Vec::with_capacity(parts);
+        let mut rest = &mut out[base + d..];
+        for p in 0..parts {
+            let (slice, tail) = rest.split_at_mut((starts[p + 1] - starts[p]) * d);
+            slices.push((starts[p], slice));
+            rest = tail;
+        }
+        let place = |(lo, rows): (usize, &mut [f32])| {
+            for t in lo..lo + rows.len() / d {
+                let p = parent(t);
+                let (done, row) = rows.split_at_mut((t - lo) * d);
+                let from = if p >= lo {
+                    &done[(p - lo) * d..(p - lo + 1) * d]
+                } else if p == a {
+                    &self.here[..]
+                } else {
+                    before(p)
+                };
+                for ((o, &f), &s) in row[..d].iter_mut().zip(from).zip(step(t)) {
+                    *o = f + s;
+                }
+            }
+        };
+        #[cfg(feature = "threads")]
+        {
+            use rayon::prelude::*;
+            slices.into_par_iter().for_each(place);
+        }
+        #[cfg(not(feature = "threads"))]
+        slices.into_iter().for_each(place);
+
+        // The next current site and the open ancestors after it.
+        let rows = &out[base..];
+        let row = |w: usize| if w >= a { &rows[(w - a) * d..(w - a + 1) * d] } else { entry(w) };
+        if end < n {
+            let p = parent(end);
+            let here: Vec<f32> = row(p).iter().zip(step(end)).map(|(&f, &s)| f + s).collect();
+            let kept = self.sites.partition_point(|&s| (s as usize) < a);
+            let mut stack = self.stack[..kept * d].to_vec();
+            for &w in &self.sites[kept..] {
+                stack.extend_from_slice(row(w as usize));
+            }
+            self.stack = stack;
+            self.here = here;
+        } else {
+            self.stack.clear();
+            self.sites.clear();
+            self.left.clear();
+        }
+        self.used += need;
+        self.site = end;
+        self.parents = parents;
+    }
+}
