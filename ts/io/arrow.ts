@@ -1,8 +1,9 @@
 // Arrow IPC files (Feather v2) of points: columns `x` (fixed-size list of d float32), `y` (the label,
 // float32) and, for populations, `cluster` (uint32); the record (config, seed, version) as the schema's
 // `percolab` metadata. pyarrow reads them with `pyarrow.ipc.open_file` or `pyarrow.feather.read_table`.
-import { DataType, Field, FixedSizeList, Float32, makeData, Precision, RecordBatch, RecordBatchFileWriter, Schema, Struct, type Table, tableFromIPC, Uint32 } from 'apache-arrow';
+import { DataType, Field, FixedSizeList, Float32, makeData, Precision, RecordBatch, RecordBatchFileWriter, RecordBatchReader, Schema, Struct, Table, tableFromIPC, Uint32 } from 'apache-arrow';
 import { UsageError } from '../errors.js';
+import { checkIpcStructure } from './arrow-check.js';
 import type { JsonValue } from '../json.js';
 
 export function pointsSchema(d: number, withIds: boolean, record: string): Schema {
@@ -79,11 +80,30 @@ export function oneLine(error: unknown): string {
 export function readArrowPoints(bytes: Uint8Array, source = 'Arrow file'): PointsFile {
   let table: Table;
   try {
-    table = tableFromIPC(bytes);
+    table = readIpc(bytes);
   } catch (error) {
     throw new UsageError(`${source}: not a readable Arrow IPC file (${oneLine(error)})`);
   }
   return pointsFromTable(table, source);
+}
+
+/**
+ * IPC bytes checked for structure first (`checkIpcStructure`), then a file's record batches read one by
+ * one through its footer, so a block whose message is not a record batch is an error: apache-arrow
+ * 21.2.0's sequential reader retries such a block forever. Streams (no footer) are read in order.
+ */
+function readIpc(bytes: Uint8Array): Table {
+  checkIpcStructure(bytes);
+  const reader = RecordBatchReader.from(bytes);
+  reader.open();
+  if (!reader.isFile()) return tableFromIPC(bytes);
+  const batches: RecordBatch[] = [];
+  for (let i = 0; i < reader.numRecordBatches; i++) {
+    const batch = reader.readRecordBatch(i);
+    if (!batch) throw new Error(`record batch ${i + 1} of ${reader.numRecordBatches} is not where the footer says`);
+    batches.push(batch);
+  }
+  return new Table(reader.schema, batches);
 }
 
 const isFloat32 = (t: DataType | undefined) => t !== undefined && DataType.isFloat(t) && t.precision === Precision.SINGLE;
