@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { applySets, parseConfigText, resolveConfig } from '../ts/config/load.js';
 import { UsageError } from '../ts/errors.js';
 import { referenceMarkdown } from '../ts/config/reference.js';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 
 const fail = (input: unknown) => {
   try {
@@ -118,4 +121,20 @@ describe('config', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     expect(readme).toContain(referenceMarkdown());
   });
+});
+
+describe('API reference', () => {
+  it('docs/api is what TypeDoc makes of the sources now (run `npm run docs:api` after changing public types)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'percolab-api-'));
+    try {
+      const run = spawnSync(process.execPath, ['node_modules/typedoc/bin/typedoc', '--out', out], { encoding: 'utf8' });
+      expect(run.status, run.stdout + run.stderr).toBe(0);
+      const files = (dir: string) => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+      expect(files(out)).toEqual(files('docs/api'));
+      const stale = files(out).filter((f) => readFileSync(join(out, f), 'utf8') !== readFileSync(join('docs/api', f), 'utf8'));
+      expect(stale).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
