@@ -36,8 +36,8 @@ pub(crate) struct Walker {
 /// Largest batch of steps decoded at once: 2^16 floats (256 KiB), 8 pieces for the pool.
 const MAX_BATCH: usize = 1 << 16;
 
-/// Most steps one block of [`Walker::emit`] decodes: 2^18 floats (1 MiB), 32 pieces for the pool.
-const BLOCK_FLOATS: usize = 1 << 18;
+/// Most steps one block of [`Walker::emit`] decodes: 2^19 floats (2 MiB), 64 pieces for the pool.
+const BLOCK_FLOATS: usize = 1 << 19;
 
 /// Most heap a walker's decoded-ahead steps take: the kept steps (a block, a piece's overshoot and the
 /// `d` left over), while a block decodes its pieces, and a block's parent sites (at most one per float).
