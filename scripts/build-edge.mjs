@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
+import { zodEnglishOnly } from './esbuild-plugins.mjs';
 
 /** Bundles workers/edge/worker.ts into dist/edge/ with `simdWasm` beside it, and a wrangler.toml example. */
 export async function buildEdge(root, simdWasm, version) {
@@ -22,6 +23,7 @@ export async function buildEdge(root, simdWasm, version) {
     entryPoints: { worker: join(root, 'workers', 'edge', 'worker.ts') },
     outdir,
     external: ['*.wasm'],
+    plugins: [zodEnglishOnly],
     define: { __PERCOLAB_VERSION__: JSON.stringify(version), __PERCOLAB_KERNELS_SHA256__: JSON.stringify(sha256) },
   });
   copyFileSync(simdWasm, join(outdir, 'percolab-simd.wasm'));

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { flavours, root, wasmBindgenBin, wasmLinker, wasmPackBin, wasmPackVersion, wasmRustc } from './toolchain.mjs';
 import { buildEdge } from './build-edge.mjs';
+import { zodEnglishOnly } from './esbuild-plugins.mjs';
 
 const log = (msg) => process.stderr.write(`build: ${msg}\n`);
 
@@ -52,12 +53,18 @@ async function bundle(wasmFiles) {
     sourcemap: true,
     logLevel: 'warning',
     define: { __PERCOLAB_VERSION__: JSON.stringify(version) },
+    plugins: [zodEnglishOnly],
   };
   // CommonJS dependencies bundled into ESM need a `require` for Node built-ins.
   const nodeBanner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+  const nodeExternal = ['webgpu', '@resvg/resvg-js', 'parquet-wasm'];
   const builds = [
-    { platform: 'node', outdir: 'dist/node', entries: { cli: 'ts/cli/main.ts', index: 'ts/index.ts', worker: 'workers/node.ts', 'wasm-thread': 'workers/wasm-thread-node.ts' },
-      banner: { js: nodeBanner }, external: ['webgpu', '@resvg/resvg-js', 'parquet-wasm'] },
+    // The library and its workers are whole files (a run bundle carries them, ts/bundle); the CLI loads
+    // what only some commands use (the plots' vega) as split chunks, since V8 parses all it loads at start-up.
+    { platform: 'node', outdir: 'dist/node', entries: { index: 'ts/index.ts', worker: 'workers/node.ts', 'wasm-thread': 'workers/wasm-thread-node.ts' },
+      banner: { js: nodeBanner }, external: nodeExternal },
+    { platform: 'node', outdir: 'dist/node', keep: true, entries: { cli: 'ts/cli/main.ts' }, splitting: true, chunkNames: 'cli-[name]-[hash]',
+      banner: { js: nodeBanner }, external: nodeExternal },
     { platform: 'browser', outdir: 'dist/browser', entries: { index: 'ts/browser.ts', worker: 'workers/browser.ts', 'wasm-thread': 'workers/wasm-thread-browser.ts' } },
     // The lab page (static files): the plots load as a split chunk after the form is up; chunks sit beside
     // the entries, so every `new URL('./…', import.meta.url)` still finds its file.
@@ -65,7 +72,7 @@ async function bundle(wasmFiles) {
       splitting: true, minify: true, files: { 'ts/lab/index.html': 'index.html' } },
   ];
   for (const b of builds) {
-    rmSync(join(root, b.outdir), { recursive: true, force: true });
+    if (!b.keep) rmSync(join(root, b.outdir), { recursive: true, force: true });
     log(`bundle ${b.outdir}`);
     await esbuild.build({
       ...common,
@@ -75,6 +82,7 @@ async function bundle(wasmFiles) {
       banner: b.banner,
       external: b.external,
       splitting: b.splitting,
+      chunkNames: b.chunkNames,
       minify: b.minify,
     });
     for (const [from, to] of Object.entries(b.files ?? {})) copyFileSync(join(root, from), join(root, b.outdir, to));

@@ -1,5 +1,4 @@
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { RunResults } from '../results.js';
 import { percentile } from '../fit/scaling.js';
 
@@ -185,6 +184,8 @@ export function lossCurveSpec(results: RunResults): TopLevelSpec {
 
 /** Renders a vega-lite spec to a standalone SVG string (no canvas, no network). */
 export async function specToSvg(spec: TopLevelSpec): Promise<string> {
+  // Loaded on first use: vega is a third of the CLI bundle, and most commands draw nothing.
+  const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
