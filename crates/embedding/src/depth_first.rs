@@ -36,8 +36,8 @@ pub(crate) struct Walker {
 /// Largest batch of steps decoded at once: 2^16 floats (256 KiB), 8 pieces for the pool.
 const MAX_BATCH: usize = 1 << 16;
 
-/// Most steps one block of [`Walker::emit`] decodes: 2^19 floats (2 MiB), 64 pieces for the pool.
-const BLOCK_FLOATS: usize = 1 << 19;
+/// Most steps one block of [`Walker::emit`] decodes: 2^20 floats (4 MiB), 128 pieces.
+const BLOCK_FLOATS: usize = 1 << 20;
 
 /// Most heap a walker's decoded-ahead steps take: the kept steps (a block, a piece's overshoot and the
 /// `d` left over), while a block decodes its pieces, and a block's parent sites (at most one per float).
@@ -58,7 +58,7 @@ impl Walker {
             batch: 1024,
             scale: 1.0 / (d as f64).sqrt(),
             parents: Vec::new(),
-            parts: block::workers(),
+            parts: block::parts(),
         }
     }
 

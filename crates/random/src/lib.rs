@@ -9,9 +9,11 @@
 
 mod chacha;
 mod normals;
+mod team;
 
 pub use chacha::{fast_stream, FastChaCha8, Keystream};
 pub use normals::{Normals, PIECE_NORMALS};
+pub use team::{with_team, Team};
 pub use rand::{Rng, RngExt, SeedableRng};
 pub use rand_chacha::ChaCha8Rng;
 

@@ -11,6 +11,7 @@
 //! of threads.
 
 use crate::chacha::{FastChaCha8, Keystream, BUFFER_WORDS};
+use crate::team::{with_team, Team};
 use rand::TryRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -144,7 +145,12 @@ impl Normals {
 
     /// Appends `map(z)` for at least the next `want` normals `z` (fewer than a piece's worth: exactly
     /// `want`, drawn in turn; more: whole pieces, which may give up to a piece more).
-    pub fn fill<T: Send>(&mut self, out: &mut Vec<T>, want: usize, map: impl Fn(f64) -> T + Sync) {
+    pub fn fill<T: Send + Sync>(&mut self, out: &mut Vec<T>, want: usize, map: impl Fn(f64) -> T + Sync) {
+        with_team(want >= PIECE_NORMALS, |team| self.fill_on(team, out, want, &map));
+    }
+
+    /// [`Normals::fill`] with the pieces decoded by `team`.
+    pub fn fill_on<T: Send + Sync>(&mut self, team: &Team, out: &mut Vec<T>, want: usize, map: &(impl Fn(f64) -> T + Sync)) {
         let per_piece = PIECE_NORMALS;
         if want < per_piece {
             let mut rng = FastChaCha8::at_word(self.keystream.clone(), self.next);
@@ -156,37 +162,34 @@ impl Normals {
         let target = out.len() + want;
         out.reserve_exact(want + per_piece);
         while out.len() < target {
-            self.extend(out, (target - out.len()).div_ceil(per_piece), &map);
+            self.extend_on(team, out, (target - out.len()).div_ceil(per_piece), map);
         }
     }
 
     /// Appends `map(z)` for the next normals `z`: as many as `pieces` pieces of 8192 draws yield
-    /// (about 8100 each). With the `threads` feature the pieces are decoded on rayon's pool.
-    pub fn extend<T: Send>(&mut self, out: &mut Vec<T>, pieces: usize, map: impl Fn(f64) -> T + Sync) {
+    /// (about 8100 each), decoded by a [`Team`] (with the `threads` feature, two threads).
+    pub fn extend<T: Send + Sync>(&mut self, out: &mut Vec<T>, pieces: usize, map: impl Fn(f64) -> T + Sync) {
+        with_team(pieces > 1, |team| self.extend_on(team, out, pieces, &map));
+    }
+
+    fn extend_on<T: Send + Sync>(&mut self, team: &Team, out: &mut Vec<T>, pieces: usize, map: &(impl Fn(f64) -> T + Sync)) {
         let first = self.next;
         let bounds = |p: usize| (first + p as u64 * PIECE_WORDS, first + (p as u64 + 1) * PIECE_WORDS);
-        let one = |p: usize| {
+        let slots: Vec<OnceLock<Piece<T>>> = (0..pieces).map(|_| OnceLock::new()).collect();
+        team.for_each(pieces, |p| {
             let (from, to) = bounds(p);
-            decode(&self.keystream, from, to, self.recorded, &map)
-        };
-        #[cfg(feature = "threads")]
-        let decoded: Vec<Piece<T>> = {
-            use rayon::prelude::*;
-            // One job per thread: each job wakes a sleeping thread, which is dear in wasm (~0.1 ms).
-            let jobs = rayon::current_num_threads();
-            (0..pieces).into_par_iter().with_min_len(pieces.div_ceil(jobs)).map(one).collect()
-        };
-        #[cfg(not(feature = "threads"))]
-        let decoded: Vec<Piece<T>> = (0..pieces).map(one).collect();
+            let _ = slots[p].set(decode(&self.keystream, from, to, self.recorded, map));
+        });
         let mut at = first;
-        for (p, mut piece) in decoded.into_iter().enumerate() {
+        for (p, slot) in slots.into_iter().enumerate() {
+            let mut piece = slot.into_inner().expect("every piece decoded");
             let (from, to) = bounds(p);
             if at != from {
                 match piece.starts.iter().position(|&s| s == at) {
                     Some(j) => {
                         piece.values.drain(..j);
                     }
-                    None => piece = decode(&self.keystream, at, to, 0, &map),
+                    None => piece = decode(&self.keystream, at, to, 0, map),
                 }
             }
             out.append(&mut piece.values);

@@ -7,13 +7,17 @@
 //! is the one f32 addition [`Walker::advance`] makes, so the rows are the same for any split.
 
 use super::{Walker, BLOCK_FLOATS};
+use percolab_random::{with_team, Team, PIECE_NORMALS};
 use std::collections::HashMap;
+use std::sync::Mutex;
 
-/// Workers a block is split among: rayon's threads with the `threads` feature, else one.
-pub(super) fn workers() -> usize {
+/// Parts a block is split into: two per thread of a [`Team`] (the caller and, with the `threads`
+/// feature, one helper), so that a helper that joins late still takes a share.
+pub(super) fn parts() -> usize {
     #[cfg(feature = "threads")]
-    return rayon::current_num_threads().max(1);
-    #[cfg(not(feature = "threads"))]
+    if rayon::current_num_threads() > 1 {
+        return 4;
+    }
     1
 }
 
@@ -24,17 +28,21 @@ impl Walker {
         let take = rows.min(self.offspring.len() - self.site);
         let per_block = (BLOCK_FLOATS / self.here.len()).max(1);
         out.reserve(take * self.here.len());
-        let mut done = 0;
-        while done < take {
-            let m = per_block.min(take - done);
-            self.emit_block(out, m);
-            done += m;
-        }
+        // One team for all blocks: its helper is woken once per call, not once per phase, and only when
+        // the call decodes at least a piece of steps.
+        with_team(take * self.here.len() >= PIECE_NORMALS, |team| {
+            let mut done = 0;
+            while done < take {
+                let m = per_block.min(take - done);
+                self.emit_block(team, out, m);
+                done += m;
+            }
+        });
         take
     }
 
     /// Emits sites `a .. a + m` (`a` the current site, `m >= 1`), then places site `a + m` if there is one.
-    fn emit_block(&mut self, out: &mut Vec<f32>, m: usize) {
+    fn emit_block(&mut self, team: &Team, out: &mut Vec<f32>, m: usize) {
         let (n, d) = (self.offspring.len(), self.here.len());
         let a = self.site;
         let end = a + m;
@@ -46,7 +54,7 @@ impl Walker {
             self.used = 0;
             let scale = self.scale;
             let want = need - self.steps.len();
-            self.normals.fill(&mut self.steps, want, |z| (z * scale) as f32);
+            self.normals.fill_on(team, &mut self.steps, want, &|z| (z * scale) as f32);
         }
         let steps = &self.steps[self.used..self.used + need];
         let step = |t: usize| &steps[(t - a - 1) * d..(t - a) * d];
@@ -114,32 +122,21 @@ impl Walker {
         let mut rest = &mut out[base + d..];
         for p in 0..parts {
             let (slice, tail) = rest.split_at_mut((starts[p + 1] - starts[p]) * d);
-            slices.push((starts[p], slice));
+            slices.push(Mutex::new(Some((starts[p], slice))));
             rest = tail;
         }
-        let place = |(lo, rows): (usize, &mut [f32])| {
+        team.for_each(parts, |p| {
+            let (lo, rows) = slices[p].lock().expect("part").take().expect("each part placed once");
             for t in lo..lo + rows.len() / d {
                 let p = parent(t);
                 let (done, row) = rows.split_at_mut((t - lo) * d);
-                let from = if p >= lo {
-                    &done[(p - lo) * d..(p - lo + 1) * d]
-                } else if p == a {
-                    &self.here[..]
-                } else {
-                    before(p)
-                };
+                let from = if p >= lo { &done[(p - lo) * d..(p - lo + 1) * d] } else { before(p) };
                 for ((o, &f), &s) in row[..d].iter_mut().zip(from).zip(step(t)) {
                     *o = f + s;
                 }
             }
-        };
-        #[cfg(feature = "threads")]
-        {
-            use rayon::prelude::*;
-            slices.into_par_iter().for_each(place);
-        }
-        #[cfg(not(feature = "threads"))]
-        slices.into_iter().for_each(place);
+        });
+        drop(slices);
 
         // The next current site and the open ancestors after it.
         let rows = &out[base..];
