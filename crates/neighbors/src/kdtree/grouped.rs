@@ -31,6 +31,9 @@ pub(super) struct Grouped<'t> {
     packed: Vec<f32>,
     /// Per lane, the keep threshold of its query (-inf for unused lanes: nothing passes).
     keep: [f32; GROUP],
+    /// Per lane, the largest f32 `<=` its query's `box_prune` (-inf for unused lanes): a leaf whose f32
+    /// box distance exceeds it is skipped for that query.
+    reach: [f32; GROUP],
     /// The group's tight box, `[min; stride]` then `[max; stride]`, zeros past `d`.
     gbox: Vec<f32>,
     m: usize,
@@ -50,6 +53,7 @@ impl<'t> Grouped<'t> {
             searches: (0..GROUP).map(|_| Search::new(tree, k)).collect(),
             packed: vec![0.0; tree.d * GROUP],
             keep: [f32::NEG_INFINITY; GROUP],
+            reach: [f32::NEG_INFINITY; GROUP],
             gbox: vec![0.0; 2 * stride],
             m: 0,
             own: 0,
@@ -66,11 +70,13 @@ impl<'t> Grouped<'t> {
         self.own = leaf;
         self.packed.fill(0.0);
         self.keep = [f32::NEG_INFINITY; GROUP];
+        self.reach = [f32::NEG_INFINITY; GROUP];
         let mut bbox = super::empty_box(d);
         for (l, p) in rows.clone().enumerate() {
             let q = &tree.row(p)[..d];
             self.searches[l].start(q, p);
             self.keep[l] = f32::INFINITY;
+            self.reach[l] = f32::INFINITY;
             q.iter().enumerate().for_each(|(j, &v)| self.packed[j * GROUP + l] = v);
             super::extend(&mut bbox, q);
         }
@@ -103,12 +109,7 @@ impl<'t> Grouped<'t> {
             if node != self.own {
                 // Only the queries whose own pruning radius reaches the leaf's box.
                 let bbox = &self.boxes[2 * self.stride * node..][..2 * self.stride];
-                let mut active = 0u32;
-                for (l, s) in self.searches[..self.m].iter().enumerate() {
-                    if super::box_dist_f32(&s.q, bbox) as f64 <= s.box_prune {
-                        active |= 1 << l;
-                    }
-                }
+                let active = tile::box_hits(&self.packed, self.m.div_ceil(4), bbox, self.tree.d, &self.reach);
                 if active != 0 {
                     self.scan(nd.link as usize..nd.lo as usize, active);
                 }
@@ -142,10 +143,17 @@ impl<'t> Grouped<'t> {
                 let s = &mut self.searches[l];
                 s.offer(dist[l], p);
                 self.keep[l] = s.keep;
+                self.reach[l] = f32_at_most(s.box_prune);
             }
         }
         self.bound = self.searches[..self.m].iter().map(|s| s.box_prune).fold(f64::NEG_INFINITY, f64::max);
     }
+}
+
+/// The largest f32 `<= x` (`x >= 0`; infinity stays infinity).
+fn f32_at_most(x: f64) -> f32 {
+    let t = x as f32;
+    if t as f64 > x { t.next_down() } else { t }
 }
 
 /// f32 squared distance between two boxes (`[min; stride]` then `[max; stride]`, zeros past `d` in both):
@@ -206,6 +214,66 @@ mod tile {
         }
         let hits = (0..used).filter(|&l| acc[l] <= keep[l]).fold(0u32, |m, l| m | 1 << l);
         (acc, hits)
+    }
+
+    /// The bit mask of the lanes (of the first `4 * lanes`) whose query's f32 distance to the box
+    /// `[min; stride]` then `[max; stride]` is `<= reach`: per coordinate the gap to the box (0 inside),
+    /// squared and summed in order, as `box_dist_f32` does for one query.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    pub(super) fn box_hits(packed: &[f32], lanes: usize, bbox: &[f32], d: usize, reach: &[f32; GROUP]) -> u32 {
+        let stride = bbox.len() / 2;
+        let used = 4 * lanes;
+        let mut acc = [0f32; GROUP];
+        for j in 0..d {
+            let (lo, hi) = (bbox[j], bbox[stride + j]);
+            for (a, &q) in acc[..used].iter_mut().zip(&packed[j * GROUP..][..used]) {
+                let (below, above) = (lo - q, q - hi);
+                let gap = if below > above { below } else { above };
+                let gap = if gap > 0.0 { gap } else { 0.0 };
+                *a += gap * gap;
+            }
+        }
+        (0..used).filter(|&l| acc[l] <= reach[l]).fold(0u32, |m, l| m | 1 << l)
+    }
+
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    pub(super) fn box_hits(packed: &[f32], lanes: usize, bbox: &[f32], d: usize, reach: &[f32; GROUP]) -> u32 {
+        match lanes {
+            1 => box_simd::<1>(packed, bbox, d, reach),
+            2 => box_simd::<2>(packed, bbox, d, reach),
+            3 => box_simd::<3>(packed, bbox, d, reach),
+            _ => box_simd::<4>(packed, bbox, d, reach),
+        }
+    }
+
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[inline(always)]
+    fn box_simd<const L: usize>(packed: &[f32], bbox: &[f32], d: usize, reach: &[f32; GROUP]) -> u32 {
+        use core::arch::wasm32::*;
+        let stride = bbox.len() / 2;
+        assert!(packed.len() >= d * GROUP && d <= stride && L <= GROUP / 4);
+        let zero = f32x4_splat(0.0);
+        let mut acc = [zero; L];
+        let (q, b) = (packed.as_ptr(), bbox.as_ptr());
+        for j in 0..d {
+            // SAFETY: j < d <= stride: both box loads inside `bbox`; j * GROUP + 4 L <= packed.len().
+            unsafe {
+                let (lo, hi) = (v128_load32_splat(b.add(j).cast()), v128_load32_splat(b.add(stride + j).cast()));
+                for (g, a) in acc.iter_mut().enumerate() {
+                    let x = v128_load(q.add(j * GROUP + 4 * g).cast());
+                    // pmax is a plain select (no NaN here); the gap is 0 inside the box.
+                    let gap = f32x4_pmax(f32x4_pmax(f32x4_sub(lo, x), f32x4_sub(x, hi)), zero);
+                    *a = f32x4_add(*a, f32x4_mul(gap, gap));
+                }
+            }
+        }
+        let mut hits = 0u32;
+        for (g, a) in acc.iter().enumerate() {
+            // SAFETY: 4 g + 4 <= GROUP floats.
+            let t = unsafe { v128_load(reach.as_ptr().add(4 * g).cast()) };
+            hits |= (i32x4_bitmask(f32x4_le(*a, t)) as u32) << (4 * g);
+        }
+        hits
     }
 
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
