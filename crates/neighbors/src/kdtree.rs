@@ -394,9 +394,10 @@ fn extend(bbox: &mut [f32], row: &[f32]) {
     }
 }
 
-/// Subtrees at least this large are built concurrently with the `threads` feature.
+/// Subtrees at least this large are built concurrently with the `threads` feature (small enough that the
+/// 10^4-point builds of the estimators use both threads).
 #[cfg(feature = "threads")]
-const PAR_ROWS: usize = 1 << 15;
+const PAR_ROWS: usize = 1 << 12;
 
 /// Parameters of a build.
 #[derive(Clone, Copy)]
