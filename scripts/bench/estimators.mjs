@@ -3,6 +3,7 @@
 // scikit-dimension runs up to 1e5 points (its neighbour search is the slow part); ours also at 1e6.
 // `--quick`: 10^4 points only, written to bench/results/estimators-quick.json.
 // `--sizes 1e4,1e5` and/or `--methods mle`: that part of the matrix, written to estimators-partial.json.
+// `--out NAME`: write bench/results/NAME.json instead.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -24,6 +25,8 @@ const usage = (message) => {
 for (const m of methods) if (!['twonn', 'mle'].includes(m)) usage(`--methods takes twonn and/or mle, got ${m}`);
 for (const n of sizesOption ?? []) if (!(Number.isInteger(n) && n > 20)) usage(`--sizes takes whole numbers above 20 (e.g. 1e4,1e5), got ${n}`);
 const partial = !quick && (sizesOption !== undefined || methods.length < 2);
+const out = option('--out')?.[0];
+if (out !== undefined && !/^[\w.-]+$/.test(out)) usage(`--out takes a file name without a folder or extension, got ${out}`);
 const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 const d = 32;
 const sizes = quick ? [10_000] : (sizesOption ?? [10_000, 100_000, 1_000_000]);
@@ -83,4 +86,4 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 // A quick or partial run leaves the full run's file alone.
-writeResult(quick ? 'estimators-quick' : partial ? 'estimators-partial' : 'estimators', { machine: machine(), quick, partial, loadAtStart, rows });
+writeResult(out ?? (quick ? 'estimators-quick' : partial ? 'estimators-partial' : 'estimators'), { machine: machine(), quick, partial, loadAtStart, rows });
