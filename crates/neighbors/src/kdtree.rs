@@ -20,8 +20,9 @@
 //! row and per node, not the pruning. Measured per query at N = 10^4 (the MLE bench's points): 185 node
 //! visits, each with a 32-float box test, 382 rows, 54 heap offers, 20 f64 re-ranks (the f32 margin had
 //! already settled the set). So `search_self` answers by leaf groups ([`grouped`]): the node tests are
-//! shared by up to 16 queries and the rows are scanned as SIMD tiles, 1.4-1.6x faster in wasm
-//! (10^4: 125-143 ms -> 85-90 ms; 10^5: 2.06 s -> 1.27 s, one thread), the same results.
+//! shared by up to 16 queries and the rows are scanned as SIMD tiles: in wasm, one thread, 0.149 ->
+//! 0.088 s at 10^4 and 1.69 -> 1.22 s at 10^5, the same results (`examples/wasm_self.mjs`,
+//! bench/results/neighbors-self-before.json and neighbors-self.json).
 
 use std::collections::BinaryHeap;
 use std::ops::Range;
@@ -89,8 +90,8 @@ const BLOCKED_ROW_COST: f64 = 0.06;
 
 /// The same for `search_self`, whose walk prunes by node boxes and answers by leaf groups: measured in
 /// wasm on cluster data at d = 32, N = 10^4 (blocked scan 3.1 ns per row and query, the grouped walk
-/// ~23 ns per row the per-query walk would scan). The larger probe budget costs uniform data (which goes
-/// to the blocked scan) about 5% at N = 10^4, d = 32.
+/// ~23 ns per row the per-query walk would scan). Uniform data still go to the blocked scan (d = 32,
+/// N = 10^4: 0.31 s with Auto before and after, bench/results/neighbors-self*.json).
 const SELF_BLOCKED_ROW_COST: f64 = 0.15;
 
 impl KdTree {
