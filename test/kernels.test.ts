@@ -28,12 +28,15 @@ describe('wasm kernels', () => {
     expectReferenceKnn(kernels);
   });
 
-  it('searchSelf (which prunes by node boxes with a simd128 kernel) equals a float64 reference on cluster data', () => {
-    // The MLE's search (k = 20) at d = 32, and d = 17 where the boxes' last f32x4 lanes are padding.
-    for (const d of [32, 17]) {
+  it('searchSelf (leaf groups: simd128 box and tile kernels) equals a float64 reference on cluster data, duplicates included', () => {
+    // The MLE's search (k = 20) at d = 32, and d = 17 where the boxes' last f32x4 lanes are padding; then
+    // 60 points 20 times each: leaves of duplicates wider than the leaf groups' 16 lanes, ties at 0.
+    const repeated = (points: Float32Array, d: number, times: number) =>
+      Float32Array.from({ length: points.length * times }, (_, i) => points[(Math.floor(i / d) % (points.length / d)) * d + (i % d)]!);
+    for (const [d, dup] of [[32, 1], [17, 1], [17, 20]] as const) {
       const n = 1200;
       const k = 20;
-      const points = kernels.embedNaive(kernels.sampleCluster(4, 0, n, 2 * d, 'exact'), d, 4, 0);
+      const points = repeated(kernels.embedNaive(kernels.sampleCluster(4, 0, n / dup, 2 * d, 'exact'), d, 4, 0), d, dup);
       const want = referenceKnn(points, points, d, k + 1);
       const index = kernels.knnIndex(points, d);
       const got = index.searchSelf(k);

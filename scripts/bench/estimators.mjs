@@ -2,6 +2,8 @@
 // the same percolation-cluster points at d = 32, in one run. Writes bench/results/estimators.json.
 // scikit-dimension runs up to 1e5 points (its neighbour search is the slow part); ours also at 1e6.
 // `--quick`: 10^4 points only, written to bench/results/estimators-quick.json.
+// `--sizes 1e4,1e5` and/or `--methods mle`: that part of the matrix, written to estimators-partial.json.
+// `--out NAME`: write bench/results/NAME.json instead.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -10,9 +12,24 @@ import { encodeNpy, loadKernels } from '../../dist/node/index.js';
 import { machine, writeResult } from './lib/common.mjs';
 
 const quick = process.argv.includes('--quick');
+const option = (name) => {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? undefined : process.argv[at + 1]?.split(',');
+};
+const methods = option('--methods') ?? ['twonn', 'mle'];
+const sizesOption = option('--sizes')?.map(Number);
+const usage = (message) => {
+  process.stderr.write(`estimators bench: ${message}\n`);
+  process.exit(2);
+};
+for (const m of methods) if (!['twonn', 'mle'].includes(m)) usage(`--methods takes twonn and/or mle, got ${m}`);
+for (const n of sizesOption ?? []) if (!(Number.isInteger(n) && n > 20)) usage(`--sizes takes whole numbers above 20 (e.g. 1e4,1e5), got ${n}`);
+const partial = !quick && (sizesOption !== undefined || methods.length < 2);
+const out = option('--out')?.[0];
+if (out !== undefined && !/^[\w.-]+$/.test(out)) usage(`--out takes a file name without a folder or extension, got ${out}`);
 const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 const d = 32;
-const sizes = quick ? [10_000] : [10_000, 100_000, 1_000_000];
+const sizes = quick ? [10_000] : (sizesOption ?? [10_000, 100_000, 1_000_000]);
 const anchorUpTo = quick ? 10_000 : 100_000;
 const kernels = loadKernels();
 
@@ -48,7 +65,7 @@ try {
   for (const n of sizes) {
     const file = join(dir, 'points.npy');
     writeFileSync(file, encodeNpy({ dtype: 'float32', shape: [n, d], data: cluster(n) }));
-    for (const method of ['twonn', 'mle']) {
+    for (const method of methods) {
       const results = {};
       const repeats = repeatsFor(n);
       for (const threads of [1, 2]) results[`percolab (${threads} thread${threads > 1 ? 's' : ''})`] = run('node', ['scripts/bench/lib/estimators-ours.mjs', '--method', method, '--points', file, '--threads', String(threads)], repeats);
@@ -68,5 +85,5 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-// A quick run leaves the full run's file alone.
-writeResult(quick ? 'estimators-quick' : 'estimators', { machine: machine(), quick, loadAtStart, rows });
+// A quick or partial run leaves the full run's file alone.
+writeResult(out ?? (quick ? 'estimators-quick' : partial ? 'estimators-partial' : 'estimators'), { machine: machine(), quick, partial, loadAtStart, rows });

@@ -206,6 +206,18 @@ pub(crate) fn check_points(points: &[f32], d: usize) -> Result<usize, EstimatorE
     Ok(points.len() / d)
 }
 
+/// `f` of every row of `table`, in row order (rows run concurrently with the `threads` feature; each
+/// result depends on its row alone, so the output is identical).
+pub(crate) fn map_rows<T: Send>(table: &NeighborTable, f: impl Fn(&[f64]) -> T + Sync) -> Vec<T> {
+    #[cfg(feature = "threads")]
+    {
+        use rayon::prelude::*;
+        table.distances().par_chunks_exact(table.k()).with_min_len(1024).map(&f).collect()
+    }
+    #[cfg(not(feature = "threads"))]
+    table.rows().map(f).collect()
+}
+
 /// The random stream of `role` (0 subsample, 1 bootstrap) for the estimator `tag`.
 pub(crate) fn rng(seed: u64, tag: u64, role: u64) -> percolab_random::ChaCha8Rng {
     percolab_random::stream(seed, percolab_random::Purpose::Bootstrap, (tag << 8) | role)

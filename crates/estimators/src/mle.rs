@@ -1,7 +1,7 @@
 //! Levina–Bickel maximum-likelihood estimator (NeurIPS 2004) with MacKay & Ghahramani's combination.
 
 use crate::stats::{check_bootstrap, interval, resample_weights};
-use crate::{rng, Bootstrap, Duplicates, EstimatorError, Interval, NeighborTable};
+use crate::{map_rows, rng, Bootstrap, Duplicates, EstimatorError, Interval, NeighborTable};
 
 const TAG: u64 = 2;
 
@@ -70,10 +70,7 @@ impl Mle {
         let kfac = if self.unbiased { k - 2 } else { k - 1 } as f64;
         // Per point, S = sum_{j<k} ln(T_k/T_j); m = kfac / S. Kept as S so the default combination
         // (mean of 1/m = mean of S / kfac) never divides by a zero S.
-        let sums: Vec<f64> = table
-            .rows()
-            .map(|r| if r[0] > 0.0 { r[..k - 1].iter().map(|&t| libm::log(r[k - 1] / t)).sum() } else { f64::NAN })
-            .collect();
+        let sums: Vec<f64> = map_rows(table, |r| if r[0] > 0.0 { r[..k - 1].iter().map(|&t| libm::log(r[k - 1] / t)).sum() } else { f64::NAN });
         let pointwise: Vec<f64> = sums.iter().map(|&s| kfac / s).collect();
         let kept: Vec<f64> = match self.combine {
             Combine::Mle => sums.iter().filter(|s| !s.is_nan()).copied().collect(),

@@ -32,6 +32,12 @@ impl NeighborTable {
 
     /// As [`from_distances`](Self::from_distances), from squared distances (what k-NN indexes return).
     pub fn from_squared_distances(k: usize, mut squared: Vec<f64>) -> Result<Self, EstimatorError> {
+        #[cfg(feature = "threads")]
+        {
+            use rayon::prelude::*;
+            squared.par_iter_mut().with_min_len(1 << 14).for_each(|s| *s = s.sqrt());
+        }
+        #[cfg(not(feature = "threads"))]
         squared.iter_mut().for_each(|s| *s = s.sqrt());
         Self::from_distances(k, squared)
     }

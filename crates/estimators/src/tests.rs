@@ -72,6 +72,20 @@ fn mle_matches_levina_bickel() {
 }
 
 #[test]
+fn mle_sums_are_the_sequential_ones_bit_for_bit() {
+    // Enough rows for the `threads` build to split them across the pool: the same bits as a plain loop.
+    let (n, k) = (5000, 20);
+    let d: Vec<f64> = (0..n * k).map(|i| 1.0 + (i % k) as f64 + ((i / k) as f64 * 0.618).fract()).collect();
+    let t = NeighborTable::from_squared_distances(k, d.clone()).unwrap();
+    let fit = Mle { bootstrap: Bootstrap { replicates: 0, ..Default::default() }, ..Default::default() }.fit(&t).unwrap();
+    for (row, m) in d.chunks_exact(k).zip(&fit.pointwise) {
+        let r: Vec<f64> = row.iter().map(|s| s.sqrt()).collect();
+        let s: f64 = r[..k - 1].iter().map(|&x| libm::log(r[k - 1] / x)).sum();
+        assert_eq!(m.to_bits(), ((k - 1) as f64 / s).to_bits());
+    }
+}
+
+#[test]
 fn corrint_matches_naive_pair_counts() {
     let x = grid_points(300, 3, 9, 2);
     let n = 300;

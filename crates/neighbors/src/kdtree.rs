@@ -17,13 +17,20 @@
 //! It prunes a node whose box lies beyond the query's current k-th distance: on cluster data at d = 32,
 //! k = 20 that cut the rows scanned per query 5x (2175 -> 433 at N = 10^4; profiled natively), within 4%
 //! of what the walk scans when given the final k-th distance from the start: what is left is the cost per
-//! row and per node, not the pruning.
+//! row and per node, not the pruning. Measured per query at N = 10^4 (the MLE bench's points): 185 node
+//! visits, each with a 32-float box test, 382 rows, 54 heap offers, 20 f64 re-ranks (the f32 margin had
+//! already settled the set). So `search_self` answers by leaf groups ([`grouped`]): the node tests are
+//! shared by up to 16 queries and the rows are scanned as SIMD tiles: in wasm, one thread, 0.149 ->
+//! 0.088 s at 10^4 and 1.69 -> 1.22 s at 10^5, the same results (`examples/wasm_self.mjs`,
+//! bench/results/neighbors-self-before.json and neighbors-self.json).
 
 use std::collections::BinaryHeap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::blocked::{self, Norms};
+
+mod grouped;
 use crate::{BLOCK, check_points, check_queries, for_each_chunk, sq_dist_f32, sq_dist_f64, top_k, Neighbors, NeighborsError, Rounding};
 
 /// Rows per leaf, chosen by measurement in wasm (16 beat 8 and 32 on cluster data at d = 10, 32, 128).
@@ -69,7 +76,7 @@ pub enum Strategy {
     /// Per chunk of queries, the tree while it prunes, else the blocked scan of every row.
     #[default]
     Auto,
-    /// The tree for every query.
+    /// The tree for every query (in `search_self`, by groups of rows of one leaf).
     Tree,
     /// The blocked scan of every row for every query.
     Blocked,
@@ -80,6 +87,12 @@ pub enum Strategy {
 /// descent and bookkeeping): a tree query that would scan more than this share of the rows is cheaper
 /// in a blocked scan.
 const BLOCKED_ROW_COST: f64 = 0.06;
+
+/// The same for `search_self`, whose walk prunes by node boxes and answers by leaf groups: measured in
+/// wasm on cluster data at d = 32, N = 10^4 (blocked scan 3.1 ns per row and query, the grouped walk
+/// ~23 ns per row the per-query walk would scan). Uniform data still go to the blocked scan (d = 32,
+/// N = 10^4: 0.31 s with Auto before and after, bench/results/neighbors-self*.json).
+const SELF_BLOCKED_ROW_COST: f64 = 0.15;
 
 impl KdTree {
     /// Indexes `points` (row-major `[n, d]`, `n >= 1`, all finite) with the default leaf size.
@@ -191,13 +204,69 @@ impl KdTree {
         let mut out = Neighbors::zeroed(self.n, k);
         // Every row is a query here, so computing the nodes' tight boxes pays for itself.
         let boxes = self.node_boxes();
+        let leaves = self.leaf_starts();
         // Walk the stored rows in leaf order (neighbouring queries share their tree paths and leaves).
         for_each_chunk(
             self.n,
-            |rows| self.answer(k, &rows.map(|p| (&self.row(p)[..self.d], p)).collect::<Vec<_>>(), strategy, Some(&boxes)),
+            |rows| match strategy {
+                Strategy::Blocked => self.answer(k, &rows.map(|p| (&self.row(p)[..self.d], p)).collect::<Vec<_>>(), strategy, Some(&boxes)),
+                _ => self.answer_self(k, rows, strategy, &leaves, &boxes),
+            },
             |rows, part| out.scatter(rows.map(|p| self.perm[p] as usize), &part),
         );
         Ok(out)
+    }
+
+    /// `(first stored row, node)` of every leaf, in row order.
+    fn leaf_starts(&self) -> Vec<(u32, u32)> {
+        self.nodes.iter().enumerate().filter(|(_, nd)| nd.dim == LEAF).map(|(i, nd)| (nd.link, i as u32)).collect()
+    }
+
+    /// `search_self` of stored rows `rows` by leaf groups ([`grouped`]). With `Auto`, the first `PROBES`
+    /// rows first probe the per-query walk with a budget of rows, as in [`KdTree::answer`]: if most of
+    /// them exhaust it, the whole chunk goes to the blocked scan instead.
+    fn answer_self(&self, k: usize, rows: Range<usize>, strategy: Strategy, leaves: &[(u32, u32)], boxes: &[f32]) -> Neighbors {
+        const PROBES: usize = 8;
+        let first = rows.start;
+        let mut part = Neighbors::zeroed(rows.len(), k);
+        let probes = if strategy == Strategy::Auto { first..(first + PROBES).min(rows.end) } else { first..first };
+        let mut waiting = Vec::new();
+        let mut search = Search::new(self, k);
+        search.boxes = Some(boxes);
+        for p in probes.clone() {
+            let q = &self.row(p)[..self.d];
+            search.start(q, p);
+            search.budget = ((self.n as f64 * SELF_BLOCKED_ROW_COST) as usize).max(64);
+            search.visit(0, 0.0);
+            let r = p - first;
+            if search.scanned <= search.budget {
+                search.finish(q, &mut part.indices[r * k..][..k], &mut part.squared_distances[r * k..][..k]);
+            } else {
+                waiting.push(r);
+            }
+        }
+        if 2 * waiting.len() > probes.len() {
+            waiting.extend(probes.len()..rows.len());
+            let jobs: Vec<_> = waiting.iter().map(|&r| (&self.row(first + r)[..self.d], first + r)).collect();
+            let found = self.answer(k, &jobs, Strategy::Blocked, Some(boxes));
+            part.scatter(waiting.into_iter(), &found);
+            return part;
+        }
+        let leaf_at = |p: usize| leaves.partition_point(|&(start, _)| start as usize <= p) - 1;
+        let mut group = grouped::Grouped::new(self, k, boxes);
+        for r in waiting {
+            group.answer(leaves[leaf_at(first + r)].1 as usize, first + r..first + r + 1, &mut part, first);
+        }
+        // Groups: up to GROUP consecutive rows of one leaf.
+        let mut p = probes.end;
+        while p < rows.end {
+            let at = leaf_at(p);
+            let leaf_end = leaves.get(at + 1).map_or(self.n, |&(start, _)| start as usize);
+            let end = leaf_end.min(p + grouped::GROUP).min(rows.end);
+            group.answer(leaves[at].1 as usize, p..end, &mut part, first);
+            p = end;
+        }
+        part
     }
 
     /// Answers a chunk of `(query, stored row to exclude)`, in order. With `Auto`, the first `PROBES`
@@ -331,9 +400,10 @@ fn extend(bbox: &mut [f32], row: &[f32]) {
     }
 }
 
-/// Subtrees at least this large are built concurrently with the `threads` feature.
+/// Subtrees at least this large are built concurrently with the `threads` feature (small enough that the
+/// 10^4-point builds of the estimators use both threads).
 #[cfg(feature = "threads")]
-const PAR_ROWS: usize = 1 << 15;
+const PAR_ROWS: usize = 1 << 12;
 
 /// Parameters of a build.
 #[derive(Clone, Copy)]

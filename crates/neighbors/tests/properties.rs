@@ -2,7 +2,7 @@
 //! shapes the kd-tree's k nearest neighbours equal a brute-force float64 reference (squared distances
 //! summed in coordinate order, ties by the lower index), and invalid arguments are errors, never panics.
 
-use percolab_neighbors::{BruteForce, KdTree, NeighborsError};
+use percolab_neighbors::{BruteForce, KdTree, NeighborsError, Strategy as Walk};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 
@@ -87,6 +87,25 @@ fn kdtree_equals_brute_force_float64_reference() {
             prop_assert_eq!(&got.indices, &want.0, "search_self: indices");
         } else {
             prop_assert_eq!(tree.search_self(k).unwrap_err(), NeighborsError::KTooLargeSelf { k, others: n - 1 });
+        }
+        Ok(())
+    });
+}
+
+/// `search_self` by every strategy (Tree: groups of up to 16 rows of one leaf sharing one walk, leaves of
+/// 1 to 40 rows, so groups of one leaf split and leaves of duplicates beyond the group size) equals the
+/// reference bit for bit, distances included.
+#[test]
+fn self_search_equals_the_float64_reference_for_every_strategy() {
+    let case = (dataset(), 1usize..=40, 1usize..=12).prop_filter("k < n", |((n, _, _), _, k)| k < n);
+    run("search_self against the f64 reference", 400, case, |((_, d, points), leaf, k)| {
+        let tree = KdTree::with_leaf_size(&points, d, leaf).unwrap();
+        let want = reference(&points, &points, d, k, true);
+        for walk in [Walk::Auto, Walk::Tree, Walk::Blocked] {
+            let got = tree.search_self_with(k, walk).unwrap();
+            prop_assert_eq!(&got.indices, &want.0, "{:?}: indices", walk);
+            let bits: Vec<u64> = got.squared_distances.iter().map(|x| x.to_bits()).collect();
+            prop_assert_eq!(&bits, &want.1, "{:?}: squared distances", walk);
         }
         Ok(())
     });
