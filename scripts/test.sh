@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 /usr/bin/cargo test -p percolab-students --profile release-tests --locked --features threads
 # Local-linear k-NN fits run per chunk of queries on rayon's pool: the same numbers as one thread.
 /usr/bin/cargo test -p percolab-neighbors --profile release-tests --locked --features threads --test local
-# Depth-first blocks are decoded and placed on rayon's pool, normals in pieces: the rows of one thread.
-/usr/bin/cargo test -p percolab-embedding -p percolab-random --profile release-tests --locked --features threads --lib -- depth_first normals
+# Depth-first blocks decoded and placed by a team of two threads, normals in pieces: the rows of one thread.
+/usr/bin/cargo test -p percolab-embedding -p percolab-random --profile release-tests --locked --features threads --lib -- depth_first normals team
+# MLE log sums on rayon's pool: the bits of a plain loop.
+/usr/bin/cargo test -p percolab-estimators --profile release-tests --locked --features threads --lib -- mle_sums_are_the_sequential_ones
 # Capacity draws run on rayon's pool: the same bits for any thread count.
 /usr/bin/cargo test -p percolab-capacity --profile release-tests --locked --features threads --test known_answers
 npx tsc --noEmit -p .
