@@ -5,7 +5,8 @@
 //! of the caller's time and about 1 ms before the helper runs, as much as a phase of a streamed chunk.
 //! Here the helper is woken once ([`with_team`]) and spins between phases. The caller never waits for
 //! the helper to arrive: it claims a phase's items itself, and waits only for items the helper has
-//! claimed and is running, so a helper that comes late (or never, on a pool of one) costs nothing.
+//! claimed and is running, so a helper that comes late (or never, on a pool of one) costs nothing. A
+//! helper that waits long for a next phase leaves, so it does not spin on a core others need.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -96,9 +97,15 @@ impl Team {
         while !self.over.load(Ordering::Acquire) {
             let phase = self.phase.load(Ordering::Acquire);
             if phase == seen {
+                // Waited a phase's length (1-5 ms) for the next one: the caller is busy elsewhere, or
+                // this thread shares a core with it; leave rather than spin on.
+                if spins >= IDLE_SPINS {
+                    return;
+                }
                 pause(&mut spins);
                 continue;
             }
+            spins = 0;
             let job = *self.job.lock().expect("team job");
             match job {
                 Some((number, f, n)) if u64::from(number) == phase => {
@@ -110,6 +117,9 @@ impl Team {
         }
     }
 }
+
+/// Spins the helper waits for a new phase before it leaves.
+const IDLE_SPINS: u32 = 1 << 17;
 
 /// A spin-wait step; now and then a yield, so that a waiter on a machine with more threads than cores
 /// lets the one it waits for run (a no-op in wasm, where each thread is a worker of its own).
