@@ -25,7 +25,7 @@ for (const [data, n, d, q] of cases) {
   for (const k of [1, 10]) {
     const seconds = {};
     const sums = new Set();
-    for (const [name, st] of [['auto', 0], ['tree', 1], ['blocked', 2]]) {
+    for (const [name, st] of [['auto', 0], ['tree', 1], ['blocked', 2], ['quantized', 3]]) {
       let best = Infinity;
       for (let r = 0; r < 2; r++) {
         const [sum, t] = time(() => w.query_with(k, q, st));
@@ -34,7 +34,7 @@ for (const [data, n, d, q] of cases) {
       }
       seconds[name] = best;
     }
-    const row = { data, n, d, q, k, seconds, sameResults: sums.size === 1, blockedGflops: (2 * n * q * d) / seconds.blocked / 1e9 };
+    const row = { data, n, d, q, k, seconds, sameResults: sums.size === 1, blockedGflops: (2 * n * q * d) / seconds.blocked / 1e9, quantizedGops: (2 * n * q * d) / seconds.quantized / 1e9 };
     process.stderr.write(`${JSON.stringify(row)}\n`);
     rows.push(row);
   }
