@@ -307,6 +307,9 @@ impl Scan<'_> {
     }
 }
 
+/// A tile's keys (row-major `[R, 8]`) and the mask of those to offer, if any.
+type Found<const R: usize> = Option<([[i32; 8]; R], u64)>;
+
 /// The micro-kernel: the keys `|x~|^2 - 2 x~.q~` of `R` rows and 8 queries (`panel`), and the mask
 /// (bit `8t + l`) of those at or below `keep[l]`; `None` when none is, or already when after the first
 /// `m` coordinates no prefix key `prefix[t] - 2 x~_{<m}.q~_{<m}` is at or below its gate. Every value
@@ -326,7 +329,7 @@ mod lanes {
         gates: &[i32],
         norms: &[i32],
         keep: &[i32],
-    ) -> (Option<([[i32; 8]; R], u64)>, bool) {
+    ) -> (super::Found<R>, bool) {
         assert!(rows.len() == R * dp && panel.len() == 8 * dp && m % 2 == 0 && m <= dp && dp % 2 == 0);
         assert!(prefix.len() == R && norms.len() == R && gates.len() == 8 && keep.len() == 8);
         let mut acc = [[i32x4_splat(0); 2]; R];
@@ -396,7 +399,7 @@ mod lanes {
         gates: &[i32],
         norms: &[i32],
         keep: &[i32],
-    ) -> (Option<([[i32; 8]; R], u64)>, bool) {
+    ) -> (super::Found<R>, bool) {
         let mut acc = [[0i32; 8]; R];
         let run = |acc: &mut [[i32; 8]; R], from: usize, to: usize| {
             for (t, b) in panel.chunks_exact(16).enumerate().take(to).skip(from) {
