@@ -334,7 +334,7 @@ mod lanes {
         assert!(prefix.len() == R && norms.len() == R && gates.len() == 8 && keep.len() == 8);
         let mut acc = [[i32x4_splat(0); 2]; R];
         let (x, b) = (rows.as_ptr(), panel.as_ptr());
-        let mut run = |acc: &mut [[v128; 2]; R], from: usize, to: usize| {
+        let run = |acc: &mut [[v128; 2]; R], from: usize, to: usize| {
             for t in from..to {
                 // SAFETY: 2t + 2 <= dp and r < R: inside `rows`; 16t + 16 <= 8 dp: inside `panel`
                 // (asserted above); unaligned loads are fine.
