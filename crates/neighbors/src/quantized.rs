@@ -154,16 +154,19 @@ impl Select {
     }
 }
 
-/// The prefix the scan gates on: all but the last eighth of the coordinates (measured on uniform data
-/// in wasm, d = 32 and 128: 5-10% faster at k = 1, 2-3% at k = 10; earlier gates cost more than they
-/// save there), and no gate below 16 coordinates.
-fn gate_prefix(dp: usize) -> usize {
-    if dp < 16 { dp } else { dp - (dp / 8).next_multiple_of(2) }
+/// The prefixes the scan may gate on: all but the last quarter or eighth of the coordinates, or none
+/// (`dp`); below 16 coordinates none. (Measured on uniform data in wasm, d = 32 and 128: the best single
+/// gate was one of these, 5-10% faster at k = 1 and 2-3% at k = 10; earlier ones cost more than they
+/// saved, and two gates in a row more than one.)
+fn gate_prefixes(dp: usize) -> Vec<usize> {
+    if dp < 16 { vec![dp] } else { vec![dp - (dp / 4).next_multiple_of(2), dp - (dp / 8).next_multiple_of(2), dp] }
 }
 
-/// The gate's own cost, in coordinates of the tile kernel: a block whose tiles pass it more often than
-/// `1 - GATE_COST / (dp - m)` (then it costs more than it saves) turns it off for the rest of the scan.
+/// A gate's own cost, in coordinates of the tile kernel: a tile costs `m + GATE_COST` when it stops at
+/// gate `m`, `dp + GATE_COST` when it passes, and `dp` with no gate.
 const GATE_COST: f64 = 2.0;
+/// Blocks that try each gate (alternately, after the first block) before the cheapest is kept.
+const TRIALS: usize = 2;
 
 /// Answers `jobs` (query, stored row to exclude or `usize::MAX`) by a scan of the quantized rows
 /// (`data` the f32 rows in stored order for the re-rank, `perm` their original indices), from the block
@@ -217,10 +220,21 @@ pub(crate) fn answer(
             dropped: false,
         });
     }
-    let mut m = gate_prefix(dp);
-    for (s, q) in sel.iter_mut().zip(queries.chunks_exact(dp)) {
-        s.rest = q[m..].iter().map(|&v| v as i64 * v as i64).sum();
-    }
+    let arms = gate_prefixes(dp);
+    let set_prefix = |m: usize, sel: &mut [Select], gates: &mut [i32]| {
+        for (i, (s, q)) in sel.iter_mut().zip(queries.chunks_exact(dp)).enumerate() {
+            s.rest = q[m..].iter().map(|&v| v as i64 * v as i64).sum();
+            gates[i] = s.gate();
+        }
+    };
+    // The first block runs on the last gate (its bounds come from its own rows, so it is not judged),
+    // then each gate in turn for `TRIALS` blocks each, then the one of least measured cost per tile.
+    let gated = arms.len() - 1;
+    let mut cost = vec![0f64; arms.len()];
+    cost[gated] = dp as f64 * TRIALS as f64;
+    let mut arm = gated.saturating_sub(1);
+    let mut m = arms[arm];
+    set_prefix(m, &mut sel, &mut gates);
     let rows_per_block = (BLOCK_BYTES / (2 * dp)).next_multiple_of(TILE).max(TILE);
     let blocks = n.div_ceil(rows_per_block);
     let first_block = start_row.min(n - 1) / rows_per_block;
@@ -228,6 +242,18 @@ pub(crate) fn answer(
     for b in 0..blocks {
         let start = (first_block + b) % blocks * rows_per_block;
         let end = (start + rows_per_block).min(n);
+        let trial = (1..=gated * TRIALS).contains(&b);
+        let next = if trial {
+            (b - 1) % gated
+        } else if b == gated * TRIALS + 1 {
+            (0..arms.len()).min_by(|&a, &c| cost[a].total_cmp(&cost[c])).expect("one arm at least")
+        } else {
+            arm
+        };
+        if next != arm {
+            (arm, m) = (next, arms[next]);
+            set_prefix(m, &mut sel, &mut gates);
+        }
         if m < dp {
             for (v, x) in prefix_norms.iter_mut().zip(quant.rows[start * dp..end * dp].chunks_exact(dp)) {
                 *v = x[..m].iter().map(|&t| t as i32 * t as i32).sum();
@@ -246,10 +272,9 @@ pub(crate) fn answer(
                 r += 1;
             }
         }
-        // The first block's bounds come from its own rows: judge the gate from the second on.
-        let tiles = (panels * (end - start).div_ceil(TILE)) as f64;
-        if m < dp && b > 0 && scan.passed.get() as f64 > tiles * (1.0 - GATE_COST / (dp - m) as f64) {
-            m = dp;
+        if trial {
+            let tiles = (panels * (end - start).div_ceil(TILE)) as f64;
+            cost[arm] += m as f64 + GATE_COST + scan.passed.get() as f64 / tiles * (dp - m) as f64;
         }
     }
     let mut rejected = Vec::new();
