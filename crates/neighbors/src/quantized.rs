@@ -13,7 +13,7 @@
 //! included) has `delta sqrt(key + |q~|^2) - eps - eps_q <= U`, i.e.
 //! `key + |q~|^2 <= (sqrt(K + |q~|^2) + 2 (eps + eps_q) / delta)^2`: every such row is kept.
 
-use std::collections::BinaryHeap;
+use crate::blocked::Candidates;
 
 use crate::{sq_dist_f64, top_k, Neighbors};
 
@@ -22,8 +22,6 @@ const PANEL: usize = 8;
 const TILE: usize = 4;
 /// Rows per cache block: about 128 KiB of rows, reused by every panel of a chunk.
 const BLOCK_BYTES: usize = 1 << 17;
-/// A query whose candidate list outgrows this (its bound is too loose for the data) leaves this scan.
-const MAX_CANDIDATES: usize = 1 << 14;
 /// Relative slack of the f64 arithmetic below (each quantity is a handful of roundings off).
 const SLACK: f64 = 1.0 + 1.0 / (1u64 << 40) as f64;
 
@@ -97,10 +95,7 @@ fn quantize(x: &[f32], center: &[f64], delta: f64, amp: i32, out: &mut [i16]) ->
 
 /// One query's selection state.
 struct Select {
-    /// The k smallest keys seen (a max-heap).
-    heap: BinaryHeap<i32>,
-    /// `(key, stored row)` of every row seen with key `<= keep` at the time.
-    cands: Vec<(i32, u32)>,
+    cands: Candidates<i32, i32>,
     keep: i32,
     /// `|q~|^2`.
     qq: i64,
@@ -110,7 +105,6 @@ struct Select {
     /// `2 (eps + eps_q) / delta`.
     eta: f64,
     k: usize,
-    limit: usize,
     skip: usize,
     dropped: bool,
 }
@@ -120,30 +114,18 @@ impl Select {
         if p == self.skip || key > self.keep {
             return;
         }
-        self.cands.push((key, p as u32));
-        if self.heap.len() < self.k {
-            self.heap.push(key);
-            if self.heap.len() == self.k {
-                self.tighten();
-            }
-        } else if key < *self.heap.peek().expect("k >= 1") {
-            *self.heap.peek_mut().expect("k >= 1") = key;
+        if self.cands.push(key, key, p, self.k) {
             self.tighten();
         }
-        if self.cands.len() > self.limit {
-            let keep = self.keep;
-            self.cands.retain(|c| c.0 <= keep);
-            self.limit = self.limit.max(2 * self.cands.len());
-            if self.cands.len() > MAX_CANDIDATES {
-                self.dropped = true;
-                self.keep = i32::MIN;
-            }
+        if !self.cands.compact(self.keep) {
+            self.dropped = true;
+            self.keep = i32::MIN;
         }
     }
 
     /// `keep = floor((sqrt(K + |q~|^2) + eta)^2) - |q~|^2`, rounded up in f64 (see the module docs).
     fn tighten(&mut self) {
-        let kth = *self.heap.peek().expect("k >= 1") as i64;
+        let kth = self.cands.kth() as i64;
         let r = ((kth + self.qq) as f64).sqrt() * SLACK + self.eta;
         let bound = (r * r * SLACK).floor() - self.qq as f64;
         self.keep = bound.min(i32::MAX as f64) as i32;
@@ -208,14 +190,12 @@ pub(crate) fn answer(
         }
         (gates[i], keep[i]) = (i32::MAX, i32::MAX);
         sel.push(Select {
-            heap: BinaryHeap::with_capacity(k + 1),
-            cands: Vec::new(),
+            cands: Candidates::new(k),
             keep: i32::MAX,
             qq: norm as i64,
             rest: 0,
             eta: 2.0 * (quant.eps + eps_q) / quant.delta * SLACK,
             k,
-            limit: 4 * k + 64,
             skip,
             dropped: false,
         });
@@ -285,7 +265,7 @@ pub(crate) fn answer(
             continue;
         }
         exact.clear();
-        exact.extend(s.cands.iter().filter(|c| c.0 <= s.keep).map(|&(_, p)| (sq_dist_f64(q, &data[p as usize * d..][..d]), perm[p as usize])));
+        exact.extend(s.cands.within(s.keep).map(|p| (sq_dist_f64(q, &data[p * d..][..d]), perm[p])));
         let row = first + i;
         top_k(&mut exact, k, &mut part.indices[row * k..][..k], &mut part.squared_distances[row * k..][..k]);
     }
