@@ -73,22 +73,22 @@ pub extern "C" fn query_self(k: u32) -> u32 {
     nb.indices.iter().fold(0u32, |a, &i| a.wrapping_mul(31).wrapping_add(i))
 }
 
-/// `query` with a fixed strategy (0 auto, 1 tree, 2 blocked scan).
+/// `query` with a fixed strategy (0 auto, 1 tree, 2 blocked scan, 3 quantized scan).
 #[no_mangle]
 pub extern "C" fn query_with(k: u32, m: u32, strategy: u32) -> u32 {
     let guard = STATE.lock().unwrap();
     let s = guard.as_ref().unwrap();
-    let strategy = [Strategy::Auto, Strategy::Tree, Strategy::Blocked][strategy as usize];
+    let strategy = [Strategy::Auto, Strategy::Tree, Strategy::Blocked, Strategy::Quantized][strategy as usize];
     let nb = s.tree.as_ref().unwrap().search_with(&s.queries[..m as usize * s.d], k as usize, strategy).unwrap();
     nb.indices.iter().fold(0u32, |a, &i| a.wrapping_mul(31).wrapping_add(i))
 }
 
-/// `search_self` with a fixed strategy (0 auto, 1 tree, 2 blocked scan); returns a checksum.
+/// `search_self` with a fixed strategy (0 auto, 1 tree, 2 blocked scan, 3 quantized scan); returns a checksum.
 #[no_mangle]
 pub extern "C" fn query_self_with(k: u32, strategy: u32) -> u32 {
     let guard = STATE.lock().unwrap();
     let s = guard.as_ref().unwrap();
-    let strategy = [Strategy::Auto, Strategy::Tree, Strategy::Blocked][strategy as usize];
+    let strategy = [Strategy::Auto, Strategy::Tree, Strategy::Blocked, Strategy::Quantized][strategy as usize];
     let nb = s.tree.as_ref().unwrap().search_self_with(k as usize, strategy).unwrap();
     nb.indices.iter().fold(0u32, |a, &i| a.wrapping_mul(31).wrapping_add(i))
 }

@@ -1,9 +1,12 @@
-// Times each search strategy of the kd-tree (auto, tree only, blocked scan) in one wasm32 + simd128
-// process, one thread, and checks they agree; writes bench/results/neighbors-strategies.json.
-//   node crates/neighbors/examples/wasm_strategies.mjs
+// Times each search strategy of the kd-tree (auto, tree only, f32 blocked scan, quantized scan) in one
+// wasm32 + simd128 process, one thread, and checks they agree; writes bench/results/neighbors-strategies.json
+// (or neighbors-strategies-uniform.json with `uniform`: the uniform cases only).
+//   node crates/neighbors/examples/wasm_strategies.mjs [uniform]
+// Seconds are the process's CPU time (one thread): on a shared machine they stay close to what an idle
+// one gives, where wall time does not.
 // Builds examples/wasm_bench.rs first (as wasm_bench.mjs does).
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 const targetDir = '/tmp/nb-wasm-target';
@@ -16,8 +19,14 @@ execFileSync('/usr/bin/cargo', ['build', '--release', '-p', 'percolab-neighbors'
 const bytes = readFileSync(`${targetDir}/wasm32-unknown-unknown/release/examples/wasm_bench.wasm`);
 const { instance } = await WebAssembly.instantiate(bytes, {});
 const w = instance.exports;
-const time = (f) => { const t = performance.now(); const v = f(); return [v, (performance.now() - t) / 1e3]; };
-const cases = [['cluster', 1e6, 10, 1e4], ['cluster', 1e6, 32, 1e4], ['uniform', 1e5, 32, 2000], ['uniform', 1e5, 128, 1000]];
+const time = (f) => {
+  const t = process.cpuUsage();
+  const v = f();
+  const u = process.cpuUsage(t);
+  return [v, (u.user + u.system) / 1e6];
+};
+const only = process.argv[2];
+const cases = [['cluster', 1e6, 10, 1e4], ['cluster', 1e6, 32, 1e4], ['uniform', 1e5, 32, 2000], ['uniform', 1e5, 128, 1000]].filter(([data]) => !only || data === only);
 const rows = [];
 for (const [data, n, d, q] of cases) {
   w.generate(data === 'cluster' ? 0 : 1, n, q, d, 7);
@@ -25,7 +34,7 @@ for (const [data, n, d, q] of cases) {
   for (const k of [1, 10]) {
     const seconds = {};
     const sums = new Set();
-    for (const [name, st] of [['auto', 0], ['tree', 1], ['blocked', 2]]) {
+    for (const [name, st] of [['auto', 0], ['tree', 1], ['blocked', 2], ['quantized', 3]]) {
       let best = Infinity;
       for (let r = 0; r < 2; r++) {
         const [sum, t] = time(() => w.query_with(k, q, st));
@@ -34,12 +43,12 @@ for (const [data, n, d, q] of cases) {
       }
       seconds[name] = best;
     }
-    const row = { data, n, d, q, k, seconds, sameResults: sums.size === 1, blockedGflops: (2 * n * q * d) / seconds.blocked / 1e9 };
+    const row = { data, n, d, q, k, seconds, sameResults: sums.size === 1, blockedGflops: (2 * n * q * d) / seconds.blocked / 1e9, quantizedGops: (2 * n * q * d) / seconds.quantized / 1e9 };
     process.stderr.write(`${JSON.stringify(row)}\n`);
     rows.push(row);
   }
 }
-const file = 'bench/results/neighbors-strategies.json';
+const file = only ? `bench/results/neighbors-strategies-${only}.json` : 'bench/results/neighbors-strategies.json';
 const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version };
-writeFileSync(`${file}.tmp`, `${JSON.stringify({ date: new Date().toISOString(), machine, threads: 1, note: 'shared 2-core machine: other jobs ran at the same time', rows }, null, 2)}\n`);
+writeFileSync(`${file}.tmp`, `${JSON.stringify({ date: new Date().toISOString(), machine, threads: 1, note: 'shared 2-core machine: other jobs ran at the same time; seconds are CPU time', loadAverage: loadavg(), rows }, null, 2)}\n`);
 renameSync(`${file}.tmp`, file);

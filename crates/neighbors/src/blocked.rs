@@ -25,7 +25,7 @@ const TILE: usize = 4;
 const BLOCK_BYTES: usize = 1 << 17;
 /// A query whose candidate list outgrows this (the margin is too wide for the data, e.g. points far
 /// from the origin) leaves the blocked scan and is answered by the caller's other path instead.
-const MAX_CANDIDATES: usize = 1 << 14;
+pub(crate) const MAX_CANDIDATES: usize = 1 << 14;
 /// Largest `|x|^2` and `|q|^2` for which every key is finite.
 const MAX_NORM: f64 = 1.329_227_995_784_916e36; // 2^120
 const MAX_DIM: usize = 4096;
@@ -85,14 +85,62 @@ fn unordered(o: u32) -> f32 {
     f32::from_bits(if o >> 31 == 1 { o & 0x7fff_ffff } else { !o })
 }
 
+/// One query's k smallest keys (in the heap's order `H`) and every row seen with a key (`C`) at or
+/// below its threshold at the time: the selection state of the scans of every row.
+pub(crate) struct Candidates<H, C> {
+    heap: BinaryHeap<H>,
+    list: Vec<(C, u32)>,
+    /// Compact `list` when it grows past this.
+    limit: usize,
+}
+
+impl<H: Ord + Copy, C: PartialOrd + Copy> Candidates<H, C> {
+    pub(crate) fn new(k: usize) -> Self {
+        Candidates { heap: BinaryHeap::with_capacity(k + 1), list: Vec::new(), limit: 4 * k + 64 }
+    }
+
+    /// Records stored row `p` with key `key` (`order`: the same key in the heap's order); returns whether
+    /// the k-th smallest key changed (or became known).
+    pub(crate) fn push(&mut self, key: C, order: H, p: usize, k: usize) -> bool {
+        self.list.push((key, p as u32));
+        if self.heap.len() < k {
+            self.heap.push(order);
+            self.heap.len() == k
+        } else if order < *self.heap.peek().expect("k >= 1") {
+            *self.heap.peek_mut().expect("k >= 1") = order;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The k-th smallest key (or the largest, with fewer than k seen).
+    pub(crate) fn kth(&self) -> H {
+        *self.heap.peek().expect("k >= 1")
+    }
+
+    /// Once the list outgrows its limit, drops the rows whose key exceeds `keep`; returns false when
+    /// more than `MAX_CANDIDATES` remain then (the bound is too loose for this scan).
+    pub(crate) fn compact(&mut self, keep: C) -> bool {
+        if self.list.len() <= self.limit {
+            return true;
+        }
+        self.list.retain(|c| c.0 <= keep);
+        self.limit = self.limit.max(2 * self.list.len());
+        self.list.len() <= MAX_CANDIDATES
+    }
+
+    /// The stored rows with key `<= keep`.
+    pub(crate) fn within(&self, keep: C) -> impl Iterator<Item = usize> + '_ {
+        self.list.iter().filter(move |c| c.0 <= keep).map(|c| c.1 as usize)
+    }
+}
+
 /// One query's selection state.
 struct Select {
-    /// `ordered` keys of the k smallest keys seen.
-    heap: BinaryHeap<u32>,
-    /// `(key, stored row)` of every row seen with key `<= keep` at the time.
-    cands: Vec<(f32, u32)>,
+    /// `ordered` keys in the heap, f32 keys in the list.
+    cands: Candidates<u32, f32>,
     keep: f32,
-    limit: usize,
     margin: f64,
     skip: usize,
     /// Left the blocked scan (too many candidates).
@@ -105,31 +153,18 @@ impl Select {
         if p == self.skip || key > self.keep {
             return self.keep;
         }
-        self.cands.push((key, p as u32));
-        let o = ordered(key);
-        if self.heap.len() < k {
-            self.heap.push(o);
-            if self.heap.len() == k {
-                self.tighten();
-            }
-        } else if o < *self.heap.peek().expect("k >= 1") {
-            *self.heap.peek_mut().expect("k >= 1") = o;
+        if self.cands.push(key, ordered(key), p, k) {
             self.tighten();
         }
-        if self.cands.len() > self.limit {
-            let keep = self.keep;
-            self.cands.retain(|c| c.0 <= keep);
-            self.limit = self.limit.max(2 * self.cands.len());
-            if self.cands.len() > MAX_CANDIDATES {
-                self.dropped = true;
-                self.keep = f32::NEG_INFINITY;
-            }
+        if !self.cands.compact(self.keep) {
+            self.dropped = true;
+            self.keep = f32::NEG_INFINITY;
         }
         self.keep
     }
 
     fn tighten(&mut self) {
-        let th = unordered(*self.heap.peek().expect("k >= 1")) as f64 + self.margin;
+        let th = unordered(self.cands.kth()) as f64 + self.margin;
         // The largest f32 <= th.
         self.keep = if th >= f32::MAX as f64 {
             f32::INFINITY
@@ -174,10 +209,8 @@ pub(crate) fn answer(
             rejected.push(i);
         }
         sel.push(Select {
-            heap: BinaryHeap::with_capacity(k + 1),
-            cands: Vec::new(),
+            cands: Candidates::new(k),
             keep: keep[i],
-            limit: 4 * k + 64,
             margin: margin(d, q_norm, norms.max),
             skip,
             dropped: !usable,
@@ -210,7 +243,7 @@ pub(crate) fn answer(
             continue;
         }
         exact.clear();
-        exact.extend(s.cands.iter().filter(|c| c.0 <= s.keep).map(|&(_, p)| (sq_dist_f64(q, &data[p as usize * d..][..d]), perm[p as usize])));
+        exact.extend(s.cands.within(s.keep).map(|p| (sq_dist_f64(q, &data[p * d..][..d]), perm[p])));
         let row = first + i;
         top_k(&mut exact, k, &mut part.indices[row * k..][..k], &mut part.squared_distances[row * k..][..k]);
     }

@@ -12,6 +12,9 @@
 //! d = 128 (measured 1.18x, 1.056x, 1.014x). For small d the index map alone is raw/d. Building temporarily adds two bounding boxes (2d floats each) per recursion level, a
 //! sample of 64 floats and, when a split is rebalanced, one float per row of that node.
 //!
+//! The scans of every row (for data no tree can prune) add, on their first use, a copy of the rows on a
+//! 16-bit grid (2 d bytes + 4 per row: about raw/2) and the f32 scan's squared norms (4 bytes per row).
+//!
 //! `search_self` also holds, for the duration of the call, every node's tight bounding box (2 x `d`
 //! rounded up to 4 floats per node, ~0.2n nodes at the default leaf size: about 0.4x raw at d = 32).
 //! It prunes a node whose box lies beyond the query's current k-th distance: on cluster data at d = 32,
@@ -29,9 +32,10 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::blocked::{self, Norms};
+use crate::quantized::{self, Quantized};
+use crate::{BLOCK, check_points, check_queries, for_each_chunk, sq_dist_f32, sq_dist_f64, top_k, Neighbors, NeighborsError, Rounding};
 
 mod grouped;
-use crate::{BLOCK, check_points, check_queries, for_each_chunk, sq_dist_f32, sq_dist_f64, top_k, Neighbors, NeighborsError, Rounding};
 
 /// Rows per leaf, chosen by measurement in wasm (16 beat 8 and 32 on cluster data at d = 10, 32, 128).
 pub const DEFAULT_LEAF_SIZE: usize = 16;
@@ -68,18 +72,22 @@ pub struct KdTree {
     bound: Rounding,
     /// Squared row norms for the blocked scan, computed on its first use (`None`: not usable here).
     norms: OnceLock<Option<Norms>>,
+    /// The rows on a 16-bit grid for the quantized scan, built on its first use (`None`: not usable).
+    quantized: OnceLock<Option<Quantized>>,
 }
 
 /// How a search answers its queries; every choice gives the same (exact) result.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Strategy {
-    /// Per chunk of queries, the tree while it prunes, else the blocked scan of every row.
+    /// Per chunk of queries, the tree while it prunes, else the quantized scan of every row.
     #[default]
     Auto,
     /// The tree for every query (in `search_self`, by groups of rows of one leaf).
     Tree,
-    /// The blocked scan of every row for every query.
+    /// The f32 blocked scan of every row for every query.
     Blocked,
+    /// The scan of every row on the 16-bit grid (the blocked scan's fallback), for every query.
+    Quantized,
 }
 
 /// The blocked scan's cost per row and query, in units of the tree's cost per row it scans (measured in
@@ -119,7 +127,7 @@ impl KdTree {
         let mut nodes = Vec::new();
         Builder { d, leaf_size }.build(&mut points, &mut perm, 0, &bbox, &mut nodes, 0);
         nodes.shrink_to_fit();
-        Ok(KdTree { n, d, data: points, perm, nodes, bound: Rounding::new(d), norms: OnceLock::new() })
+        Ok(KdTree { n, d, data: points, perm, nodes, bound: Rounding::new(d), norms: OnceLock::new(), quantized: OnceLock::new() })
     }
 
     pub fn num_points(&self) -> usize {
@@ -141,6 +149,11 @@ impl KdTree {
             + self.perm.capacity() * 4
             + self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.norms.get().and_then(|n| n.as_ref()).map_or(0, Norms::bytes)
+            + self.quantized.get().and_then(|q| q.as_ref()).map_or(0, Quantized::bytes)
+    }
+
+    fn quantized(&self) -> Option<&Quantized> {
+        self.quantized.get_or_init(|| Quantized::new(&self.data, self.d)).as_ref()
     }
 
     fn norms(&self) -> Option<&Norms> {
@@ -184,6 +197,14 @@ impl KdTree {
             let qj = q[nd.dim as usize];
             let (l, r) = (qj - f32::from_bits(nd.lo), f32::from_bits(nd.hi) - qj);
             node = if l <= r { node + 1 } else { nd.link as usize };
+        }
+    }
+
+    /// A stored row near `job`'s query: the first of its leaf (or the excluded row itself).
+    fn near_row(&self, job: (&[f32], usize)) -> usize {
+        match job {
+            (_, skip) if skip != usize::MAX => skip,
+            (q, _) => self.nodes[self.leaf_of(q) as usize].link as usize,
         }
     }
 
@@ -313,10 +334,20 @@ impl KdTree {
         }
         let pending: Vec<_> = waiting.iter().map(|&i| jobs[i]).collect();
         let mut found = Neighbors::zeroed(pending.len(), k);
-        let left = match self.norms() {
-            Some(norms) => blocked::answer(&self.data, self.d, &self.perm, norms, k, &pending, &mut found, 0),
+        // The quantized scan first (the fastest, unless the f32 one is asked for), then the f32 blocked
+        // scan for the queries it leaves, then full scans.
+        let mut left: Vec<usize> = match self.quantized().filter(|_| strategy != Strategy::Blocked) {
+            Some(quant) => quantized::answer(quant, &self.data, &self.perm, k, &pending, &mut found, 0, self.near_row(pending[pending.len() / 2])),
             None => (0..pending.len()).collect(),
         };
+        if let (false, Some(norms)) = (left.is_empty(), self.norms()) {
+            let again: Vec<_> = left.iter().map(|&i| pending[i]).collect();
+            let mut part = Neighbors::zeroed(again.len(), k);
+            let still = blocked::answer(&self.data, self.d, &self.perm, norms, k, &again, &mut part, 0);
+            let done: Vec<usize> = (0..again.len()).filter(|j| !still.contains(j)).collect();
+            found.scatter_from(&done.iter().map(|&j| left[j]).collect::<Vec<_>>(), &part, &done);
+            left = still.iter().map(|&j| left[j]).collect();
+        }
         self.scan_all(k, &left.iter().map(|&i| pending[i]).collect::<Vec<_>>(), &mut found, &left);
         part.scatter(waiting.into_iter(), &found);
         part

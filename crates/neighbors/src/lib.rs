@@ -14,6 +14,7 @@ use std::ops::Range;
 mod blocked;
 mod kdtree;
 mod local;
+mod quantized;
 pub use kdtree::{KdTree, Strategy, DEFAULT_LEAF_SIZE};
 pub use local::{Local, Tangent, RANK_TOLERANCE};
 
@@ -263,6 +264,15 @@ impl Neighbors {
     fn scatter(&mut self, to: impl Iterator<Item = usize>, part: &Neighbors) {
         let k = self.k;
         for (r, i) in to.enumerate() {
+            self.indices[i * k..][..k].copy_from_slice(&part.indices[r * k..][..k]);
+            self.squared_distances[i * k..][..k].copy_from_slice(&part.squared_distances[r * k..][..k]);
+        }
+    }
+
+    /// Copies row `from[j]` of `part` into row `to[j]` of `self`.
+    fn scatter_from(&mut self, to: &[usize], part: &Neighbors, from: &[usize]) {
+        let k = self.k;
+        for (&i, &r) in to.iter().zip(from) {
             self.indices[i * k..][..k].copy_from_slice(&part.indices[r * k..][..k]);
             self.squared_distances[i * k..][..k].copy_from_slice(&part.squared_distances[r * k..][..k]);
         }

@@ -34,10 +34,11 @@ fn indexes(points: &[f32], d: usize) -> Vec<(&'static str, Searcher)> {
     let brute = BruteForce::new(points, d).unwrap();
     let tree = KdTree::new(points, d).unwrap();
     let (tiny, small) = (KdTree::with_leaf_size(points, d, 1).unwrap(), KdTree::with_leaf_size(points, d, 5).unwrap());
-    let (only_tree, blocked) = (tree.clone(), tree.clone());
+    let (only_tree, blocked, quantized) = (tree.clone(), tree.clone(), tree.clone());
     vec![
         ("kd-tree, tree only", Box::new(move |q: &[f32], k| only_tree.search_with(q, k, Strategy::Tree).unwrap())),
         ("kd-tree, blocked scan", Box::new(move |q: &[f32], k| blocked.search_with(q, k, Strategy::Blocked).unwrap())),
+        ("kd-tree, quantized scan", Box::new(move |q: &[f32], k| quantized.search_with(q, k, Strategy::Quantized).unwrap())),
         ("brute force", Box::new(move |q: &[f32], k| brute.search(q, k).unwrap())),
         ("kd-tree", Box::new(move |q: &[f32], k| tree.search(q, k).unwrap())),
         ("kd-tree, leaf 1", Box::new(move |q: &[f32], k| tiny.search(q, k).unwrap())),
@@ -176,9 +177,10 @@ fn tiny_and_huge_magnitudes_match_reference() {
 
 #[test]
 fn uniform_high_dimensions_match_reference() {
-    // Where no tree prunes and the blocked scan answers: enough rows for several cache blocks at d = 128,
+    // Where no tree prunes and the scans of every row answer: enough rows at d = 128 for the quantized
+    // scan to try its gates block by block and keep one (7 blocks),
     // queries counts that leave partial panels.
-    for (t, (d, n, q)) in [(32usize, 3001usize, 45usize), (128, 1103, 21)].into_iter().enumerate() {
+    for (t, (d, n, q)) in [(32usize, 3001usize, 45usize), (128, 3100, 21), (37, 2500, 11)].into_iter().enumerate() {
         let mut r = rng(500 + t as u64);
         let points = uniform(&mut r, n * d, 0.0, 1.0);
         let mut queries = uniform(&mut r, q * d, 0.0, 1.0);
@@ -187,7 +189,7 @@ fn uniform_high_dimensions_match_reference() {
         let tree = KdTree::new(&points, d).unwrap();
         for k in [1, 10] {
             let (idx, dist) = reference(&points, d, &queries, k);
-            for strategy in [Strategy::Auto, Strategy::Blocked] {
+            for strategy in [Strategy::Auto, Strategy::Blocked, Strategy::Quantized] {
                 let got = tree.search_with(&queries, k, strategy).unwrap();
                 assert_eq!(got.indices, idx, "d = {d}, k = {k}, {strategy:?}");
                 assert_eq!(got.squared_distances, dist, "d = {d}, k = {k}, {strategy:?}");
@@ -208,6 +210,24 @@ fn blocked_scan_hands_wide_margins_back() {
     for k in [1, 3] {
         let (idx, _) = reference(&points, d, &queries, k);
         assert_eq!(tree.search_with(&queries, k, Strategy::Blocked).unwrap().indices, idx, "k = {k}");
+    }
+}
+
+#[test]
+fn quantized_scan_hands_loose_bounds_back() {
+    // Two outliers stretch the 16-bit grid so far that every other row lands on one grid point: every
+    // row is a candidate, the queries outgrow the cap and the f32 scans answer them, still exactly.
+    let (d, n) = (3, 20_000);
+    let mut r = rng(601);
+    let mut points = uniform(&mut r, n * d, 0.0, 1.0);
+    points[0] = 1e6;
+    points[d] = -1e6;
+    let queries = uniform(&mut r, 12 * d, 0.0, 1.0);
+    let tree = KdTree::new(&points, d).unwrap();
+    for k in [1, 3] {
+        let (idx, dist) = reference(&points, d, &queries, k);
+        let got = tree.search_with(&queries, k, Strategy::Quantized).unwrap();
+        assert_eq!((got.indices, got.squared_distances), (idx, dist), "k = {k}");
     }
 }
 

@@ -2,7 +2,7 @@
 //! shapes the kd-tree's k nearest neighbours equal a brute-force float64 reference (squared distances
 //! summed in coordinate order, ties by the lower index), and invalid arguments are errors, never panics.
 
-use percolab_neighbors::{BruteForce, KdTree, NeighborsError, Strategy as Walk};
+use percolab_neighbors::{BruteForce, KdTree, NeighborsError, Strategy as Search};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 
@@ -75,16 +75,23 @@ fn kdtree_equals_brute_force_float64_reference() {
             return Ok(());
         }
         let want = reference(&points, &queries, d, k, false);
-        for (what, got) in [("kd-tree", tree.search(&queries, k).unwrap()), ("brute force", brute.search(&queries, k).unwrap())] {
+        let strategy = |s| tree.search_with(&queries, k, s).unwrap();
+        for (what, got) in [
+            ("kd-tree", tree.search(&queries, k).unwrap()),
+            ("brute force", brute.search(&queries, k).unwrap()),
+            ("blocked scan", strategy(Search::Blocked)),
+            ("quantized scan", strategy(Search::Quantized)),
+        ] {
             prop_assert_eq!(&got.indices, &want.0, "{}: indices", what);
             let bits: Vec<u64> = got.squared_distances.iter().map(|x| x.to_bits()).collect();
             prop_assert_eq!(&bits, &want.1, "{}: squared distances", what);
         }
         // Each training point's nearest others (its own index left out).
         if k < n {
-            let got = tree.search_self(k).unwrap();
             let want = reference(&points, &points, d, k, true);
-            prop_assert_eq!(&got.indices, &want.0, "search_self: indices");
+            for s in [Search::Auto, Search::Blocked, Search::Quantized] {
+                prop_assert_eq!(&tree.search_self_with(k, s).unwrap().indices, &want.0, "search_self {:?}: indices", s);
+            }
         } else {
             prop_assert_eq!(tree.search_self(k).unwrap_err(), NeighborsError::KTooLargeSelf { k, others: n - 1 });
         }
@@ -101,7 +108,7 @@ fn self_search_equals_the_float64_reference_for_every_strategy() {
     run("search_self against the f64 reference", 400, case, |((_, d, points), leaf, k)| {
         let tree = KdTree::with_leaf_size(&points, d, leaf).unwrap();
         let want = reference(&points, &points, d, k, true);
-        for walk in [Walk::Auto, Walk::Tree, Walk::Blocked] {
+        for walk in [Search::Auto, Search::Tree, Search::Blocked] {
             let got = tree.search_self_with(k, walk).unwrap();
             prop_assert_eq!(&got.indices, &want.0, "{:?}: indices", walk);
             let bits: Vec<u64> = got.squared_distances.iter().map(|x| x.to_bits()).collect();
