@@ -28,6 +28,7 @@ pub struct Team {
 
 /// Runs `body` on the calling thread with a [`Team`] whose phases a helper thread joins, when `helped`,
 /// the `threads` feature is on and the pool has another thread (small work is not worth a wake).
+#[cfg_attr(not(feature = "threads"), allow(unused_variables))]
 pub fn with_team<R: Send>(helped: bool, body: impl FnOnce(&Team) -> R + Send) -> R {
     let team = Team { claims: AtomicU64::new(0), finished: AtomicUsize::new(0), phase: AtomicU64::new(0), job: Mutex::new(None), over: AtomicBool::new(false) };
     #[cfg(feature = "threads")]
@@ -125,7 +126,7 @@ const IDLE_SPINS: u32 = 1 << 17;
 /// lets the one it waits for run (a no-op in wasm, where each thread is a worker of its own).
 fn pause(spins: &mut u32) {
     *spins = spins.wrapping_add(1);
-    if *spins % 64 == 0 {
+    if spins.is_multiple_of(64) {
         std::thread::yield_now();
     } else {
         std::hint::spin_loop();
