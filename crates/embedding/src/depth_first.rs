@@ -1,7 +1,8 @@
 use crate::stream::{collect, PointStream};
 use crate::EmbedError;
 use percolab_percolation::{exact_offspring, Lattice, Offspring, MAX_SITES};
-use percolab_random::{fast_stream, stream, Normals, Purpose, MAX_INDEX, PIECE_NORMALS};
+use percolab_random::{fast_stream, stream, Normals, Purpose, Team, MAX_INDEX, PIECE_NORMALS};
+use std::sync::Arc;
 
 /// Walks an exact cluster in depth-first preorder, embedding each site as it is reached: the root at
 /// the origin, a child at `parent + r`, `r ~ N(0, I_d/d)` (the naive embedder's law and arithmetic).
@@ -29,6 +30,8 @@ pub(crate) struct Walker {
     scale: f64,
     /// A block's parent sites (reused).
     parents: Vec<u32>,
+    /// Decodes the steps and places the sites of a block (see [`Walker::emit`]).
+    team: Arc<Team>,
     /// Workers a block's sites are split among (rayon's threads; tests set more to split without them).
     parts: usize,
 }
@@ -58,6 +61,7 @@ impl Walker {
             batch: 1024,
             scale: 1.0 / (d as f64).sqrt(),
             parents: Vec::new(),
+            team: Team::new(),
             parts: block::parts(),
         }
     }
@@ -106,6 +110,12 @@ impl Walker {
     }
 }
 
+impl Drop for Walker {
+    fn drop(&mut self) {
+        self.team.dismiss();
+    }
+}
+
 impl Walker {
     /// Keeps the unused steps and decodes the next batch, never more than the sites left need.
     fn decode_steps(&mut self) {
@@ -114,7 +124,11 @@ impl Walker {
         self.used = 0;
         let needed = (self.offspring.len() - self.site) * d;
         let scale = self.scale;
-        self.normals.fill(&mut self.steps, self.batch.min(needed).max(d), |z| (z * scale) as f32);
+        let want = self.batch.min(needed).max(d);
+        if want >= PIECE_NORMALS {
+            self.team.call_helper();
+        }
+        self.normals.fill_on(&self.team, &mut self.steps, want, &|z| (z * scale) as f32, || {});
         self.batch = (2 * self.batch).min(MAX_BATCH);
     }
 }

@@ -146,13 +146,17 @@ impl Normals {
     /// Appends `map(z)` for at least the next `want` normals `z` (fewer than a piece's worth: exactly
     /// `want`, drawn in turn; more: whole pieces, which may give up to a piece more).
     pub fn fill<T: Send + Sync>(&mut self, out: &mut Vec<T>, want: usize, map: impl Fn(f64) -> T + Sync) {
-        with_team(want >= PIECE_NORMALS, |team| self.fill_on(team, out, want, &map));
+        with_team(want >= PIECE_NORMALS, |team| self.fill_on(team, out, want, &map, || {}));
     }
 
-    /// [`Normals::fill`] with the pieces decoded by `team`.
-    pub fn fill_on<T: Send + Sync>(&mut self, team: &Team, out: &mut Vec<T>, want: usize, map: &(impl Fn(f64) -> T + Sync)) {
+    /// [`Normals::fill`] with the pieces decoded by `team`, whose caller first runs `alongside`.
+    pub fn fill_on<T: Send + Sync>(&mut self, team: &Team, out: &mut Vec<T>, want: usize, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
         let per_piece = PIECE_NORMALS;
+        let mut alongside = Some(alongside);
         if want < per_piece {
+            if let Some(f) = alongside.take() {
+                f();
+            }
             let mut rng = FastChaCha8::at_word(self.keystream.clone(), self.next);
             let table = abscissae();
             out.extend((0..want).map(|_| map(fast_normal(&mut rng, table))));
@@ -162,24 +166,33 @@ impl Normals {
         let target = out.len() + want;
         out.reserve_exact(want + per_piece);
         while out.len() < target {
-            self.extend_on(team, out, (target - out.len()).div_ceil(per_piece), map);
+            let first = alongside.take();
+            self.extend_on(team, out, (target - out.len()).div_ceil(per_piece), map, || {
+                if let Some(f) = first {
+                    f();
+                }
+            });
         }
     }
 
     /// Appends `map(z)` for the next normals `z`: as many as `pieces` pieces of 8192 draws yield
     /// (about 8100 each), decoded by a [`Team`] (with the `threads` feature, two threads).
     pub fn extend<T: Send + Sync>(&mut self, out: &mut Vec<T>, pieces: usize, map: impl Fn(f64) -> T + Sync) {
-        with_team(pieces > 1, |team| self.extend_on(team, out, pieces, &map));
+        with_team(pieces > 1, |team| self.extend_on(team, out, pieces, &map, || {}));
     }
 
-    fn extend_on<T: Send + Sync>(&mut self, team: &Team, out: &mut Vec<T>, pieces: usize, map: &(impl Fn(f64) -> T + Sync)) {
+    fn extend_on<T: Send + Sync>(&mut self, team: &Team, out: &mut Vec<T>, pieces: usize, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
         let first = self.next;
         let bounds = |p: usize| (first + p as u64 * PIECE_WORDS, first + (p as u64 + 1) * PIECE_WORDS);
         let slots: Vec<OnceLock<Piece<T>>> = (0..pieces).map(|_| OnceLock::new()).collect();
-        team.for_each(pieces, |p| {
-            let (from, to) = bounds(p);
-            let _ = slots[p].set(decode(&self.keystream, from, to, self.recorded, map));
-        });
+        team.for_each_alongside(
+            pieces,
+            |p| {
+                let (from, to) = bounds(p);
+                let _ = slots[p].set(decode(&self.keystream, from, to, self.recorded, map));
+            },
+            alongside,
+        );
         let mut at = first;
         for (p, slot) in slots.into_iter().enumerate() {
             let mut piece = slot.into_inner().expect("every piece decoded");

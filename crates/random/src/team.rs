@@ -1,20 +1,22 @@
 //! A calling thread and, with the `threads` feature, one helper from rayon's pool that stays on call
-//! for a whole piece of work made of many short parallel phases.
+//! across many short parallel phases, and across the caller's calls.
 //!
-//! A rayon job per phase would wake a sleeping pool thread each time; in wasm a wake costs about 0.1 ms
-//! of the caller's time and about 1 ms before the helper runs, as much as a phase of a streamed chunk.
-//! Here the helper is woken once ([`with_team`]) and spins between phases. The caller never waits for
-//! the helper to arrive: it claims a phase's items itself, and waits only for items the helper has
-//! claimed and is running, so a helper that comes late (or never, on a pool of one) costs nothing. A
-//! helper that waits long for a next phase leaves, so it does not spin on a core others need.
+//! A rayon job per phase would wake a sleeping pool thread each time; in wasm a wake costs the caller
+//! about 0.1 ms and the helper a millisecond or more before it runs, as long as a phase of a streamed
+//! chunk. Here a helper is spawned once ([`Team::call_helper`]) and spins between phases, also while the
+//! caller is back in JavaScript between two chunks; it leaves after waiting a few milliseconds for a next
+//! phase, so that it never spins long on a core another job needs, and the next call brings it back. The
+//! caller never waits for the helper to arrive: it claims a phase's items itself, and waits only for
+//! items the helper has claimed and is running, so a helper that comes late (or never, on a pool of one)
+//! costs nothing.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The phase now open: its number and its items (see [`Team::for_each`]).
 type Job = (u32, &'static (dyn Fn(usize) + Sync), usize);
 
-/// Shared by the caller and its helper for one [`with_team`] call.
+/// The caller's side of the team; the helper holds the other `Arc`.
 pub struct Team {
     /// Phase number (high 32 bits) and the next unclaimed item (low 32 bits).
     claims: AtomicU64,
@@ -23,32 +25,59 @@ pub struct Team {
     /// The open phase's number, for the helper to notice a new one without taking the lock.
     phase: AtomicU64,
     job: Mutex<Option<Job>>,
+    /// A helper is on call (spawned and not yet left).
+    helping: AtomicBool,
     over: AtomicBool,
 }
 
-/// Runs `body` on the calling thread with a [`Team`] whose phases a helper thread joins, when `helped`,
-/// the `threads` feature is on and the pool has another thread (small work is not worth a wake).
-#[cfg_attr(not(feature = "threads"), allow(unused_variables))]
-pub fn with_team<R: Send>(helped: bool, body: impl FnOnce(&Team) -> R + Send) -> R {
-    let team = Team { claims: AtomicU64::new(0), finished: AtomicUsize::new(0), phase: AtomicU64::new(0), job: Mutex::new(None), over: AtomicBool::new(false) };
-    #[cfg(feature = "threads")]
-    if helped && rayon::current_num_threads() > 1 {
-        let (out, ()) = rayon::join(
-            || {
-                let out = body(&team);
-                team.over.store(true, Ordering::Release);
-                out
-            },
-            || team.help(),
-        );
-        return out;
+/// Runs `body` with a [`Team`] whose phases a helper joins when `helped` (small work is not worth a wake).
+pub fn with_team<R>(helped: bool, body: impl FnOnce(&Team) -> R) -> R {
+    let team = Team::new();
+    if helped {
+        team.call_helper();
     }
-    body(&team)
+    let out = body(&team);
+    team.dismiss();
+    out
+}
+
+impl Team {
+    pub fn new() -> Arc<Team> {
+        Arc::new(Team {
+            claims: AtomicU64::new(0),
+            finished: AtomicUsize::new(0),
+            phase: AtomicU64::new(0),
+            job: Mutex::new(None),
+            helping: AtomicBool::new(false),
+            over: AtomicBool::new(false),
+        })
+    }
+
+    /// Puts a helper on call if none is: with the `threads` feature, on a pool of more than one thread.
+    #[cfg_attr(not(feature = "threads"), allow(clippy::unused_self))]
+    pub fn call_helper(self: &Arc<Team>) {
+        #[cfg(feature = "threads")]
+        if rayon::current_num_threads() > 1 && !self.over.load(Ordering::Relaxed) && !self.helping.swap(true, Ordering::AcqRel) {
+            let team = Arc::clone(self);
+            rayon::spawn(move || team.help());
+        }
+    }
+
+    /// Sends the helper away for good (its owner is done).
+    pub fn dismiss(&self) {
+        self.over.store(true, Ordering::Release);
+    }
 }
 
 impl Team {
     /// Runs `f(i)` for every `i < n`, on the caller and the helper if it is there; returns when all are done.
     pub fn for_each(&self, n: usize, f: impl Fn(usize) + Sync) {
+        self.for_each_alongside(n, f, || {});
+    }
+
+    /// [`Team::for_each`], with the caller first running `alongside` (work of its own that the items
+    /// do not depend on) while the helper starts on the items.
+    pub fn for_each_alongside(&self, n: usize, f: impl Fn(usize) + Sync, alongside: impl FnOnce()) {
         assert!(n < u32::MAX as usize, "a phase of {n} items");
         let phase = (self.phase.load(Ordering::Relaxed) as u32).wrapping_add(1);
         let f: &(dyn Fn(usize) + Sync) = &f;
@@ -60,6 +89,7 @@ impl Team {
         self.claims.store(u64::from(phase) << 32, Ordering::Release);
         *self.job.lock().expect("team job") = Some((phase, f, n));
         self.phase.store(u64::from(phase), Ordering::Release);
+        alongside();
         self.work(phase, f, n);
         let mut spins = 0u32;
         while self.finished.load(Ordering::Acquire) < n {
@@ -90,15 +120,20 @@ impl Team {
         }
     }
 
-    /// The helper: joins each phase as it opens, until the caller's body has returned.
+    /// The helper: joins each phase as it opens, until dismissed or idle too long.
     #[cfg_attr(not(feature = "threads"), allow(dead_code))]
     fn help(&self) {
+        self.attend();
+        self.helping.store(false, Ordering::Release);
+    }
+
+    fn attend(&self) {
         let mut seen = 0u64;
         let mut spins = 0u32;
         while !self.over.load(Ordering::Acquire) {
             let phase = self.phase.load(Ordering::Acquire);
             if phase == seen {
-                // Waited a phase's length (1-5 ms) for the next one: the caller is busy elsewhere, or
+                // Waited a few phases' length (a few ms) for the next one: the caller is busy elsewhere, or
                 // this thread shares a core with it; leave rather than spin on.
                 if spins >= IDLE_SPINS {
                     return;
@@ -106,21 +141,23 @@ impl Team {
                 pause(&mut spins);
                 continue;
             }
-            spins = 0;
             let job = *self.job.lock().expect("team job");
             match job {
                 Some((number, f, n)) if u64::from(number) == phase => {
                     seen = phase;
+                    spins = 0;
                     self.work(number, f, n);
                 }
-                _ => pause(&mut spins),
+                // The phase read is over (the job is cleared when one ends); a newer one is being opened.
+                None => seen = phase,
+                Some(_) => pause(&mut spins),
             }
         }
     }
 }
 
 /// Spins the helper waits for a new phase before it leaves.
-const IDLE_SPINS: u32 = 1 << 17;
+const IDLE_SPINS: u32 = 1 << 20;
 
 /// A spin-wait step; now and then a yield, so that a waiter on a machine with more threads than cores
 /// lets the one it waits for run (a no-op in wasm, where each thread is a worker of its own).

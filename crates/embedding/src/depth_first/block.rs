@@ -7,7 +7,8 @@
 //! is the one f32 addition [`Walker::advance`] makes, so the rows are the same for any split.
 
 use super::{Walker, BLOCK_FLOATS};
-use percolab_random::{with_team, Team, PIECE_NORMALS};
+use percolab_random::{Team, PIECE_NORMALS};
+use std::sync::Arc;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -28,16 +29,17 @@ impl Walker {
         let take = rows.min(self.offspring.len() - self.site);
         let per_block = (BLOCK_FLOATS / self.here.len()).max(1);
         out.reserve(take * self.here.len());
-        // One team for all blocks: its helper is woken once per call, not once per phase, and only when
-        // the call decodes at least a piece of steps.
-        with_team(take * self.here.len() >= PIECE_NORMALS, |team| {
-            let mut done = 0;
-            while done < take {
-                let m = per_block.min(take - done);
-                self.emit_block(team, out, m);
-                done += m;
-            }
-        });
+        // The walker's team for all blocks: its helper stays on call between this call and the next.
+        let team = Arc::clone(&self.team);
+        if take * self.here.len() >= PIECE_NORMALS {
+            team.call_helper();
+        }
+        let mut done = 0;
+        while done < take {
+            let m = per_block.min(take - done);
+            self.emit_block(&team, out, m);
+            done += m;
+        }
         take
     }
 
@@ -49,44 +51,50 @@ impl Walker {
         // The last site placed: the next current site, or the cluster's last.
         let last = end.min(n - 1);
         let need = (last - a) * d;
-        if self.steps.len() - self.used < need {
-            self.steps.drain(..self.used);
-            self.used = 0;
-            let scale = self.scale;
-            let want = need - self.steps.len();
-            self.normals.fill_on(team, &mut self.steps, want, &|z| (z * scale) as f32);
-        }
-        let steps = &self.steps[self.used..self.used + need];
-        let step = |t: usize| &steps[(t - a - 1) * d..(t - a) * d];
 
         // Parts over the emitted sites after `a`; part p places sites starts[p] .. starts[p + 1].
         let parts = self.parts.clamp(1, (end - a - 1).max(1));
         let span = (end - a - 1).div_ceil(parts).max(1);
         let starts: Vec<usize> = (0..parts).map(|p| (a + 1 + p * span).min(end)).chain([end]).collect();
 
-        // Parents (site t's at t - a - 1) and, at each later part's start, its open ancestors from `a` on.
+        // Parents (site t's at t - a - 1) and, at each later part's start, its open ancestors from `a` on:
+        // from the counts alone, so the caller finds them while the helper starts decoding the steps.
         let entry_sites = self.sites.clone();
         let mut parents = std::mem::take(&mut self.parents);
         parents.clear();
         let mut open_at: Vec<Vec<u32>> = Vec::with_capacity(parts);
-        for t in a + 1..=last {
-            let children = self.offspring.get(t - 1);
-            if children > 0 {
-                self.sites.push((t - 1) as u32);
-                self.left.push(children);
+        let (offspring, sites, left) = (&self.offspring, &mut self.sites, &mut self.left);
+        let mut count_pass = || {
+            for t in a + 1..=last {
+                let children = offspring.get(t - 1);
+                if children > 0 {
+                    sites.push((t - 1) as u32);
+                    left.push(children);
+                }
+                if open_at.len() + 1 < parts && t == starts[open_at.len() + 1] {
+                    let from = sites.partition_point(|&s| (s as usize) < a);
+                    open_at.push(sites[from..].to_vec());
+                }
+                let top = left.len() - 1;
+                parents.push(sites[top]);
+                left[top] -= 1;
+                if left[top] == 0 {
+                    left.pop();
+                    sites.pop();
+                }
             }
-            if open_at.len() + 1 < parts && t == starts[open_at.len() + 1] {
-                let from = self.sites.partition_point(|&s| (s as usize) < a);
-                open_at.push(self.sites[from..].to_vec());
-            }
-            let top = self.left.len() - 1;
-            parents.push(self.sites[top]);
-            self.left[top] -= 1;
-            if self.left[top] == 0 {
-                self.left.pop();
-                self.sites.pop();
-            }
+        };
+        if self.steps.len() - self.used < need {
+            self.steps.drain(..self.used);
+            self.used = 0;
+            let scale = self.scale;
+            let want = need - self.steps.len();
+            self.normals.fill_on(team, &mut self.steps, want, &|z| (z * scale) as f32, count_pass);
+        } else {
+            count_pass();
         }
+        let steps = &self.steps[self.used..self.used + need];
+        let step = |t: usize| &steps[(t - a - 1) * d..(t - a) * d];
         let parent = |t: usize| parents[t - a - 1] as usize;
         let entry = |w: usize| {
             let i = entry_sites.binary_search(&(w as u32)).expect("an ancestor before the block is open at its start");
