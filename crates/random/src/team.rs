@@ -85,6 +85,17 @@ impl Team {
         // number), and this function returns only once every claimed item has finished, after closing
         // the phase; so no call of `f` outlives this frame.
         let f: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(f) };
+        // A panic here would unwind this frame while the helper may still call `f`: stop instead (as
+        // wasm's panic=abort builds always do).
+        struct AbortOnUnwind;
+        impl Drop for AbortOnUnwind {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    std::process::abort();
+                }
+            }
+        }
+        let guard = AbortOnUnwind;
         self.finished.store(0, Ordering::Relaxed);
         self.claims.store(u64::from(phase) << 32, Ordering::Release);
         *self.job.lock().expect("team job") = Some((phase, f, n));
@@ -94,8 +105,15 @@ impl Team {
         let mut spins = 0u32;
         while self.finished.load(Ordering::Acquire) < n {
             pause(&mut spins);
+            // Waiting long: let the pool run a job meant for this thread, such as the one by which
+            // the wasm build relays a helper's panic to the caller (crates/wasm/src/threads.rs).
+            #[cfg(feature = "threads")]
+            if spins.is_multiple_of(1 << 16) {
+                let _ = rayon::yield_now();
+            }
         }
         *self.job.lock().expect("team job") = None;
+        drop(guard);
     }
 
     /// Claims and runs items of phase `phase` until none is left.
