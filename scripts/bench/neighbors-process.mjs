@@ -5,7 +5,7 @@
 // Writes bench/results/neighbors-process.json.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeNpy, loadKernels } from '../../dist/node/index.js';
@@ -54,7 +54,10 @@ try {
   const result = { data: 'cluster', n, d, q: Q, k, repeats, oursSeconds: ours, ckdtreeSeconds: anchor, best: { ours: best(ours), ckdtree: best(anchor) },
     speedup: best(anchor) / best(ours), sameIndicesAsCkdtree: same, oursPhases: phases };
   process.stderr.write(`${JSON.stringify(result)}\n`);
-  writeResult('neighbors-process', { machine: machine(), note: 'shared 2-core machine: other jobs ran at the same time; ratios within the run are what to compare', ...result });
+  // The load says whether other jobs ran beside the bench (this one alone keeps it near 1 on 2 cores).
+  const loadAverage = loadavg();
+  const note = loadAverage[0] > 1.5 ? { note: 'other jobs ran at the same time (see loadAverage); ratios within the run are what to compare' } : {};
+  writeResult('neighbors-process', { machine: machine(), loadAverage, ...note, ...result });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
