@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applySets, resolveConfig } from '../ts/config/load.js';
@@ -14,6 +14,7 @@ import { UsageError } from '../ts/errors.js';
 import { arrowFileWriter, pointsBatch, pointsSchema, readArrowPoints } from '../ts/io/arrow.js';
 import { asFloat32Matrix, encodeNpy, parseNpy } from '../ts/io/npy.js';
 import { readParquetPoints, writeParquetStream } from '../ts/io/parquet.js';
+import { readPointsFile } from '../ts/io/points-file.js';
 import { cli } from './helpers.js';
 
 const seed = 42;
@@ -245,6 +246,11 @@ describe('malformed Arrow and Parquet bytes', () => {
     const known = new Uint8Array(files[0]!.arrow);
     known[39] = 102;
     expect(resultOrUsageError(() => readArrowPoints(known, 'fuzz.arrow'), 'byte 39 = 102')).toBe(false);
+    // The same bytes as a run's data file (data.kind "file") take the same checked reader.
+    const path = join(mkdtempSync(join(tmpdir(), 'percolab-fuzz-arrow-')), 'known.arrow');
+    writeFileSync(path, known);
+    expect(resultOrUsageError(() => readPointsFile(path), 'data file with byte 39 = 102')).toBe(false);
+    rmSync(dirname(path), { recursive: true });
     // Flips mostly within the first message and the footer (the file's structure), some anywhere.
     const base = fc.constantFrom(0, 1).map((i) => new Uint8Array(files[i]!.arrow));
     const region = fc.constantFrom('head', 'tail', 'any');

@@ -80,7 +80,7 @@ export function oneLine(error: unknown): string {
 export function readArrowPoints(bytes: Uint8Array, source = 'Arrow file'): PointsFile {
   let table: Table;
   try {
-    table = readIpc(bytes);
+    table = readIpcTable(bytes);
   } catch (error) {
     throw new UsageError(`${source}: not a readable Arrow IPC file (${oneLine(error)})`);
   }
@@ -92,7 +92,7 @@ export function readArrowPoints(bytes: Uint8Array, source = 'Arrow file'): Point
  * one through its footer, so a block whose message is not a record batch is an error: apache-arrow
  * 21.2.0's sequential reader retries such a block forever. Streams (no footer) are read in order.
  */
-function readIpc(bytes: Uint8Array): Table {
+export function readIpcTable(bytes: Uint8Array): Table {
   checkIpcStructure(bytes);
   const reader = RecordBatchReader.from(bytes);
   reader.open();

@@ -3,6 +3,7 @@
 // generate` writes them. Every problem is a UsageError naming the file, so the CLI exits 2 with one line.
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { type FixedSizeList, Precision, type Table, tableFromIPC, Type } from 'apache-arrow';
+import { readIpcTable } from './arrow.js';
 import { parquet } from './parquet.js';
 import { UsageError } from '../errors.js';
 import { labelsWhere, type PointsFileData } from './points-data.js';
@@ -55,7 +56,7 @@ function tableData(table: Table, path: string): PointsFileData {
 function readTable(path: string): Table {
   const bytes = readBytes(path);
   try {
-    if (path.endsWith('.arrow')) return tableFromIPC(bytes);
+    if (path.endsWith('.arrow')) return readIpcTable(bytes);
     return tableFromIPC(parquet().readParquet(bytes).intoIPCStream());
   } catch (error) {
     if (error instanceof UsageError) throw error;
