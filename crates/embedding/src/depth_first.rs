@@ -125,9 +125,6 @@ impl Walker {
         let needed = (self.offspring.len() - self.site) * d;
         let scale = self.scale;
         let want = self.batch.min(needed).max(d);
-        if want >= PIECE_NORMALS {
-            self.team.call_helper();
-        }
         self.normals.fill_on(&self.team, &mut self.steps, want, &|z| (z * scale) as f32, || {});
         self.batch = (2 * self.batch).min(MAX_BATCH);
     }

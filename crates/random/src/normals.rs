@@ -12,6 +12,7 @@
 
 use crate::chacha::{FastChaCha8, Keystream, BUFFER_WORDS};
 use crate::team::{with_team, Team};
+use std::sync::Arc;
 use rand::TryRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -146,11 +147,12 @@ impl Normals {
     /// Appends `map(z)` for at least the next `want` normals `z` (fewer than a piece's worth: exactly
     /// `want`, drawn in turn; more: whole pieces, which may give up to a piece more).
     pub fn fill<T: Send + Sync>(&mut self, out: &mut Vec<T>, want: usize, map: impl Fn(f64) -> T + Sync) {
-        with_team(want >= PIECE_NORMALS, |team| self.fill_on(team, out, want, &map, || {}));
+        with_team(|team| self.fill_on(team, out, want, &map, || {}));
     }
 
-    /// [`Normals::fill`] with the pieces decoded by `team`, whose caller first runs `alongside`.
-    pub fn fill_on<T: Send + Sync>(&mut self, team: &Team, out: &mut Vec<T>, want: usize, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
+    /// [`Normals::fill`] with the pieces decoded by `team` (which calls its helper for several pieces),
+    /// whose caller first runs `alongside`.
+    pub fn fill_on<T: Send + Sync>(&mut self, team: &Arc<Team>, out: &mut Vec<T>, want: usize, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
         let per_piece = PIECE_NORMALS;
         let mut alongside = Some(alongside);
         if want < per_piece {
@@ -178,12 +180,16 @@ impl Normals {
     /// Appends `map(z)` for the next normals `z`: as many as `pieces` pieces of 8192 draws yield
     /// (about 8100 each), decoded by a [`Team`] (with the `threads` feature, two threads).
     pub fn extend<T: Send + Sync>(&mut self, out: &mut Vec<T>, pieces: usize, map: impl Fn(f64) -> T + Sync) {
-        with_team(pieces > 1, |team| self.extend_on(team, out, pieces, &map, || {}));
+        with_team(|team| self.extend_on(team, out, pieces, &map, || {}));
     }
 
-    fn extend_on<T: Send + Sync>(&mut self, team: &Team, out: &mut Vec<T>, pieces: usize, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
+    fn extend_on<T: Send + Sync>(&mut self, team: &Arc<Team>, out: &mut Vec<T>, pieces: usize, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
         let first = self.next;
         let bounds = |p: usize| (first + p as u64 * PIECE_WORDS, first + (p as u64 + 1) * PIECE_WORDS);
+        // A phase of several pieces is worth a helper's wake (one piece is not).
+        if pieces > 1 {
+            team.call_helper();
+        }
         let slots: Vec<OnceLock<Piece<T>>> = (0..pieces).map(|_| OnceLock::new()).collect();
         team.for_each_alongside(
             pieces,

@@ -30,12 +30,9 @@ pub struct Team {
     over: AtomicBool,
 }
 
-/// Runs `body` with a [`Team`] whose phases a helper joins when `helped` (small work is not worth a wake).
-pub fn with_team<R>(helped: bool, body: impl FnOnce(&Team) -> R) -> R {
+/// Runs `body` with a [`Team`] of its own, dismissed when `body` returns.
+pub fn with_team<R>(body: impl FnOnce(&Arc<Team>) -> R) -> R {
     let team = Team::new();
-    if helped {
-        team.call_helper();
-    }
     let out = body(&team);
     team.dismiss();
     out
@@ -196,7 +193,8 @@ mod tests {
     #[test]
     fn every_item_of_every_phase_runs_once() {
         let counts: Vec<AtomicU32> = (0..1000).map(|_| AtomicU32::new(0)).collect();
-        let total = with_team(true, |team| {
+        let total = with_team(|team| {
+            team.call_helper();
             let mut total = 0;
             for phase in 0..200usize {
                 let n = phase % 7 * 100 + phase % 3;

@@ -7,7 +7,7 @@
 //! is the one f32 addition [`Walker::advance`] makes, so the rows are the same for any split.
 
 use super::{Walker, BLOCK_FLOATS};
-use percolab_random::{Team, PIECE_NORMALS};
+use percolab_random::Team;
 use std::sync::Arc;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -31,9 +31,6 @@ impl Walker {
         out.reserve(take * self.here.len());
         // The walker's team for all blocks: its helper stays on call between this call and the next.
         let team = Arc::clone(&self.team);
-        if take * self.here.len() >= PIECE_NORMALS {
-            team.call_helper();
-        }
         let mut done = 0;
         while done < take {
             let m = per_block.min(take - done);
@@ -44,7 +41,7 @@ impl Walker {
     }
 
     /// Emits sites `a .. a + m` (`a` the current site, `m >= 1`), then places site `a + m` if there is one.
-    fn emit_block(&mut self, team: &Team, out: &mut Vec<f32>, m: usize) {
+    fn emit_block(&mut self, team: &Arc<Team>, out: &mut Vec<f32>, m: usize) {
         let (n, d) = (self.offspring.len(), self.here.len());
         let a = self.site;
         let end = a + m;
