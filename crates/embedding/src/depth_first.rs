@@ -1,7 +1,7 @@
 use crate::stream::{collect, PointStream};
 use crate::EmbedError;
 use percolab_percolation::{exact_offspring, Lattice, Offspring, MAX_SITES};
-use percolab_random::{fast_stream, stream, Normals, Purpose, Team, MAX_INDEX, PIECE_NORMALS};
+use percolab_random::{fast_stream, stream, Normals, Prefetch, Purpose, Team, MAX_INDEX, PIECE_NORMALS};
 use std::sync::Arc;
 
 /// Walks an exact cluster in depth-first preorder, embedding each site as it is reached: the root at
@@ -34,6 +34,8 @@ pub(crate) struct Walker {
     team: Arc<Team>,
     /// Workers a block's sites are split among (rayon's threads; tests set more to split without them).
     parts: usize,
+    /// The next block's steps, decoding on the team's helper while the caller is away (see [`Walker::emit`]).
+    ahead: Option<Prefetch<f32>>,
 }
 
 /// Largest batch of steps decoded at once: 2^16 floats (256 KiB), 8 pieces for the pool.
@@ -48,6 +50,12 @@ pub const STEP_BUFFER_BYTES: usize = 4 * (3 * BLOCK_FLOATS + 3 * PIECE_NORMALS);
 
 impl Walker {
     pub(crate) fn new(seed: u64, index: u64, lattice: Lattice, n: usize, d: usize) -> Walker {
+        // The steps depend on the sites' count alone: the helper decodes the first block's while the
+        // caller draws the offspring sequence.
+        let normals = Normals::new(&stream(seed, Purpose::Embedding, index));
+        let team = Team::new();
+        let scale = 1.0 / (d as f64).sqrt();
+        let ahead = normals.prefetch(&team, first_block_steps(n, d), step_map(scale));
         Walker {
             offspring: exact_offspring(&mut fast_stream(seed, Purpose::Cluster, index), lattice, n),
             site: 0,
@@ -55,14 +63,15 @@ impl Walker {
             stack: Vec::new(),
             sites: Vec::new(),
             left: Vec::new(),
-            normals: Normals::new(&stream(seed, Purpose::Embedding, index)),
+            normals,
             steps: Vec::new(),
             used: 0,
             batch: 1024,
-            scale: 1.0 / (d as f64).sqrt(),
+            scale,
             parents: Vec::new(),
-            team: Team::new(),
+            team,
             parts: block::parts(),
+            ahead,
         }
     }
 
@@ -112,8 +121,21 @@ impl Walker {
 
 impl Drop for Walker {
     fn drop(&mut self) {
+        if let Some(ahead) = self.ahead.take() {
+            self.normals.take_prefetched(&self.team, ahead, &mut self.steps, &step_map(self.scale), || {});
+        }
         self.team.dismiss();
     }
+}
+
+/// A step coordinate from a standard normal: `(z / sqrt(d)) as f32`, `scale = 1 / sqrt(d)`.
+fn step_map(scale: f64) -> impl Fn(f64) -> f32 + Copy + Send + Sync + 'static {
+    move |z| (z * scale) as f32
+}
+
+/// Steps the first block of [`Walker::emit`] places (sites `1 ..` of a cluster of `n` sites).
+fn first_block_steps(n: usize, d: usize) -> usize {
+    (BLOCK_FLOATS / d).max(1).min(n - 1) * d
 }
 
 impl Walker {
@@ -123,9 +145,15 @@ impl Walker {
         self.steps.drain(..self.used);
         self.used = 0;
         let needed = (self.offspring.len() - self.site) * d;
-        let scale = self.scale;
+        let step = step_map(self.scale);
+        if let Some(ahead) = self.ahead.take() {
+            self.normals.take_prefetched(&self.team, ahead, &mut self.steps, &step, || {});
+            if self.steps.len() >= d {
+                return;
+            }
+        }
         let want = self.batch.min(needed).max(d);
-        self.normals.fill_on(&self.team, &mut self.steps, want, &|z| (z * scale) as f32, || {});
+        self.normals.fill_on(&self.team, &mut self.steps, want, &step, || {});
         self.batch = (2 * self.batch).min(MAX_BATCH);
     }
 }

@@ -12,8 +12,8 @@ mod normals;
 mod team;
 
 pub use chacha::{fast_stream, FastChaCha8, Keystream};
-pub use normals::{Normals, PIECE_NORMALS};
-pub use team::{with_team, Team};
+pub use normals::{Normals, Prefetch, PIECE_NORMALS};
+pub use team::{with_team, OpenPhase, Team};
 pub use rand::{Rng, RngExt, SeedableRng};
 pub use rand_chacha::ChaCha8Rng;
 

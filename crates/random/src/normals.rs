@@ -11,12 +11,12 @@
 //! of threads.
 
 use crate::chacha::{FastChaCha8, Keystream, BUFFER_WORDS};
-use crate::team::{with_team, Team};
+use crate::team::{with_team, OpenPhase, Team};
 use std::sync::Arc;
 use rand::TryRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// Words per piece: 8192 draws, about 8100 normals.
 const PIECE_WORDS: u64 = 1 << 14;
@@ -96,7 +96,7 @@ struct Piece<T> {
     end: u64,
 }
 
-fn decode<T>(keystream: &Keystream, from: u64, to: u64, recorded: usize, map: &(impl Fn(f64) -> T + Sync)) -> Piece<T> {
+fn decode<T>(keystream: &Keystream, from: u64, to: u64, recorded: usize, map: &impl Fn(f64) -> T) -> Piece<T> {
     let mut rng = FastChaCha8::at_word(keystream.clone(), from);
     let table = abscissae();
     let mut values = Vec::with_capacity((to.saturating_sub(from) / 2) as usize);
@@ -185,24 +185,53 @@ impl Normals {
 
     fn extend_on<T: Send + Sync>(&mut self, team: &Arc<Team>, out: &mut Vec<T>, pieces: usize, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
         let first = self.next;
-        let bounds = |p: usize| (first + p as u64 * PIECE_WORDS, first + (p as u64 + 1) * PIECE_WORDS);
         // A phase of several pieces is worth a helper's wake (one piece is not).
         if pieces > 1 {
             team.call_helper();
         }
         let slots: Vec<OnceLock<Piece<T>>> = (0..pieces).map(|_| OnceLock::new()).collect();
+        let (keystream, recorded) = (&self.keystream, self.recorded);
         team.for_each_alongside(
             pieces,
             |p| {
-                let (from, to) = bounds(p);
-                let _ = slots[p].set(decode(&self.keystream, from, to, self.recorded, map));
+                let _ = slots[p].set(decode_piece(keystream, first, p, recorded, map));
             },
             alongside,
         );
+        self.merge(first, slots.into_iter().map(|slot| slot.into_inner().expect("every piece decoded")), out, map);
+    }
+
+    /// Opens the decoding of at least the next `want` normals (whole pieces; none if fewer than a
+    /// piece's worth) on `team`, whose helper works through it until [`Normals::take_prefetched`].
+    /// Nothing else may use `team` in between.
+    pub fn prefetch<T: Send + Sync + 'static>(&self, team: &Arc<Team>, want: usize, map: impl Fn(f64) -> T + Send + Sync + 'static) -> Option<Prefetch<T>> {
+        let pieces = want / PIECE_NORMALS;
+        if pieces == 0 {
+            return None;
+        }
+        let slots: Arc<[Mutex<Option<Piece<T>>>]> = (0..pieces).map(|_| Mutex::new(None)).collect();
+        let (keystream, first, recorded) = (self.keystream.clone(), self.next, self.recorded);
+        let decoded = Arc::clone(&slots);
+        let phase = team.open(pieces, Arc::new(move |p| *decoded[p].lock().expect("piece") = Some(decode_piece(&keystream, first, p, recorded, &map))));
+        Some(Prefetch { first, slots, phase })
+    }
+
+    /// Appends the normals `prefetch` decoded (`map` as given to [`Normals::prefetch`], for any piece
+    /// decoded again), the caller first running `alongside` while the helper goes on.
+    pub fn take_prefetched<T: Send + Sync>(&mut self, team: &Team, prefetch: Prefetch<T>, out: &mut Vec<T>, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
+        assert_eq!(prefetch.first, self.next, "prefetched from another position");
+        alongside();
+        team.finish(prefetch.phase);
+        // Taken, not unwrapped: the helper may hold the phase's closure, and so the slots, a moment longer.
+        let pieces = prefetch.slots.iter().map(|slot| slot.lock().expect("piece").take().expect("every piece decoded"));
+        self.merge(prefetch.first, pieces, out, map);
+    }
+
+    /// Appends the pieces from word `first` on in order, each from where the one before really ended.
+    fn merge<T>(&mut self, first: u64, pieces: impl Iterator<Item = Piece<T>>, out: &mut Vec<T>, map: &impl Fn(f64) -> T) {
         let mut at = first;
-        for (p, slot) in slots.into_iter().enumerate() {
-            let mut piece = slot.into_inner().expect("every piece decoded");
-            let (from, to) = bounds(p);
+        for (p, mut piece) in pieces.enumerate() {
+            let (from, to) = piece_bounds(first, p);
             if at != from {
                 match piece.starts.iter().position(|&s| s == at) {
                     Some(j) => {
@@ -216,6 +245,23 @@ impl Normals {
         }
         self.next = at;
     }
+}
+
+/// Pieces of a stream's normals being decoded by a team's helper ([`Normals::prefetch`]).
+pub struct Prefetch<T> {
+    first: u64,
+    slots: Arc<[Mutex<Option<Piece<T>>>]>,
+    phase: OpenPhase,
+}
+
+/// Words of piece `p` of those from word `first` on.
+fn piece_bounds(first: u64, p: usize) -> (u64, u64) {
+    (first + p as u64 * PIECE_WORDS, first + (p as u64 + 1) * PIECE_WORDS)
+}
+
+fn decode_piece<T>(keystream: &Keystream, first: u64, p: usize, recorded: usize, map: &impl Fn(f64) -> T) -> Piece<T> {
+    let (from, to) = piece_bounds(first, p);
+    decode(keystream, from, to, recorded, map)
 }
 
 #[cfg(test)]
@@ -257,6 +303,26 @@ mod tests {
             assert_eq!(got, want, "seed {seed}");
             assert_eq!(normals.next, rng.get_word_pos() as u64);
         }
+    }
+
+    #[test]
+    fn prefetched_pieces_continue_the_sequence_like_decoded_ones() {
+        let mut rng = stream(5, Purpose::Embedding, 2);
+        let mut normals = Normals::new(&rng);
+        let mut got = Vec::new();
+        with_team(|team| {
+            assert!(normals.prefetch(team, PIECE_NORMALS - 1, |z| z).is_none(), "less than a piece is not prefetched");
+            for want in [PIECE_NORMALS, 5 * PIECE_NORMALS + 3, 2 * PIECE_NORMALS - 1, 3 * PIECE_NORMALS] {
+                let ahead = normals.prefetch(team, want, |z| z).expect("a piece or more");
+                let mut ran = false;
+                normals.take_prefetched(team, ahead, &mut got, &|z| z, || ran = true);
+                assert!(ran);
+                normals.fill_on(team, &mut got, 10, &|z| z, || {});
+            }
+        });
+        let want: Vec<f64> = (0..got.len()).map(|_| StandardNormal.sample(&mut rng)).collect();
+        assert_eq!(got, want);
+        assert_eq!(normals.next, rng.get_word_pos() as u64);
     }
 
     #[test]

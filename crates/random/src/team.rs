@@ -8,13 +8,39 @@
 //! phase, so that it never spins long on a core another job needs, and the next call brings it back. The
 //! caller never waits for the helper to arrive: it claims a phase's items itself, and waits only for
 //! items the helper has claimed and is running, so a helper that comes late (or never, on a pool of one)
-//! costs nothing.
+//! costs nothing. A phase may also be left open across a return to the caller's caller ([`Team::open`],
+//! [`Team::finish`]): the helper works through it meanwhile, for instance while JavaScript writes a chunk.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// The phase now open: its number and its items (see [`Team::for_each`]).
-type Job = (u32, &'static (dyn Fn(usize) + Sync), usize);
+/// The phase now open: its number, its items' function and their number (see [`Team::for_each`]).
+type Job = (u32, Items, usize);
+
+#[derive(Clone)]
+enum Items {
+    /// Borrowed from a [`Team::for_each`] frame, which returns only once every item has run.
+    Borrowed(&'static (dyn Fn(usize) + Sync)),
+    /// Owned by a phase left open ([`Team::open`]).
+    Owned(Arc<dyn Fn(usize) + Send + Sync>),
+}
+
+impl Items {
+    fn get(&self) -> &(dyn Fn(usize) + Sync) {
+        match self {
+            Items::Borrowed(f) => *f,
+            Items::Owned(f) => &**f,
+        }
+    }
+}
+
+/// A phase left open by [`Team::open`]; [`Team::finish`] closes it.
+#[must_use = "an open phase is finished by Team::finish"]
+pub struct OpenPhase {
+    phase: u32,
+    items: Arc<dyn Fn(usize) + Send + Sync>,
+    n: usize,
+}
 
 /// The caller's side of the team; the helper holds the other `Arc`.
 pub struct Team {
@@ -75,8 +101,6 @@ impl Team {
     /// [`Team::for_each`], with the caller first running `alongside` (work of its own that the items
     /// do not depend on) while the helper starts on the items.
     pub fn for_each_alongside(&self, n: usize, f: impl Fn(usize) + Sync, alongside: impl FnOnce()) {
-        assert!(n < u32::MAX as usize, "a phase of {n} items");
-        let phase = (self.phase.load(Ordering::Relaxed) as u32).wrapping_add(1);
         let f: &(dyn Fn(usize) + Sync) = &f;
         // SAFETY: the helper calls `f` only for items it claimed in this phase (`claim` checks the phase
         // number), and this function returns only once every claimed item has finished, after closing
@@ -92,12 +116,46 @@ impl Team {
                 }
             }
         }
+        let phase = self.begin(Items::Borrowed(f), n);
         let guard = AbortOnUnwind;
+        alongside();
+        self.end(phase, f, n);
+        drop(guard);
+    }
+
+    /// Opens a phase of `n` items and returns at once: the helper (called if none is on call) runs
+    /// items until [`Team::finish`], on the caller, runs the rest and waits for them all. No other phase
+    /// may open in between.
+    pub fn open(self: &Arc<Team>, n: usize, items: Arc<dyn Fn(usize) + Send + Sync>) -> OpenPhase {
+        let phase = self.begin(Items::Owned(Arc::clone(&items)), n);
+        self.call_helper();
+        OpenPhase { phase, items, n }
+    }
+
+    /// Runs the items of `open` that the helper has not claimed and returns once all have run.
+    pub fn finish(&self, open: OpenPhase) {
+        self.end(open.phase, &*open.items, open.n);
+    }
+
+    fn begin(&self, items: Items, n: usize) -> u32 {
+        assert!(n < u32::MAX as usize, "a phase of {n} items");
+        let mut job = self.job.lock().expect("team job");
+        if job.is_some() {
+            // Not while holding the lock: a poisoned one would stop the helper by a panic of its own.
+            drop(job);
+            panic!("a phase opened while another is open");
+        }
+        let phase = (self.phase.load(Ordering::Relaxed) as u32).wrapping_add(1);
         self.finished.store(0, Ordering::Relaxed);
         self.claims.store(u64::from(phase) << 32, Ordering::Release);
-        *self.job.lock().expect("team job") = Some((phase, f, n));
+        *job = Some((phase, items, n));
+        drop(job);
         self.phase.store(u64::from(phase), Ordering::Release);
-        alongside();
+        phase
+    }
+
+    /// The caller's part of a phase: claims items until none is left, waits for the helper's, closes it.
+    fn end(&self, phase: u32, f: &(dyn Fn(usize) + Sync), n: usize) {
         self.work(phase, f, n);
         let mut spins = 0u32;
         while self.finished.load(Ordering::Acquire) < n {
@@ -110,7 +168,6 @@ impl Team {
             }
         }
         *self.job.lock().expect("team job") = None;
-        drop(guard);
     }
 
     /// Claims and runs items of phase `phase` until none is left.
@@ -156,12 +213,12 @@ impl Team {
                 pause(&mut spins);
                 continue;
             }
-            let job = *self.job.lock().expect("team job");
+            let job = self.job.lock().expect("team job").clone();
             match job {
-                Some((number, f, n)) if u64::from(number) == phase => {
+                Some((number, items, n)) if u64::from(number) == phase => {
                     seen = phase;
                     spins = 0;
-                    self.work(number, f, n);
+                    self.work(number, items.get(), n);
                 }
                 // The phase read is over (the job is cleared when one ends); a newer one is being opened.
                 None => seen = phase,
@@ -206,5 +263,35 @@ mod tests {
             total
         });
         assert_eq!(counts.iter().map(|c| c.load(Ordering::Relaxed) as usize).sum::<usize>(), total);
+    }
+
+    #[test]
+    fn every_item_of_an_open_phase_runs_once_whenever_it_is_finished() {
+        let counts: Arc<Vec<AtomicU32>> = Arc::new((0..500).map(|_| AtomicU32::new(0)).collect());
+        let team = Team::new();
+        for (phase, n) in [0usize, 1, 7, 500].into_iter().enumerate() {
+            let seen = Arc::clone(&counts);
+            let open = team.open(n, Arc::new(move |i| {
+                seen[i].fetch_add(1, Ordering::Relaxed);
+            }));
+            // The caller away for a while (none, or long enough for a helper to run everything).
+            std::thread::sleep(std::time::Duration::from_millis(phase as u64 * 3));
+            team.finish(open);
+            // A borrowed phase in between, as the walker places a block after its steps are decoded.
+            team.for_each(3, |i| {
+                counts[i].fetch_add(1, Ordering::Relaxed);
+            });
+        }
+        team.dismiss();
+        let want = |i: usize| [0usize, 1, 7, 500].iter().filter(|&&n| i < n).count() as u32 + if i < 3 { 4 } else { 0 };
+        assert!(counts.iter().enumerate().all(|(i, c)| c.load(Ordering::Relaxed) == want(i)));
+    }
+
+    #[test]
+    #[should_panic(expected = "another is open")]
+    fn a_phase_cannot_open_while_one_is_open() {
+        let team = Team::new();
+        let _open = team.open(1, Arc::new(|_| {}));
+        team.for_each(1, |_| {});
     }
 }

@@ -59,6 +59,7 @@ export function runCommand(): Command {
     .addOption(new Option('--workers <n>', 'worker threads (default: the config\'s workers, else one per core)').argParser(workerCount()))
     .option('--force', 'replace the run folder if it exists', false)
     .option('--no-progress', 'no progress bar on stderr')
-    .addHelpText('after', `\nConfig keys (use with --set or in the config file):\n${referenceText()}\n`)
+    // A function: the reference is built only when help is shown, not at every start.
+    .addHelpText('after', () => `\nConfig keys (use with --set or in the config file):\n${referenceText()}\n`)
     .action(run);
 }

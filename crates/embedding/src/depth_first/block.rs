@@ -6,7 +6,7 @@
 //! placed first, following parents up to a known position, then the parts run at once. Every position
 //! is the one f32 addition [`Walker::advance`] makes, so the rows are the same for any split.
 
-use super::{Walker, BLOCK_FLOATS};
+use super::{step_map, Walker, BLOCK_FLOATS};
 use percolab_random::Team;
 use std::sync::Arc;
 use std::collections::HashMap;
@@ -37,6 +37,16 @@ impl Walker {
             self.emit_block(&team, out, m);
             done += m;
         }
+        // The next block's steps decode on the helper while the caller is away (in JavaScript, writing
+        // this chunk): whole pieces, the block's own count of them at most.
+        let (n, d) = (self.offspring.len(), self.here.len());
+        if self.site + 1 < n {
+            let need = ((self.site + per_block).min(n - 1) - self.site) * d;
+            let kept = self.steps.len() - self.used;
+            if need > kept {
+                self.ahead = self.normals.prefetch(&team, need - kept, step_map(self.scale));
+            }
+        }
         take
     }
 
@@ -61,7 +71,7 @@ impl Walker {
         parents.clear();
         let mut open_at: Vec<Vec<u32>> = Vec::with_capacity(parts);
         let (offspring, sites, left) = (&self.offspring, &mut self.sites, &mut self.left);
-        let mut count_pass = || {
+        let count_pass = || {
             for t in a + 1..=last {
                 let children = offspring.get(t - 1);
                 if children > 0 {
@@ -81,14 +91,25 @@ impl Walker {
                 }
             }
         };
+        let step_of = step_map(self.scale);
+        let mut count_pass = Some(count_pass);
+        let mut counted = || {
+            if let Some(mut pass) = count_pass.take() {
+                pass();
+            }
+        };
+        if let Some(ahead) = self.ahead.take() {
+            self.steps.drain(..self.used);
+            self.used = 0;
+            self.normals.take_prefetched(team, ahead, &mut self.steps, &step_of, &mut counted);
+        }
         if self.steps.len() - self.used < need {
             self.steps.drain(..self.used);
             self.used = 0;
-            let scale = self.scale;
             let want = need - self.steps.len();
-            self.normals.fill_on(team, &mut self.steps, want, &|z| (z * scale) as f32, count_pass);
+            self.normals.fill_on(team, &mut self.steps, want, &step_of, &mut counted);
         } else {
-            count_pass();
+            counted();
         }
         let steps = &self.steps[self.used..self.used + need];
         let step = |t: usize| &steps[(t - a - 1) * d..(t - a) * d];
