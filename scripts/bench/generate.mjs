@@ -1,8 +1,8 @@
 // `npm run bench -- generate [--quick] [--format npy|arrow|parquet] [--points N] [--dims 16,128]
-// [--embedders naive,branching] [--threads 1,2] [--brill DIR] [--brill-points N] [--baseline CLI]`: points per second of
+// [--embedders naive,branching] [--threads 1,2] [--brill DIR] [--brill-points N] [--baseline CLI] [--dir DIR] [--out NAME]`: points per second of
 // `percolab generate` (points, labels and record written to disk) at each thread count, with peak RSS,
 // beside the same bytes written with no computing (the disk's own speed here) and Brill's generator.
-// Writes bench/results/generate.json (generate-FORMAT.json for other formats). --baseline runs another
+// Writes bench/results/generate.json (generate-FORMAT.json for other formats; --out NAME: NAME.json). --baseline runs another
 // build's CLI (e.g. ../main/dist/node/cli.js) on the same job in the same run and checks its files equal.
 //
 // Brill's figure: his `percolation_dataset.py` (aribrill/percolation-synthetic-data at commit
@@ -37,6 +37,8 @@ const { values } = parseArgs({
     'brill-points': { type: 'string' },
     baseline: { type: 'string' },
     reps: { type: 'string' },
+    dir: { type: 'string' },
+    out: { type: 'string' },
   },
 });
 const { quick, format } = values;
@@ -52,7 +54,7 @@ const allEmbedders = {
   branching: ['--set', 'data.embedder=branching', '--set', 'data.branches=100', '--set', `data.branchSize=${Math.ceil(points / 100)}`],
 };
 const embedders = Object.fromEntries(values.embedders.split(',').map((e) => [e, allEmbedders[e]]));
-const resultName = format === 'npy' ? 'generate' : `generate-${format}`;
+const resultName = values.out ?? (format === 'npy' ? 'generate' : `generate-${format}`);
 
 /** Runs a command under /usr/bin/time; resolves with its stdout, seconds and peak RSS (MiB). */
 function timed(command, args) {
@@ -110,7 +112,9 @@ async function brill(d) {
 
 const loadAtStart = (await import('node:os')).loadavg();
 const rows = [];
-const dir = mkdtempSync(join(tmpdir(), 'percolab-bench-gen-'));
+// Where the files go (--dir: another disk, or a tmpfs such as /dev/shm to time the computing alone).
+const dir = mkdtempSync(join(values.dir ?? tmpdir(), 'percolab-bench-gen-'));
+const filesystem = execFileSync('df', ['--output=fstype', dir], { encoding: 'utf8' }).trim().split('\n').pop();
 try {
   for (const d of dims) {
     for (const [embedder, sets] of Object.entries(embedders)) {
@@ -124,6 +128,8 @@ try {
         const all = [];
         for (let r = 0; r < reps; r++) {
           for (const f of readdirSync(dir).filter((f) => f.startsWith(`t${threads}.`))) rmSync(join(dir, f));
+          // The previous run's 0.7 GB flushed first, so that no run waits on another's writeback.
+          execFileSync('sync');
           const one = await generate([...args, '--threads', String(threads)], points, join(dir, `t${threads}.${format}`));
           all.push(one.seconds);
           if (!run || one.seconds < run.seconds) run = one;
@@ -175,4 +181,4 @@ try {
 }
 const loadAverage = (await import('node:os')).loadavg();
 const note = loadAverage[0] > 1.5 || loadAtStart[0] > 1.5 ? 'Run on a machine shared with other jobs (see loadAverage): absolute rates are noisy; the ratios within one run are the figures to quote.' : undefined;
-writeResult(resultName, { machine: machine(), loadAtStart, loadAverage, ...(note ? { note } : {}), quick, reps, rows });
+writeResult(resultName, { machine: machine(), loadAtStart, loadAverage, ...(note ? { note } : {}), output: { dir: values.dir ?? tmpdir(), filesystem }, quick, reps, rows });

@@ -11,7 +11,7 @@ import { chooseDevice } from '../../teachers/device.js';
 import { nodeGpu } from '../../teachers/gpu-node.js';
 import { createTeacher, type Teacher } from '../../teachers/teacher.js';
 import { version } from '../../version.js';
-import type { Kernels } from '../../wasm/kernels.js';
+import type { Kernels, ThreadedKernels } from '../../wasm/kernels.js';
 import { loadKernels, loadThreadedKernels } from '../../wasm/load-node.js';
 import { collect, MAX_THREADS, nonNegativeInt, outputPath, positiveInt, readConfig, threadCount } from '../options.js';
 import { delayedProgress } from '../progress.js';
@@ -61,6 +61,18 @@ interface Options {
 const CHUNK = 1 << 16;
 
 async function generate(file: string | undefined, options: Options) {
+  // One thread: the SIMD kernels; more: the SIMD+threads kernels, whose numbers are the same. Their helper
+  // threads start (about 0.1 s) while the config is read and checked.
+  const starting = options.threads > 1 ? loadThreadedKernels(options.threads) : undefined;
+  try {
+    await generateWith(file, options, starting);
+  } catch (error) {
+    void starting?.then((k) => k.close(), () => {});
+    throw error;
+  }
+}
+
+async function generateWith(file: string | undefined, options: Options, starting: Promise<ThreadedKernels> | undefined) {
   const config = readConfig(file, options.set);
   if (config.data.kind === 'file') throw new UsageError('percolab generate writes generated data; data.kind "file" is a file already (use another data.kind)');
   const seed = options.seed ?? config.seed;
@@ -79,8 +91,7 @@ async function generate(file: string | undefined, options: Options) {
   if (n > 2 ** 32 - 1 && config.data.kind === 'cluster' && config.data.embedder === 'naive') {
     throw new UsageError(`--points ${n}: a single cluster holds at most ${2 ** 32 - 1} sites`);
   }
-  // One thread: the SIMD kernels; more: the SIMD+threads kernels, whose numbers are the same.
-  const threaded = options.threads > 1 ? await loadThreadedKernels(options.threads) : undefined;
+  const threaded = await starting;
   const kernels: Kernels = threaded ?? loadKernels();
   // A naive cluster of exactly n sites; the branching construction and manifold samples are read up to n rows.
   const stream = kernels.dataStream(streamSpec(config, n), seed);
