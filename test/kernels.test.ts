@@ -95,6 +95,26 @@ describe('wasm kernels', () => {
     expect(Float32Array.from(parts)).toEqual(Float32Array.from([...chunks[0]!, ...chunks[1]!]));
     expect(() => into.nextInto(10, new Float32Array(5))).toThrow(/fewer than 10 rows/);
     into.free();
+    // Labels read where nextInto left the rows equal labels of the copied rows: one teacher, and one
+    // per cluster of a population (with the rows' cluster ids); a model of other kernels is refused.
+    for (const [dataSet, teacherSet] of [
+      [{ clusterSize: 3000 }, { kind: 'relu' }],
+      [{ kind: 'population', clusters: 12 }, { kind: 'linear', perCluster: true }],
+    ] as const) {
+      const config = lib.resolveConfig({ sizes: [10, 20], testSize: 10, data: { dimension: d, ...dataSet }, teacher: teacherSet });
+      const [spec, teacherSpec] = [config.data, config.teacher];
+      const labelled = kernels.dataStream(spec, 5);
+      const rows = labelled.nextInto(700, new Float32Array(700 * d));
+      const copied = new Float32Array(700 * d);
+      const again = kernels.dataStream(spec, 5);
+      again.nextInto(700, copied);
+      const ids = teacherSpec.perCluster ? again.lastIds() : undefined;
+      const model = kernels.teacherModel(teacherSpec, d, 8, undefined, ids);
+      expect(Array.from(labelled.labelFilled(model))).toEqual(Array.from(model.evaluate(copied.subarray(0, rows * d), ids)));
+      const other = lib.loadKernels().teacherModel(teacherSpec, d, 8, undefined, ids);
+      expect(() => labelled.labelFilled(other)).toThrow(/teacher model of other kernels/);
+      for (const x of [labelled, again, model, other]) x.free();
+    }
     // Branching: exactly B^L x N_branch points, the same for the same seed whatever the chunking.
     const spec = data({ embedder: 'branching', branches: 5, branchSize: 40, baseSize: 400, levels: 2 });
     const a = kernels.dataStream(spec, 9);

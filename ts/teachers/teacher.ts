@@ -1,7 +1,7 @@
 // The teacher interface: every kind, on every device, labels row-major points with the function drawn
 // from the seed. The CPU twin (wasm) draws the parameters; the GPU path evaluates those same numbers.
 import type { Config } from '../config/schema.js';
-import type { Kernels, TeacherDraw } from '../wasm/kernels.js';
+import type { DataStream, Kernels, TeacherDraw } from '../wasm/kernels.js';
 import { AGREEMENT_TOLERANCE, agreementError, DeviceError } from './device.js';
 import type { GpuEvaluator } from './gpu.js';
 import { cpuModel, gpuTeacher } from './model.js';
@@ -18,8 +18,11 @@ export interface Teacher {
   readonly kind: Config['teacher']['kind'];
   readonly device: 'cpu' | 'gpu';
   readonly record: TeacherRecord;
-  /** One label per row of the row-major `[n, dimension]` points (per-cluster teachers: `ids` too). */
-  label(points: Float32Array, ids?: Uint32Array): Promise<Float32Array>;
+  /**
+   * One label per row of the row-major `[n, dimension]` points (per-cluster teachers: `ids` too). When
+   * `points` are the rows `filled.nextInto` wrote last, the CPU twin reads them in wasm memory instead.
+   */
+  label(points: Float32Array, ids?: Uint32Array, filled?: DataStream): Promise<Float32Array>;
   free(): void;
 }
 
@@ -56,10 +59,10 @@ export function createTeacher(spec: Config['teacher'], kernels: Kernels, dimensi
       return record.device;
     },
     record,
-    label: async (points, ids) => {
+    label: async (points, ids, filled) => {
       if (perCluster && !ids) throw new Error('per-cluster teachers need the cluster id of every point');
       const pointIds = perCluster ? ids : undefined;
-      if (!gpu || !forGpu) return model.evaluate(points, pointIds);
+      if (!gpu || !forGpu) return filled ? filled.labelFilled(model) : model.evaluate(points, pointIds);
       const labels = await gpu.label(forGpu, points, pointIds ? model.slots(pointIds) : undefined);
       if (!checked) {
         checked = true;

@@ -171,6 +171,8 @@ export interface DataStream {
   nextInto(rows: number, out: Float32Array): number;
   /** Cluster ids of the rows `next` returned last (populations only; empty otherwise). */
   lastIds(): Uint32Array;
+  /** `model`'s labels of the rows `nextInto` wrote last (a model of the same kernels), read in wasm memory. */
+  labelFilled(model: TeacherModel): Float32Array;
   free(): void;
   [Symbol.dispose](): void;
 }
@@ -543,6 +545,8 @@ function copyOut(result: { indices: Uint32Array; distances: Float32Array; free()
  */
 export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd', sha256?: string): Kernels {
   const glue = glues[flavour];
+  /** The wasm object behind each teacher model of this instance (for `DataStream.labelFilled`). */
+  const liveModels = new WeakMap<TeacherModel, () => simd.TeacherModel>();
   if (!glue) throw new KernelError(`unknown wasm flavour ${flavour}`);
   const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
   const exports = glue.initSync({ module });
@@ -576,7 +580,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     embedNaive: (parents, dimension, seed, index) => call(() => glue.embedNaive(parents, dimension, big(seed), big(index))),
     teacherModel: (spec, dimension, seed, reference, ids, standardization) => {
       const { live, free } = owned(call(() => new glue.TeacherModel(JSON.stringify(spec), dimension, big(seed), reference, ids, standardization)), 'teacher');
-      return {
+      const model: TeacherModel = {
         layout: () => JSON.parse(live().layout()) as TeacherLayout,
         evaluate: (points, pointIds) => call(() => live().evaluate(points, pointIds)),
         parameters: () => live().parameters(),
@@ -584,6 +588,8 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
         record: () => JSON.parse(live().record()) as TeacherDraw,
         free,
       };
+      liveModels.set(model, live);
+      return model;
     },
     permutation: (seed, index, n) => call(() => glue.permutation(big(seed), big(index), n)),
     knnSearch: (train, dimension, queries, k) => call(() => copyOut(glue.knnSearch(train, dimension, queries, k))),
@@ -607,7 +613,12 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
         out.set(new Float32Array(exports.memory.buffer, raw.chunkPointer, written * raw.dimension));
         return written;
       };
-      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), nextInto, lastIds: () => raw.lastIds(), free, [Symbol.dispose]: free };
+      const labelFilled = (model: TeacherModel) => {
+        const live = liveModels.get(model);
+        if (!live) throw new KernelError('labelFilled: a teacher model of other kernels');
+        return call(() => raw.labelFilled(live()));
+      };
+      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), nextInto, lastIds: () => raw.lastIds(), labelFilled, free, [Symbol.dispose]: free };
     },
     pointBuffer: (length) => {
       const raw = call(() => new glue.PointBuffer(length));

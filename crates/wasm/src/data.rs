@@ -11,6 +11,7 @@ use percolab_random::{stream, Purpose};
 use percolab_teachers::{Standardizer, StandardizeBy};
 
 use crate::err;
+use crate::teacher::TeacherModel;
 use crate::spec::{self, DataKind, DataSpec, Embedder, ManifoldName, PlacementName, Sampler, Standardize};
 
 enum Source {
@@ -138,6 +139,14 @@ impl DataStream {
         self.next_into(&mut chunk, rows);
         self.chunk = chunk;
         (self.chunk.len() / self.dimension) as u32
+    }
+
+    /// `model`'s labels of the rows the last `fill` wrote (with their cluster ids, for a population), read
+    /// where they lie instead of copied in.
+    #[wasm_bindgen(js_name = labelFilled)]
+    pub fn label_filled(&self, model: &TeacherModel) -> Result<Vec<f32>, JsError> {
+        let ids = matches!(self.source, Source::Population(_)).then(|| self.ids.clone());
+        model.evaluate(&self.chunk, ids)
     }
 
     /// Byte offset in wasm memory of the rows the last `fill` wrote.

@@ -11,7 +11,7 @@ import { chooseDevice } from '../../teachers/device.js';
 import { nodeGpu } from '../../teachers/gpu-node.js';
 import { createTeacher, type Teacher } from '../../teachers/teacher.js';
 import { version } from '../../version.js';
-import type { Kernels, ThreadedKernels } from '../../wasm/kernels.js';
+import type { DataStream, Kernels, ThreadedKernels } from '../../wasm/kernels.js';
 import { loadKernels, loadThreadedKernels } from '../../wasm/load-node.js';
 import { collect, MAX_THREADS, nonNegativeInt, outputPath, positiveInt, readConfig, threadCount } from '../options.js';
 import { delayedProgress } from '../progress.js';
@@ -31,17 +31,17 @@ async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: Ker
   const standardization = spec.kind === 'fourier' ? kernels.streamStandardization(streamSpec(config, n), seed, n, spec.standardize) : undefined;
   if (spec.perCluster) {
     const chunkSpec = { ...spec, repetitions: 0 };
-    return async (chunk: Float32Array, ids?: Uint32Array) => {
+    return async (chunk: Float32Array, ids?: Uint32Array, filled?: DataStream) => {
       const teacher = createTeacher(chunkSpec, kernels, d, seed, { ids, gpu, standardization });
       try {
-        return await teacher.label(chunk, ids);
+        return await teacher.label(chunk, ids, filled);
       } finally {
         teacher.free();
       }
     };
   }
   const teacher: Teacher = createTeacher(spec, kernels, d, seed, { gpu, standardization });
-  return (chunk: Float32Array) => teacher.label(chunk);
+  return (chunk: Float32Array, _ids?: Uint32Array, filled?: DataStream) => teacher.label(chunk, undefined, filled);
 }
 
 /** The config's data section with a naive cluster of `n` sites (the other kinds are read up to `n` rows). */
@@ -133,7 +133,8 @@ async function generateWith(file: string | undefined, options: Options, starting
         const rows = stream.nextInto(Math.min(CHUNK, n - done), buffers[k % 2]!);
         const chunk = buffers[k % 2]!.subarray(0, rows * d);
         const chunkIds = population ? stream.lastIds() : undefined;
-        const chunkLabels = await label(chunk, chunkIds);
+        // The CPU twin labels the rows where nextInto left them in wasm memory.
+        const chunkLabels = await label(chunk, chunkIds, stream);
         await writing;
         writing = Promise.all([files.writeAsync(points, chunk), files.writeAsync(labels, chunkLabels), ids === undefined ? undefined : files.writeAsync(ids, chunkIds!)]);
         writing.catch(() => {}); // a failure surfaces at the next await, not as an unhandled rejection
