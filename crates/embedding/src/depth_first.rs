@@ -55,7 +55,7 @@ impl Walker {
         let normals = Normals::new(&stream(seed, Purpose::Embedding, index));
         let team = Team::new();
         let scale = 1.0 / (d as f64).sqrt();
-        let ahead = normals.prefetch(&team, first_block_steps(n, d), step_map(scale));
+        let ahead = if team.can_help() { normals.prefetch(&team, first_block_steps(n, d), step_map(scale)) } else { None };
         Walker {
             offspring: exact_offspring(&mut fast_stream(seed, Purpose::Cluster, index), lattice, n),
             site: 0,

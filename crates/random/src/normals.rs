@@ -224,6 +224,9 @@ impl Normals {
         assert_eq!(prefetch.first, self.next, "prefetched from another position");
         alongside();
         team.finish(prefetch.phase);
+        // Room for every piece at once (appending piece by piece would double the capacity, and the
+        // walker keeps it).
+        out.reserve_exact(prefetch.slots.len() * PIECE_NORMALS);
         // Taken, not unwrapped: the helper may hold the phase's closure, and so the slots, a moment longer.
         let pieces = prefetch.slots.iter().map(|slot| slot.lock().expect("piece").take().expect("every piece decoded"));
         self.merge(prefetch.first, pieces, out, map);

@@ -86,6 +86,15 @@ impl Team {
         }
     }
 
+    /// Whether a helper can join this team's phases (with the `threads` feature, on a pool of more than
+    /// one thread): without one, work decoded ahead only holds memory sooner.
+    pub fn can_help(&self) -> bool {
+        #[cfg(feature = "threads")]
+        return rayon::current_num_threads() > 1;
+        #[cfg(not(feature = "threads"))]
+        false
+    }
+
     /// Sends the helper away for good (its owner is done).
     pub fn dismiss(&self) {
         self.over.store(true, Ordering::Release);

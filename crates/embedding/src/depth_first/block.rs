@@ -41,7 +41,7 @@ impl Walker {
         // The next block's steps decode on the helper while the caller is away (in JavaScript, writing
         // this chunk): whole pieces, the block's own count of them at most.
         let (n, d) = (self.offspring.len(), self.here.len());
-        if self.site + 1 < n {
+        if self.site + 1 < n && team.can_help() {
             let need = ((self.site + per_block).min(n - 1) - self.site) * d;
             let kept = self.steps.len() - self.used;
             if need > kept {
