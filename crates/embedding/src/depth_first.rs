@@ -44,9 +44,10 @@ const MAX_BATCH: usize = 1 << 16;
 /// Most steps one block of [`Walker::emit`] decodes: 2^20 floats (4 MiB), 128 pieces.
 const BLOCK_FLOATS: usize = 1 << 20;
 
-/// Most heap a walker's decoded-ahead steps take: the kept steps (a block, a piece's overshoot and the
-/// `d` left over), while a block decodes its pieces, and a block's parent sites (at most one per float).
-pub const STEP_BUFFER_BYTES: usize = 4 * (3 * BLOCK_FLOATS + 3 * PIECE_NORMALS);
+/// Most heap a walker's decoded-ahead steps take: the kept steps (a block, a prefetch's 1/32 margin, a
+/// piece's overshoot and the `d` left over), the pieces a block decodes (with a helper: the next block's,
+/// while the caller is away), and a block's parent sites (at most one per float).
+pub const STEP_BUFFER_BYTES: usize = 4 * (3 * (BLOCK_FLOATS + BLOCK_FLOATS / 32) + 3 * PIECE_NORMALS);
 
 impl Walker {
     pub(crate) fn new(seed: u64, index: u64, lattice: Lattice, n: usize, d: usize) -> Walker {
