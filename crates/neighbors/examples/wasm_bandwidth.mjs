@@ -4,25 +4,12 @@
 // bench/results/neighbors-quantized-bandwidth.json. Seconds are CPU time, the best of `rounds`.
 //   node crates/neighbors/examples/wasm_bandwidth.mjs [rounds]
 // Builds examples/wasm_bench.rs first (as wasm_strategies.mjs does).
-import { execFileSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { buildWasmBench, cpuSeconds, writeExampleResult } from './wasm_kernel.mjs';
 
 const rounds = Number(process.argv[2] ?? 3);
-const targetDir = '/tmp/nb-wasm-target';
-execFileSync('/usr/bin/cargo', ['build', '--release', '-p', 'percolab-neighbors', '--example', 'wasm_bench',
-  '--target', 'wasm32-unknown-unknown', '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir], {
-  stdio: ['ignore', 'inherit', 'inherit'],
-  env: { ...process.env, PATH: `/usr/bin:${process.env.PATH}`, RUSTC_BOOTSTRAP: '1',
-    RUSTFLAGS: '-C target-feature=+simd128 --cfg getrandom_backend="unsupported"', CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER: 'wasm-ld-22' },
-});
-const module = new WebAssembly.Module(readFileSync(`${targetDir}/wasm32-unknown-unknown/release/examples/wasm_bench.wasm`));
-const time = (f) => {
-  const t = process.cpuUsage();
-  f();
-  const u = process.cpuUsage(t);
-  return (u.user + u.system) / 1e6;
-};
+const module = new WebAssembly.Module(buildWasmBench());
+const time = (f) => cpuSeconds(f)[1];
 const d = 128;
 // One instance per size, so that both data sets stay in memory and the runs can alternate.
 const cases = [[1e5, 2560], [1e6, 256]].map(([n, q]) => {
@@ -37,9 +24,6 @@ for (let r = 0; r < rounds; r++) {
 }
 const rows = cases.map(({ n, q, best }) => ({ data: 'uniform', n, d, q, k: 1, gridMiB: (n * d * 2) / 2 ** 20, seconds: best,
   nsPerQueryRow: (best / (n * q)) * 1e9, gMultiplyAddsPerSecond: (n * q * d) / best / 1e9 }));
-const file = 'bench/results/neighbors-quantized-bandwidth.json';
-const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version };
 const note = 'quantized scan only (strategy 3), one thread, CPU seconds, best of rounds; same query-row pairs in both rows';
-writeFileSync(`${file}.tmp`, `${JSON.stringify({ date: new Date().toISOString(), machine, threads: 1, rounds, note, loadAverage: loadavg(), rows, largeOverSmall: rows[1].seconds / rows[0].seconds }, null, 2)}\n`);
-renameSync(`${file}.tmp`, file);
+writeExampleResult('neighbors-quantized-bandwidth', { threads: 1, rounds, note, loadAverage: loadavg(), rows, largeOverSmall: rows[1].seconds / rows[0].seconds });
 process.stdout.write(`${JSON.stringify(rows)}\n`);

@@ -1,18 +1,9 @@
 // Times the kd-tree compiled to wasm32 + simd128 under Node:
 //   node crates/neighbors/examples/wasm_bench.mjs [n] [d,d,...] [k,k,...] [data: cluster|uniform] [q]
 // Builds examples/wasm_bench.rs with Debian's rustc-web first (std from source, as scripts/build.mjs does).
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { buildWasmBench } from './wasm_kernel.mjs';
 
-const targetDir = '/tmp/nb-wasm-target';
-execFileSync('/usr/bin/cargo', ['build', '--release', '-p', 'percolab-neighbors', '--example', 'wasm_bench',
-  '--target', 'wasm32-unknown-unknown', '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir], {
-  stdio: ['ignore', 'inherit', 'inherit'],
-  env: { ...process.env, PATH: `/usr/bin:${process.env.PATH}`, RUSTC_BOOTSTRAP: '1',
-    RUSTFLAGS: '-C target-feature=+simd128 --cfg getrandom_backend="unsupported"', CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER: 'wasm-ld-22' },
-});
-const bytes = readFileSync(`${targetDir}/wasm32-unknown-unknown/release/examples/wasm_bench.wasm`);
-const { instance } = await WebAssembly.instantiate(bytes, {});
+const { instance } = await WebAssembly.instantiate(buildWasmBench(), {});
 const w = instance.exports;
 
 const [n = 1e6, ds = '10,32', ks = '1,10', data = 'cluster', q = 1e4] = process.argv.slice(2);

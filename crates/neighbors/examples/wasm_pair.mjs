@@ -6,19 +6,11 @@
 // Needs an otherwise idle 2-core machine: the load average is recorded.
 //   node crates/neighbors/examples/wasm_pair.mjs
 // Builds examples/wasm_bench.rs first (as wasm_strategies.mjs does).
-import { execFileSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { buildWasmBench, writeExampleResult } from './wasm_kernel.mjs';
 
-const targetDir = '/tmp/nb-wasm-target';
-execFileSync('/usr/bin/cargo', ['build', '--release', '-p', 'percolab-neighbors', '--example', 'wasm_bench',
-  '--target', 'wasm32-unknown-unknown', '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir], {
-  stdio: ['ignore', 'inherit', 'inherit'],
-  env: { ...process.env, PATH: `/usr/bin:${process.env.PATH}`, RUSTC_BOOTSTRAP: '1',
-    RUSTFLAGS: '-C target-feature=+simd128 --cfg getrandom_backend="unsupported"', CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER: 'wasm-ld-22' },
-});
-const bytes = readFileSync(`${targetDir}/wasm32-unknown-unknown/release/examples/wasm_bench.wasm`);
+const bytes = buildWasmBench();
 
 // One copy: data and index made, then told to go; answers with the best wall time of 3 scans.
 const source = `
@@ -58,8 +50,5 @@ for (const [n, d, q] of [[1e5, 32, 2000], [1e5, 128, 1000]]) {
   process.stderr.write(`${JSON.stringify(row)}\n`);
   rows.push(row);
 }
-const file = 'bench/results/neighbors-quantized-pair.json';
-const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version };
 const note = 'quantized scan (strategy 3), wall seconds, best of 3 per copy; together = the slower of two concurrent copies';
-writeFileSync(`${file}.tmp`, `${JSON.stringify({ date: new Date().toISOString(), machine, note, loadAverage: loadavg(), rows }, null, 2)}\n`);
-renameSync(`${file}.tmp`, file);
+writeExampleResult('neighbors-quantized-pair', { note, loadAverage: loadavg(), rows });

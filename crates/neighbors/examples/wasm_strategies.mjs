@@ -5,26 +5,11 @@
 // Seconds are the process's CPU time (one thread): on a shared machine they stay close to what an idle
 // one gives, where wall time does not.
 // Builds examples/wasm_bench.rs first (as wasm_bench.mjs does).
-import { execFileSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { buildWasmBench, cpuSeconds as time, writeExampleResult } from './wasm_kernel.mjs';
 
-const targetDir = '/tmp/nb-wasm-target';
-execFileSync('/usr/bin/cargo', ['build', '--release', '-p', 'percolab-neighbors', '--example', 'wasm_bench',
-  '--target', 'wasm32-unknown-unknown', '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir], {
-  stdio: ['ignore', 'inherit', 'inherit'],
-  env: { ...process.env, PATH: `/usr/bin:${process.env.PATH}`, RUSTC_BOOTSTRAP: '1',
-    RUSTFLAGS: '-C target-feature=+simd128 --cfg getrandom_backend="unsupported"', CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER: 'wasm-ld-22' },
-});
-const bytes = readFileSync(`${targetDir}/wasm32-unknown-unknown/release/examples/wasm_bench.wasm`);
-const { instance } = await WebAssembly.instantiate(bytes, {});
+const { instance } = await WebAssembly.instantiate(buildWasmBench(), {});
 const w = instance.exports;
-const time = (f) => {
-  const t = process.cpuUsage();
-  const v = f();
-  const u = process.cpuUsage(t);
-  return [v, (u.user + u.system) / 1e6];
-};
 const only = process.argv[2];
 const cases = [['cluster', 1e6, 10, 1e4], ['cluster', 1e6, 32, 1e4], ['uniform', 1e5, 32, 2000], ['uniform', 1e5, 128, 1000]].filter(([data]) => !only || data === only);
 const rows = [];
@@ -48,7 +33,4 @@ for (const [data, n, d, q] of cases) {
     rows.push(row);
   }
 }
-const file = only ? `bench/results/neighbors-strategies-${only}.json` : 'bench/results/neighbors-strategies.json';
-const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version };
-writeFileSync(`${file}.tmp`, `${JSON.stringify({ date: new Date().toISOString(), machine, threads: 1, note: 'shared 2-core machine: other jobs ran at the same time; seconds are CPU time', loadAverage: loadavg(), rows }, null, 2)}\n`);
-renameSync(`${file}.tmp`, file);
+writeExampleResult(only ? `neighbors-strategies-${only}` : 'neighbors-strategies', { threads: 1, note: 'shared 2-core machine: other jobs ran at the same time; seconds are CPU time', loadAverage: loadavg(), rows });
