@@ -1,5 +1,5 @@
 use crate::{Lattice, Tree};
-use rand::{Rng, RngExt};
+use rand::Rng;
 use rand_distr::{Distribution, Hypergeometric};
 
 /// Below this many bond slots a block range is filled by rejection into a bitset; above it, the range
@@ -164,7 +164,7 @@ pub(crate) fn conditioned_offspring_with_chunk<R: Rng + ?Sized>(rng: &mut R, n: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use percolab_random::{stream, Purpose};
+    use percolab_random::{stream, Purpose, RngExt};
 
     #[test]
     fn below_draws_what_random_range_draws() {
