@@ -56,7 +56,7 @@ impl Walker {
         let normals = Normals::new(&stream(seed, Purpose::Embedding, index));
         let team = Team::new();
         let scale = 1.0 / (d as f64).sqrt();
-        let ahead = if team.can_help() { normals.prefetch(&team, first_block_steps(n, d), step_map(scale)) } else { None };
+        let ahead = if team.can_help() { normals.prefetch(&team, block_steps(0, n, d), step_map(scale)) } else { None };
         Walker {
             offspring: exact_offspring(&mut fast_stream(seed, Purpose::Cluster, index), lattice, n),
             site: 0,
@@ -134,9 +134,14 @@ fn step_map(scale: f64) -> impl Fn(f64) -> f32 + Copy + Send + Sync + 'static {
     move |z| (z * scale) as f32
 }
 
-/// Steps the first block of [`Walker::emit`] places (sites `1 ..` of a cluster of `n` sites).
-fn first_block_steps(n: usize, d: usize) -> usize {
-    (BLOCK_FLOATS / d).max(1).min(n - 1) * d
+/// Sites one block of [`Walker::emit`] holds at most.
+fn block_sites(d: usize) -> usize {
+    (BLOCK_FLOATS / d).max(1)
+}
+
+/// Steps a whole block from current site `site` places (the sites after it, up to the cluster's last).
+fn block_steps(site: usize, n: usize, d: usize) -> usize {
+    ((site + block_sites(d)).min(n - 1) - site) * d
 }
 
 impl Walker {

@@ -6,7 +6,7 @@
 //! placed first, following parents up to a known position, then the parts run at once. Every position
 //! is the one f32 addition [`Walker::advance`] makes, so the rows are the same for any split.
 
-use super::{step_map, Walker, BLOCK_FLOATS};
+use super::{block_sites, block_steps, step_map, Walker};
 use percolab_random::Team;
 use std::sync::Arc;
 use std::collections::HashMap;
@@ -28,7 +28,7 @@ impl Walker {
     /// end of the cluster), and moves on to the site after them. Returns the rows appended.
     pub(crate) fn emit(&mut self, out: &mut Vec<f32>, rows: usize) -> usize {
         let take = rows.min(self.offspring.len() - self.site);
-        let per_block = (BLOCK_FLOATS / self.here.len()).max(1);
+        let per_block = block_sites(self.here.len());
         out.reserve(take * self.here.len());
         // The walker's team for all blocks: its helper stays on call between this call and the next.
         let team = Arc::clone(&self.team);
@@ -42,7 +42,7 @@ impl Walker {
         // this chunk): whole pieces, the block's own count of them at most.
         let (n, d) = (self.offspring.len(), self.here.len());
         if self.site + 1 < n && team.can_help() {
-            let need = ((self.site + per_block).min(n - 1) - self.site) * d;
+            let need = block_steps(self.site, n, d);
             let kept = self.steps.len() - self.used;
             if need > kept {
                 self.ahead = self.normals.prefetch(&team, need - kept, step_map(self.scale));
