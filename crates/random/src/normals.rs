@@ -99,25 +99,36 @@ struct Piece<T> {
 fn decode<T>(keystream: &Keystream, from: u64, to: u64, recorded: usize, map: &impl Fn(f64) -> T) -> Piece<T> {
     let mut rng = FastChaCha8::at_word(keystream.clone(), from);
     let table = abscissae();
-    let mut values = Vec::with_capacity((to.saturating_sub(from) / 2) as usize);
+    // A normal takes two words or more: at most this many start in `from..to`.
+    let mut values = Vec::with_capacity(to.saturating_sub(from).div_ceil(2) as usize);
     let mut starts = Vec::with_capacity(recorded);
     while rng.word_pos() < to && starts.len() < recorded {
         starts.push(rng.word_pos());
         values.push(map(fast_normal(&mut rng, table)));
     }
-    normals_before(&mut rng, to, table, |z| values.push(map(z)));
+    let done = values.len();
+    let written = normals_before(&mut rng, to, table, values.spare_capacity_mut(), map);
+    // SAFETY: `normals_before` initialised the first `written` slots past `done`.
+    unsafe { values.set_len(done + written) };
     Piece { values, starts, end: rng.word_pos() }
 }
 
-/// Hands `emit` the normals that start before word `to`: [`fast_normal`]'s values, with its first test
-/// made in a loop over the buffered words (no draw leaves the buffer there), the rest drawn one by one.
+/// Writes `map(z)` into `out` for the normals that start before word `to` and returns how many (`out` has
+/// room for one per two words): [`fast_normal`]'s values, with its first test made in a loop over the
+/// buffered words (no draw leaves the buffer there; two at a time in SIMD lanes where there are), the
+/// rest drawn one by one.
 #[inline(always)]
-fn normals_before(rng: &mut FastChaCha8, to: u64, x: &[f64; FAST_LAYERS + 1], mut emit: impl FnMut(f64)) {
+fn normals_before<T>(rng: &mut FastChaCha8, to: u64, x: &[f64; FAST_LAYERS + 1], out: &mut [core::mem::MaybeUninit<T>], map: &impl Fn(f64) -> T) -> usize {
+    let mut n = 0;
     while rng.word_pos() < to {
         let (buffer, mut index, first) = rng.buffered();
         // Draws that start below `stop` lie wholly in the buffer and start before `to`.
         let stop = (BUFFER_WORDS - 1).min(to.saturating_sub(first).min(BUFFER_WORDS as u64) as usize);
         while index < stop {
+            (index, n) = pairs::first_tests(buffer, index, stop, x, out, n, map);
+            if index >= stop {
+                break;
+            }
             let bits = (u64::from(buffer[index + 1]) << 32) | u64::from(buffer[index]);
             let i = (bits & 0xff) as usize;
             if i >= FAST_LAYERS {
@@ -128,13 +139,62 @@ fn normals_before(rng: &mut FastChaCha8, to: u64, x: &[f64; FAST_LAYERS + 1], mu
             if z.abs() >= x[i + 1] {
                 break;
             }
-            emit(z);
+            out[n].write(map(z));
+            n += 1;
             index += 2;
         }
         rng.set_index(index);
         if rng.word_pos() < to {
-            emit(fast_normal(rng, x));
+            out[n].write(map(fast_normal(rng, x)));
+            n += 1;
         }
+    }
+    n
+}
+
+/// The first test on two buffered draws at once, for as long as both pass: from `index`, while the
+/// draws at `index` and `index + 2` start below `stop`; returns where it stopped and the count written.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod pairs {
+    use super::{BUFFER_WORDS, FAST_LAYERS};
+    use core::arch::wasm32::*;
+    use core::mem::MaybeUninit;
+
+    #[inline(always)]
+    pub(super) fn first_tests<T>(buffer: &[u32; BUFFER_WORDS], mut index: usize, stop: usize, x: &[f64; FAST_LAYERS + 1], out: &mut [MaybeUninit<T>], mut n: usize, map: &impl Fn(f64) -> T) -> (usize, usize) {
+        let exponent = u64x2_splat(1024u64 << 52);
+        let three = f64x2_splat(3.0);
+        while index + 2 < stop {
+            let (i0, i1) = ((buffer[index] & 0xff) as usize, (buffer[index + 2] & 0xff) as usize);
+            if i0 >= FAST_LAYERS || i1 >= FAST_LAYERS {
+                break;
+            }
+            // SAFETY: index + 3 < stop < BUFFER_WORDS: four words inside the buffer (little-endian, so
+            // the two u64 lanes are the draws `(hi << 32) | lo` at `index` and `index + 2`).
+            let bits = unsafe { v128_load(buffer.as_ptr().add(index).cast()) };
+            let u = f64x2_sub(v128_or(u64x2_shr(bits, 12), exponent), three);
+            let z = f64x2_mul(u, f64x2(x[i0], x[i1]));
+            if !i64x2_all_true(f64x2_lt(f64x2_abs(z), f64x2(x[i0 + 1], x[i1 + 1]))) {
+                break;
+            }
+            out[n].write(map(f64x2_extract_lane::<0>(z)));
+            out[n + 1].write(map(f64x2_extract_lane::<1>(z)));
+            n += 2;
+            index += 4;
+        }
+        (index, n)
+    }
+}
+
+/// Off wasm the scalar loop does it all.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod pairs {
+    use super::{BUFFER_WORDS, FAST_LAYERS};
+    use core::mem::MaybeUninit;
+
+    #[inline(always)]
+    pub(super) fn first_tests<T>(_: &[u32; BUFFER_WORDS], index: usize, _: usize, _: &[f64; FAST_LAYERS + 1], _: &mut [MaybeUninit<T>], n: usize, _: &impl Fn(f64) -> T) -> (usize, usize) {
+        (index, n)
     }
 }
 
