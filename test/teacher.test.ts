@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy, parseNpy } from '../ts/io/npy.js';
+import { probeNow } from '../ts/teachers/device.js';
 import { cli, distNode, uniformSource } from './helpers.js';
 
 process.env.EGL_PLATFORM ??= 'surfaceless';
@@ -145,6 +146,30 @@ describe('GPU and CPU twins', () => {
     expect(taken.why).toMatch(/^WebGPU GPU ".*" \(known-answer check passed/);
     expect((await lib.chooseDevice('cpu', undefined, kernels)).why).toBe('teacher.device is "cpu"');
     await expect(lib.chooseDevice('gpu', undefined, kernels)).rejects.toThrow(/no WebGPU/);
+  });
+
+  it('a probe started early (probeNow) runs once, at once, and is what chooseDevice then decides on', async () => {
+    const calls: boolean[] = [];
+    const provider = async (allowSoftware: boolean) => {
+      calls.push(allowSoftware);
+      return { candidates: [], notes: ['probed early'] };
+    };
+    const early = probeNow('auto', provider)!;
+    expect(calls).toEqual([false]);
+    expect((await lib.chooseDevice('auto', early, kernels)).why).toBe('CPU twin: no hardware GPU qualifies (probed early)');
+    expect(calls).toEqual([false]);
+    probeNow('gpu', provider);
+    expect(calls).toEqual([false, true]);
+    // "cpu" probes nothing; no provider stays none.
+    expect(probeNow('cpu', provider)).toBe(provider);
+    expect(calls).toHaveLength(2);
+    expect(probeNow('auto', undefined)).toBeUndefined();
+    // A probe that fails fails where the choice is made, not as an unhandled rejection meanwhile.
+    const failing = probeNow('auto', async () => {
+      throw new Error('no driver');
+    })!;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await expect(lib.chooseDevice('auto', failing, kernels)).rejects.toThrow('no driver');
   });
 });
 

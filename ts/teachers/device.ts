@@ -101,6 +101,17 @@ export async function chooseDevice(setting: DeviceSetting, provider: GpuProvider
   return { device: 'cpu', why: `CPU twin: no hardware GPU qualifies (${reasons})` };
 }
 
+/**
+ * Starts `provider`'s probe for `setting` at once and returns a provider that hands back that probe: a
+ * caller about to wait (for threads to start, say) lets the WebGPU package load meanwhile.
+ */
+export function probeNow(setting: DeviceSetting, provider: GpuProvider | undefined): GpuProvider | undefined {
+  if (setting === 'cpu' || !provider) return provider;
+  const started = provider(setting === 'gpu');
+  started.catch(() => {}); // surfaces where chooseDevice awaits it
+  return () => started;
+}
+
 export class DeviceError extends Error {
   override name = 'DeviceError';
 }

@@ -7,7 +7,7 @@ import { checkWritable } from '../../io/atomic.js';
 import { arrowFileWriter, pointsBatch, pointsSchema } from '../../io/arrow.js';
 import { AtomicFiles } from '../../io/npy-file.js';
 import { writeParquetStream } from '../../io/parquet.js';
-import { chooseDevice } from '../../teachers/device.js';
+import { chooseDevice, type GpuProvider, probeNow } from '../../teachers/device.js';
 import { nodeGpu } from '../../teachers/gpu-node.js';
 import { createTeacher, type Teacher } from '../../teachers/teacher.js';
 import { version } from '../../version.js';
@@ -22,9 +22,9 @@ import { delayedProgress } from '../progress.js';
  * teachers are drawn for each chunk's clusters (a cluster's teacher depends only on the seed and its
  * id), without the score.
  */
-async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: Kernels, seed: number, n: number) {
+async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: Kernels, seed: number, n: number, gpus: GpuProvider | undefined) {
   const d = config.data.dimension;
-  const choice = await chooseDevice(config.teacher.device, nodeGpu, kernels);
+  const choice = await chooseDevice(config.teacher.device, gpus, kernels);
   if (config.teacher.device !== 'cpu') process.stderr.write(`percolab: teacher device: ${choice.why}\n`);
   const gpu = choice.gpu;
   const spec = config.teacher;
@@ -57,7 +57,7 @@ interface Options {
   threads: number;
 }
 
-/** Rows per chunk: 2^16 rows at d = 16 is 4 MiB, so memory stays flat for any number of points. */
+/** Rows per chunk: 2^16 rows at d = 16 is 4 MiB; memory holds two of them, whatever the number of points. */
 const CHUNK = 1 << 16;
 
 async function generate(file: string | undefined, options: Options) {
@@ -91,6 +91,8 @@ async function generateWith(file: string | undefined, options: Options, starting
   if (n > 2 ** 32 - 1 && config.data.kind === 'cluster' && config.data.embedder === 'naive') {
     throw new UsageError(`--points ${n}: a single cluster holds at most ${2 ** 32 - 1} sites`);
   }
+  // The WebGPU package loads (about 50 ms) while the helper threads come up.
+  const gpus = probeNow(config.teacher.device, nodeGpu);
   const threaded = await starting;
   const kernels: Kernels = threaded ?? loadKernels();
   // A naive cluster of exactly n sites; the branching construction and manifold samples are read up to n rows.
@@ -100,7 +102,7 @@ async function generateWith(file: string | undefined, options: Options, starting
   let writing: Promise<unknown> = Promise.resolve();
   try {
     if (stream.length < n) throw new UsageError(`--points ${n}: this config's data set has only ${stream.length} points (raise data.branchSize or data.levels)`);
-    const label = await chunkLabeller(config, kernels, seed, n);
+    const label = await chunkLabeller(config, kernels, seed, n, gpus);
     const { record: recordPath, ...written } = paths;
     const record = { percolab: version, seed, points: n, dimension: d, files: written, config: { ...config, percolab: { version, seeds: [seed] } } };
     if (table) {
@@ -170,7 +172,8 @@ export function generateCommand(): Command {
     .addOption(new Option('--threads <n>', 'threads that generate (default: one per core); the files are the same for any number').argParser(threadCount()).default(Math.min(availableParallelism(), MAX_THREADS)))
     .addHelpText(
       'after',
-      '\nStreams in chunks of 65536 rows: memory stays flat for any --points. Files appear only when complete.\n' +
+      '\nStreams in chunks of 65536 rows; memory holds two chunks and, for a naive cluster, its offspring counts (one byte per\n' +
+        'site while the coordination is at most 256: 10 MB at 10^7 points). Files appear only when complete.\n' +
         'A naive cluster is one cluster of --points sites. With data.sampler "exact" (the default) it is walked depth-first in flat memory:\n' +
         'the law of the experiment\'s clusters, not its numbers. With "grow-cut" it is sampled and embedded breadth-first in memory: the experiment\'s own points.',
     )
