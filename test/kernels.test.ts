@@ -110,7 +110,15 @@ describe('wasm kernels', () => {
       again.nextInto(700, copied);
       const ids = teacherSpec.perCluster ? again.lastIds() : undefined;
       const model = kernels.teacherModel(teacherSpec, d, 8, undefined, ids);
-      expect(Array.from(labelled.labelFilled(model))).toEqual(Array.from(model.evaluate(copied.subarray(0, rows * d), ids)));
+      const want = Array.from(model.evaluate(copied.subarray(0, rows * d), ids));
+      expect(Array.from(labelled.labelFilled(model))).toEqual(want);
+      // Into a buffer the caller reuses: its first `rows` floats, the rest untouched; too short refused.
+      const out = new Float32Array(rows + 3).fill(-7);
+      const into = labelled.labelFilled(model, out);
+      expect(into.buffer).toBe(out.buffer);
+      expect(Array.from(into)).toEqual(want);
+      expect(Array.from(out.subarray(rows))).toEqual([-7, -7, -7]);
+      expect(() => labelled.labelFilled(model, new Float32Array(rows - 1))).toThrow(new RegExp(`fewer than the ${rows} rows`));
       const other = lib.loadKernels().teacherModel(teacherSpec, d, 8, undefined, ids);
       expect(() => labelled.labelFilled(other)).toThrow(/teacher model of other kernels/);
       for (const x of [labelled, again, model, other]) x.free();

@@ -20,9 +20,10 @@ export interface Teacher {
   readonly record: TeacherRecord;
   /**
    * One label per row of the row-major `[n, dimension]` points (per-cluster teachers: `ids` too). When
-   * `points` are the rows `filled.nextInto` wrote last, the CPU twin reads them in wasm memory instead.
+   * `points` are the rows `filled.nextInto` wrote last, the CPU twin reads them in wasm memory instead,
+   * and writes the labels into `into` when given (a buffer the caller reuses; the GPU returns new arrays).
    */
-  label(points: Float32Array, ids?: Uint32Array, filled?: DataStream): Promise<Float32Array>;
+  label(points: Float32Array, ids?: Uint32Array, filled?: DataStream, into?: Float32Array): Promise<Float32Array>;
   free(): void;
 }
 
@@ -59,10 +60,10 @@ export function createTeacher(spec: Config['teacher'], kernels: Kernels, dimensi
       return record.device;
     },
     record,
-    label: async (points, ids, filled) => {
+    label: async (points, ids, filled, into) => {
       if (perCluster && !ids) throw new Error('per-cluster teachers need the cluster id of every point');
       const pointIds = perCluster ? ids : undefined;
-      if (!gpu || !forGpu) return filled ? filled.labelFilled(model) : model.evaluate(points, pointIds);
+      if (!gpu || !forGpu) return filled ? filled.labelFilled(model, into) : model.evaluate(points, pointIds);
       const labels = await gpu.label(forGpu, points, pointIds ? model.slots(pointIds) : undefined);
       if (!checked) {
         checked = true;

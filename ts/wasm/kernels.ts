@@ -171,8 +171,11 @@ export interface DataStream {
   nextInto(rows: number, out: Float32Array): number;
   /** Cluster ids of the rows `next` returned last (populations only; empty otherwise). */
   lastIds(): Uint32Array;
-  /** `model`'s labels of the rows `nextInto` wrote last (a model of the same kernels), read in wasm memory. */
-  labelFilled(model: TeacherModel): Float32Array;
+  /**
+   * `model`'s labels of the rows `nextInto` wrote last (a model of the same kernels), read in wasm memory;
+   * written into `out` (one float per row at least, reused by the caller) when given, else a new array.
+   */
+  labelFilled(model: TeacherModel, out?: Float32Array): Float32Array;
   free(): void;
   [Symbol.dispose](): void;
 }
@@ -613,10 +616,14 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
         out.set(new Float32Array(exports.memory.buffer, raw.chunkPointer, written * raw.dimension));
         return written;
       };
-      const labelFilled = (model: TeacherModel) => {
+      const labelFilled = (model: TeacherModel, out?: Float32Array) => {
         const live = liveModels.get(model);
         if (!live) throw new KernelError('labelFilled: a teacher model of other kernels');
-        return call(() => raw.labelFilled(live()));
+        const count = call(() => raw.labelFilled(live()));
+        if (out && out.length < count) throw new KernelError(`labelFilled: out holds ${out.length} floats, fewer than the ${count} rows`);
+        const labels = out ? out.subarray(0, count) : new Float32Array(count);
+        labels.set(new Float32Array(exports.memory.buffer, raw.labelsPointer, count));
+        return labels;
       };
       return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), nextInto, lastIds: () => raw.lastIds(), labelFilled, free, [Symbol.dispose]: free };
     },

@@ -46,6 +46,8 @@ pub struct DataStream {
     ids: Vec<u32>,
     /// The rows `fill` wrote last, reused from call to call.
     chunk: Vec<f32>,
+    /// Their labels, from `labelFilled`.
+    labels: Vec<f32>,
 }
 
 impl DataStream {
@@ -110,7 +112,7 @@ impl DataStream {
             }
             DataKind::File => return Err("data.kind \"file\": the points are read from data.path on the JavaScript side; there is no generated data stream".into()),
         };
-        Ok(DataStream { source, dimension, ids: Vec::new(), chunk: Vec::new() })
+        Ok(DataStream { source, dimension, ids: Vec::new(), chunk: Vec::new(), labels: Vec::new() })
     }
 }
 
@@ -142,11 +144,19 @@ impl DataStream {
     }
 
     /// `model`'s labels of the rows the last `fill` wrote (with their cluster ids, for a population), read
-    /// where they lie instead of copied in.
+    /// where they lie instead of copied in; kept at `labelsPointer` (valid until the next call or until
+    /// memory grows) for the caller to copy into a buffer of its own. Returns how many.
     #[wasm_bindgen(js_name = labelFilled)]
-    pub fn label_filled(&self, model: &TeacherModel) -> Result<Vec<f32>, JsError> {
+    pub fn label_filled(&mut self, model: &TeacherModel) -> Result<u32, JsError> {
         let ids = matches!(self.source, Source::Population(_)).then(|| self.ids.clone());
-        model.evaluate(&self.chunk, ids)
+        self.labels = model.evaluate(&self.chunk, ids)?;
+        Ok(self.labels.len() as u32)
+    }
+
+    /// Byte offset in wasm memory of the labels `labelFilled` computed last.
+    #[wasm_bindgen(getter, js_name = labelsPointer)]
+    pub fn labels_pointer(&self) -> usize {
+        self.labels.as_ptr() as usize
     }
 
     /// Byte offset in wasm memory of the rows the last `fill` wrote.
