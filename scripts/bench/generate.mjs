@@ -1,5 +1,5 @@
 // `npm run bench -- generate [--quick] [--format npy|arrow|parquet] [--points N] [--dims 16,128]
-// [--embedders naive,branching] [--threads 1,2] [--brill DIR] [--brill-points N] [--baseline CLI] [--dir DIR] [--out NAME]`: points per second of
+// [--embedders naive,branching] [--threads 1,2] [--brill DIR] [--brill-points N[,N2,...]] [--baseline CLI] [--dir DIR] [--out NAME]`: points per second of
 // `percolab generate` (points, labels and record written to disk) at each thread count, with peak RSS,
 // beside the same bytes written with no computing (the disk's own speed here) and Brill's generator.
 // Writes bench/results/generate.json (generate-FORMAT.json for other formats; --out NAME: NAME.json). --baseline runs another
@@ -7,7 +7,10 @@
 //
 // Brill's figure: his `percolation_dataset.py` (aribrill/percolation-synthetic-data at commit
 // BRILL_COMMIT, checked by its SHA-256) run on one cluster of --brill-points points in the same d by
-// scripts/python/bench_brill.py, construct_embed plus saving X and y as .npy. It is looked for in --brill,
+// scripts/python/bench_brill.py, construct_embed plus saving X and y as .npy. Several sizes (e.g.
+// 100000,1000000) also record his rate and peak memory at each (`brillBySize`, with our ratio to each):
+// his per-point rate falls with size and his memory grows about 3.2 GiB per 10^6 points, so 10^7 points,
+// our run's size, do not fit this machine. `brill` and `ratioToBrill` stay those of the first size. It is looked for in --brill,
 // else $PERCOLAB_BRILL_DIR, else ~/.cache/percolab/percolation-synthetic-data; to put it there:
 //   git clone https://github.com/aribrill/percolation-synthetic-data ~/.cache/percolab/percolation-synthetic-data
 //   git -C ~/.cache/percolab/percolation-synthetic-data checkout 3dd47a808f02d161a34615570814f107ab1c1627
@@ -44,7 +47,7 @@ const { values } = parseArgs({
 const { quick, format } = values;
 if (!['npy', 'arrow', 'parquet'].includes(format)) throw new Error(`--format ${format}: expected npy, arrow or parquet`);
 const points = Number(values.points ?? (quick ? 200_000 : 10_000_000));
-const brillPoints = Number(values['brill-points'] ?? (quick ? 5_000 : 100_000));
+const brillSizes = (values['brill-points'] ?? (quick ? '5000' : '100000')).split(',').map(Number);
 const dims = values.dims.split(',').map(Number);
 /** Runs per thread count; the fastest is reported (the others are noise from the machine, not the code). */
 const reps = Number(values.reps ?? (quick ? 1 : 3));
@@ -96,6 +99,7 @@ function brillDir() {
   return { dir };
 }
 
+/** Brill's generator at each of `brillSizes` (the first one is the row's `brill`). */
 async function brill(d) {
   const found = brillDir();
   if (found.missing) {
@@ -105,9 +109,13 @@ async function brill(d) {
     return recorded ? { ...recorded, source: 'recorded', recordedOn: recorded.recordedOn ?? previous.date } : undefined;
   }
   const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  const run = await timed(python, ['scripts/python/bench_brill.py', '--dir', found.dir, '--points', String(brillPoints), '--dim', String(d)]);
-  const result = JSON.parse(run.out.trim().split('\n').pop());
-  return { ...result, commit: BRILL_COMMIT, source: 'run' };
+  const bySize = [];
+  for (const size of brillSizes) {
+    const run = await timed(python, ['scripts/python/bench_brill.py', '--dir', found.dir, '--points', String(size), '--dim', String(d)]);
+    bySize.push({ ...JSON.parse(run.out.trim().split('\n').pop()), commit: BRILL_COMMIT, source: 'run' });
+    process.stderr.write(`  Brill, ${size} points: ${bySize.at(-1).pointsPerSecond.toFixed(0)} points/s, peak ${bySize.at(-1).peakRssMiB.toFixed(0)} MiB\n`);
+  }
+  return { ...bySize[0], ...(bySize.length > 1 ? { bySize } : {}) };
 }
 
 const loadAtStart = (await import('node:os')).loadavg();
@@ -170,7 +178,8 @@ try {
         sameFileForEveryThreadCount: digests.every((x) => x === digests[0]),
         ...(baseline ? { baseline: { ...baseline, sameFile: baseline.digest === digests[0] } } : {}),
         writeOnly: { bytes, seconds: diskSeconds, pointsPerSecond: points / diskSeconds },
-        ...(anchor ? { brill: anchor, ratioToBrill: best / anchor.pointsPerSecond } : {}),
+        ...(anchor ? { brill: { ...anchor, bySize: undefined }, ratioToBrill: best / anchor.pointsPerSecond } : {}),
+        ...(anchor?.bySize && anchor.source === 'run' ? { brillBySize: anchor.bySize.map((b) => ({ points: b.points, pointsPerSecond: b.pointsPerSecond, peakRssMiB: b.peakRssMiB, seconds: b.seconds, ratio: best / b.pointsPerSecond })) } : {}),
       };
       rows.push(row);
       process.stderr.write(`  same bytes written alone: ${(points / diskSeconds / 1e6).toFixed(2)} M points/s${anchor ? `; Brill ${anchor.pointsPerSecond.toFixed(0)} points/s (${anchor.source}), ratio ${row.ratioToBrill.toFixed(0)}x` : ''}\n`);
