@@ -169,7 +169,7 @@ mod pairs {
             if i0 >= FAST_LAYERS || i1 >= FAST_LAYERS {
                 break;
             }
-            // SAFETY: index + 3 < stop < BUFFER_WORDS: four words inside the buffer (little-endian, so
+            // SAFETY: index + 3 <= stop < BUFFER_WORDS: four words inside the buffer (little-endian, so
             // the two u64 lanes are the draws `(hi << 32) | lo` at `index` and `index + 2`).
             let bits = unsafe { v128_load(buffer.as_ptr().add(index).cast()) };
             let u = f64x2_sub(v128_or(u64x2_shr(bits, 12), exponent), three);
