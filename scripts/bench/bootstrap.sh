@@ -14,11 +14,12 @@
 #   --test           also run `npm test` inside the root, timed
 #   --keep           keep the root afterwards (its mounts are undone either way)
 #   --note TEXT      a note stored in the JSON (e.g. what else ran on the machine)
+#   --no-site-ca     do not copy this host's extra CA certificates (its TLS-intercepting proxy's) into the root
 # Needs root, debootstrap (apt-get install debootstrap), perl (timestamps), and reaches deb.debian.org,
 # the npm registry and crates.io, nothing else.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-commit=HEAD scratch="" out="$repo/bench/results/bootstrap.json" run_test=0 keep=0 note=""
+commit=HEAD scratch="" out="$repo/bench/results/bootstrap.json" run_test=0 keep=0 note="" site_ca=1
 while (($#)); do
   case $1 in
     --commit) commit=$2; shift 2 ;;
@@ -27,7 +28,8 @@ while (($#)); do
     --test) run_test=1; shift ;;
     --keep) keep=1; shift ;;
     --note) note=$2; shift 2 ;;
-    *) echo "usage: $0 [--commit REV] [--scratch DIR] [--out FILE] [--test] [--keep] [--note TEXT]" >&2; exit 2 ;;
+    --no-site-ca) site_ca=0; shift ;;
+    *) echo "usage: $0 [--commit REV] [--scratch DIR] [--out FILE] [--test] [--keep] [--note TEXT] [--no-site-ca]" >&2; exit 2 ;;
   esac
 done
 say() { printf 'bench-bootstrap: %s\n' "$*" >&2; }
@@ -98,6 +100,16 @@ mkdir -p "$root/usr/lib/node_modules"
 cp -a /usr/lib/node_modules/npm "$root/usr/lib/node_modules/npm"
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/bin/npm"
 ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/bin/npx"
+# This workplace reaches the internet through a TLS-intercepting egress proxy whose CA every machine of
+# this kind trusts: its certificates (the host's /usr/local/share/ca-certificates) go into the root, where
+# ca-certificates, once the bootstrap installs it, adds them to /etc/ssl/certs; Node is pointed at that
+# bundle by NODE_EXTRA_CA_CERTS as on this host. --no-site-ca leaves them out (a machine on the open internet).
+if ((site_ca)) && compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+else
+  site_ca=0
+fi
 git clone -q --no-hardlinks "$repo" "$root/root/percolab"
 git -C "$root/root/percolab" checkout -q --detach "$commit"
 dpkg_count=$(chroot "$root" dpkg-query -W -f='.\n' | wc -l)
@@ -113,7 +125,9 @@ mnt -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
 in_root() {
   local log=$1; shift
   set +e
-  env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb LANG=C.UTF-8 \
+  local extra=()
+  ((site_ca)) && extra+=(NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt)
+  env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb LANG=C.UTF-8 "${extra[@]}" \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     chroot "$root" /bin/bash -c "cd /root/percolab && $*" \
     > >(perl -MTime::HiRes=time -ne '$|=1; printf "%.3f o %s", time, $_' >>"$log") \
@@ -142,7 +156,7 @@ load_end=$(loadavg)
 
 # --- the result ----------------------------------------------------------------------------------------
 T0=$t0 T1=$t1 TS=$ts TE=$te START_RC=$start_rc TT0=$tt0 TT1=$tt1 TEST_RC=$test_rc LOGS=$logs \
-LOAD_START=$load_start LOAD_END=$load_end COMMIT=$commit NOTE=$note DPKG_COUNT=$dpkg_count OUT=$out \
+SITE_CA=$site_ca LOAD_START=$load_start LOAD_END=$load_end COMMIT=$commit NOTE=$note DPKG_COUNT=$dpkg_count OUT=$out \
 node --input-type=module -e '
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import os from "node:os";
@@ -190,6 +204,7 @@ const result = {
   machine: { cpus: cpus.length, model: cpus[0]?.model, memory_gib: r3(os.totalmem() / 2 ** 30), kernel: os.release(), node: process.version },
   load_average: { start: E.LOAD_START.split(" ").map(Number), end: E.LOAD_END.split(" ").map(Number) },
   note: E.NOTE || undefined,
+  site_ca: E.SITE_CA === "1" ? "this host's TLS-intercepting proxy CA copied into the root's /usr/local/share/ca-certificates; NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt" : "none",
   debootstrap: { variant: "default", suite: "bookworm", seconds: r3(+E.T1 - +E.T0), packages: +E.DPKG_COUNT },
   npm_start: {
     exit_status: +E.START_RC,
