@@ -66,7 +66,7 @@ cleanup() {
   sleep 1
   for pid in $(chroot_pids); do kill -9 "$pid"; done
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
-    umount "${mounted[i]}" || { sleep 2; umount "${mounted[i]}"; } || say "could not unmount ${mounted[i]}"
+    umount -R "${mounted[i]}" || { sleep 2; umount -R "${mounted[i]}"; } || say "could not unmount ${mounted[i]}"
   done
   if [ -n "$(under_root)" ]; then
     say "still mounted under $root, NOT removing it:"; under_root >&2
@@ -80,7 +80,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-mnt() { mount "$@"; mounted+=("${@: -1}"); mount --make-private "${@: -1}"; }
+mnt() { mount "$@"; mounted+=("${@: -1}"); mount --make-rprivate "${@: -1}"; }
 
 # --- the fresh root ------------------------------------------------------------------------------------
 load_start=$(loadavg)
@@ -115,7 +115,8 @@ git -C "$root/root/percolab" checkout -q --detach "$commit"
 dpkg_count=$(chroot "$root" dpkg-query -W -f='.\n' | wc -l)
 
 mnt --bind /proc "$root/proc"
-mnt --bind /sys "$root/sys"
+# /sys recursively: slurmd (started by the Slurm executor's tests) needs the cgroup mounts under /sys/fs/cgroup.
+mnt --rbind /sys "$root/sys"
 mnt --bind /dev "$root/dev"
 mnt --bind /dev/pts "$root/dev/pts"
 mnt -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
@@ -153,6 +154,8 @@ if ((run_test)) && ((start_rc == 0)); then
   say "npm test exited $test_rc"
 fi
 load_end=$(loadavg)
+printf '%s\n' "T0=$t0" "T1=$t1" "TS=$ts" "TE=$te" "START_RC=$start_rc" "TT0=$tt0" "TT1=$tt1" "TEST_RC=$test_rc" \
+  "LOAD_START='$load_start'" "LOAD_END='$load_end'" "COMMIT=$commit" "DPKG_COUNT=$dpkg_count" "SITE_CA=$site_ca" >"$logs/times.env"
 
 # --- the result ----------------------------------------------------------------------------------------
 T0=$t0 T1=$t1 TS=$ts TE=$te START_RC=$start_rc TT0=$tt0 TT1=$tt1 TEST_RC=$test_rc LOGS=$logs \
@@ -188,11 +191,12 @@ if (E.TT0) {
   const vit = lines.map((l) => l.text.match(/^vitest: (\d+) passed, (\d+) failed/)).find(Boolean);
   let cp = 0, cf = 0;
   for (const l of lines) { const m = l.text.match(/^test result: \w+\. (\d+) passed; (\d+) failed/); if (m) { cp += +m[1]; cf += +m[2]; } }
+  const line = (re) => lines.map((l) => l.text.trim()).find((t) => re.test(t)) ?? null;
   const tb = lines.find((l) => l.s === "e" && l.text.startsWith("build: done"))?.t;
   test = {
     exit_status: +E.TEST_RC, seconds: r3(+E.TT1 - +E.TT0),
     bootstrap_and_build_seconds: tb ? r3(tb - +E.TT0) : null, tests_seconds: tb ? r3(+E.TT1 - tb) : null,
-    cargo: { passed: cp, failed: cf }, vitest: vit ? { passed: +vit[1], failed: +vit[2] } : null,
+    cargo: { passed: cp, failed: cf }, vitest: vit ? { passed: +vit[1], failed: +vit[2], test_files: line(/^Test Files /), tests: line(/^Tests /) } : null,
   };
 }
 const cpus = os.cpus();
@@ -204,7 +208,7 @@ const result = {
   machine: { cpus: cpus.length, model: cpus[0]?.model, memory_gib: r3(os.totalmem() / 2 ** 30), kernel: os.release(), node: process.version },
   load_average: { start: E.LOAD_START.split(" ").map(Number), end: E.LOAD_END.split(" ").map(Number) },
   note: E.NOTE || undefined,
-  site_ca: E.SITE_CA === "1" ? "this host's TLS-intercepting proxy CA copied into the root's /usr/local/share/ca-certificates; NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt" : "none",
+  site_ca: E.SITE_CA === "1" ? "the host TLS-intercepting proxy CA copied into /usr/local/share/ca-certificates; NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt" : "none",
   debootstrap: { variant: "default", suite: "bookworm", seconds: r3(+E.T1 - +E.T0), packages: +E.DPKG_COUNT },
   npm_start: {
     exit_status: +E.START_RC,
