@@ -5,7 +5,8 @@
 # chroot as root with a clean environment. Every line `npm start` prints is timestamped; the bootstrap's
 # `bootstrap: ...` phases, the build and the default experiment are timed from them. Writes OUT (JSON).
 #
-# Reproduce (as root, on the host; ~25-30 min on 2 cores; with --test ~10 min more):
+# Reproduce (as root, on the host; measured 11-16 min for debootstrap and npm start on 2 shared cores,
+# with --test 7.5 min more; bench/results/bootstrap.json):
 #   nice -n 10 bash scripts/bench/bootstrap.sh --test
 # Options:
 #   --commit REV     what to clone (default: HEAD of this repo)
