@@ -12,6 +12,9 @@ say() { printf 'bootstrap: %s\n' "$*" >&2; }
 APT_PACKAGES=(rustc-web cargo-web rust-web-src lld-22 wabt chromium libegl1 libegl-mesa0 libegl-dev libgl1-mesa-dri)
 # Slurm and munge: the Slurm executor's tests start a single-node cluster (scripts/slurm/start.sh).
 APT_PACKAGES+=(slurm-wlm slurmctld slurmd slurm-client munge)
+# ca-certificates: cargo fetches crates.io over TLS with the system's CA bundle; minimal Debian 12 roots
+# (debootstrap, the debian:12 container image) lack it, and --no-install-recommends does not pull it in.
+APT_PACKAGES+=(ca-certificates)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
