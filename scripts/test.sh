@@ -19,6 +19,7 @@ status=0
 npx vitest run --reporter=default --reporter=json --outputFile=target/vitest.json || status=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync("target/vitest.json", "utf8"));
-  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+  // A file that fails to load fails no test: count the failed files too.
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed; files: ${r.numPassedTestSuites} passed, ${r.numFailedTestSuites} failed`);
 ' || true
 exit $status

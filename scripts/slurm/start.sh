@@ -20,6 +20,9 @@ host=$(hostname -s)
 # munged insists that its folder belongs to the munge user (clients need to reach the socket) and its key is private.
 chown munge:munge "$dir/munge" && chmod 755 "$dir/munge"
 [ -f "$dir/munge/munge.key" ] || { head -c 1024 /dev/urandom >"$dir/munge/munge.key"; chown munge:munge "$dir/munge/munge.key"; chmod 400 "$dir/munge/munge.key"; }
+# From here on a failure (a daemon that does not start, a node that never comes up) says where the logs
+# are and stops whatever did start, by process id: no munged or slurmctld is left behind.
+trap 'status=$?; if [ "$status" -ne 0 ]; then say "Slurm did not start (exit $status); logs in $dir/log and $dir/munge"; "$(dirname "$0")/stop.sh" "$dir" || true; fi' EXIT
 runuser -u munge -- /usr/sbin/munged --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
   --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed"
 
@@ -67,6 +70,5 @@ for _ in $(seq 1 150); do
   if [ "$state" = idle ]; then echo "SLURM_CONF=$SLURM_CONF"; exit 0; fi
   sleep 0.2
 done
-say "the node did not become idle in 30 s (state: ${state:-none}); logs in $dir/log"
-"$(dirname "$0")/stop.sh" "$dir" || true
+say "the node did not become idle in 30 s (state: ${state:-none})"
 exit 1
