@@ -20,6 +20,7 @@ npx vitest run --reporter=default --reporter=json --outputFile=target/vitest.jso
 node -e '
   const r = JSON.parse(require("fs").readFileSync("target/vitest.json", "utf8"));
   // A file that fails to load fails no test: count the failed files too.
-  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed; files: ${r.numPassedTestSuites} passed, ${r.numFailedTestSuites} failed`);
+  const files = r.testResults.length, failedFiles = r.testResults.filter((f) => f.status !== "passed").length;
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed; ${files} files, ${failedFiles} failed`);
 ' || true
 exit $status
