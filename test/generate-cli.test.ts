@@ -1,6 +1,6 @@
 // `percolab generate` as a user runs it: streamed .npy files that round-trip, and bad input writing nothing.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -118,5 +118,22 @@ describe('percolab generate', () => {
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(readdirSync(dir)).toEqual(['f']);
+  });
+
+  it('interrupted (SIGINT, SIGTERM) mid-write, leaves nothing: no temporary files, no folder it made', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const dir = workdir();
+      const out = join(dir, 'made', 'here');
+      // 5 x 10^7 points take many seconds: the signal comes while the files are being written.
+      const child = spawn(process.execPath, [cli, 'generate', '--threads', '1', '--points', '50000000', '--out', join(out, 'data.npy')], { env: { ...process.env, PERCOLAB_GPU: 'none' }, stdio: 'ignore' });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, got) => resolve(got)));
+      const writing = () => existsSync(out) && readdirSync(out).some((f) => f.startsWith('.data.npy.tmp-'));
+      for (let waited = 0; !writing() && waited < 60_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(writing()).toBe(true);
+      child.kill(signal);
+      // Ended by the same signal, after removing its temporaries and the folders it made for them.
+      expect(await exited).toBe(signal);
+      expect(readdirSync(dir)).toEqual([]);
+    }
   });
 });

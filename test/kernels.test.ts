@@ -109,6 +109,13 @@ describe('wasm kernels', () => {
       const again = kernels.dataStream(spec, 5);
       again.nextInto(700, copied);
       const ids = teacherSpec.perCluster ? again.lastIds() : undefined;
+      if (ids) {
+        // Ids into a buffer the caller reuses: the same ids; too short refused.
+        const idsOut = new Uint32Array(rows + 2).fill(99);
+        expect(Array.from(again.lastIds(idsOut))).toEqual(Array.from(ids));
+        expect(Array.from(idsOut.subarray(rows))).toEqual([99, 99]);
+        expect(() => again.lastIds(new Uint32Array(rows - 1))).toThrow(new RegExp(`fewer than the ${rows} rows`));
+      }
       const model = kernels.teacherModel(teacherSpec, d, 8, undefined, ids);
       const want = Array.from(model.evaluate(copied.subarray(0, rows * d), ids));
       expect(Array.from(labelled.labelFilled(model))).toEqual(want);

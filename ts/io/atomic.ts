@@ -5,6 +5,45 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
 /**
+ * Temporary files and folders not yet renamed into place (`holdTemporary`). Should the process end first
+ * (an uncaught error, `process.exit`, Ctrl-C, a kill), they are removed, so that no partial output outlives
+ * it: on exit, and on SIGINT, SIGTERM and SIGHUP by a handler that removes them and then ends the process
+ * with the same signal. The handlers are installed only while something is held.
+ */
+const held = new Set<string>();
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function removeHeld(): void {
+  for (const path of held) rmSync(path, { recursive: true, force: true });
+  held.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  removeHeld();
+  unwatch();
+  process.kill(process.pid, signal);
+}
+
+function unwatch(): void {
+  process.off('exit', removeHeld);
+  for (const signal of SIGNALS) process.off(signal, onSignal);
+}
+
+/** Marks `path` (a temporary file, or a folder made for outputs) for removal if the process ends before `releaseTemporary`. */
+export function holdTemporary(path: string): void {
+  if (held.size === 0) {
+    process.on('exit', removeHeld);
+    for (const signal of SIGNALS) process.on(signal, onSignal);
+  }
+  held.add(path);
+}
+
+/** `path` was renamed into place or removed: no longer the exit handler's to remove. */
+export function releaseTemporary(path: string): void {
+  if (held.delete(path) && held.size === 0) unwatch();
+}
+
+/**
  * Fails early (before any work) if `path` cannot be written as asked; `what` names it in messages. A
  * file (`kind`) is never written over a folder, even with `force`.
  */
@@ -51,9 +90,13 @@ export function writeFilesAtomically(files: Record<string, Uint8Array | string>,
       current = path;
       const target = resolve(path);
       const made = mkdirSync(dirname(target), { recursive: true });
-      if (made !== undefined) created.push(made);
+      if (made !== undefined) {
+        created.push(made);
+        holdTemporary(made);
+      }
       const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
       temps.push([temp, target]);
+      holdTemporary(temp);
       writeFileSync(temp, bytes);
     }
     for (const [temp, target] of temps) renameSync(temp, target);
@@ -61,6 +104,8 @@ export function writeFilesAtomically(files: Record<string, Uint8Array | string>,
     for (const [temp] of temps) rmSync(temp, { force: true });
     for (const folder of created.reverse()) rmSync(folder, { recursive: true, force: true });
     throw writeError(current, error);
+  } finally {
+    for (const path of [...temps.map(([temp]) => temp), ...created]) releaseTemporary(path);
   }
 }
 
@@ -75,6 +120,7 @@ export function writeRunFolder(outDir: string, files: Record<string, string | Ui
     throw new UsageError(`cannot create ${parent}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const temp = join(parent, `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
+  holdTemporary(temp);
   try {
     mkdirSync(temp);
     for (const [name, content] of Object.entries(files)) {
@@ -94,6 +140,8 @@ export function writeRunFolder(outDir: string, files: Record<string, string | Ui
     // Any file-system failure (no permission, a full disk) names the folder; anything else is a bug.
     if ((error as NodeJS.ErrnoException).code) throw new UsageError(writeError(outDir, error).message.replace('output file', 'output folder'));
     throw error;
+  } finally {
+    releaseTemporary(temp);
   }
   return target;
 }

@@ -3,7 +3,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, write, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { writeError } from './atomic.js';
+import { holdTemporary, releaseTemporary, writeError } from './atomic.js';
 import { checkFinite, float32MatrixShape, npyHeader, parseNpyHeader, type NpyDtype } from './npy.js';
 
 const HEADER_BYTES = 1 << 16;
@@ -95,9 +95,14 @@ export class AtomicFiles {
     let fd: number;
     try {
       const made = mkdirSync(dirname(target), { recursive: true });
-      if (made !== undefined) this.created.push(made);
+      if (made !== undefined) {
+        this.created.push(made);
+        holdTemporary(made);
+      }
+      holdTemporary(temp);
       fd = openSync(temp, 'w');
     } catch (error) {
+      releaseTemporary(temp);
       throw writeError(path, error);
     }
     this.files.push({ fd, temp, target, path });
@@ -133,6 +138,13 @@ export class AtomicFiles {
       this.abort();
       throw writeError(path, error);
     }
+    this.release();
+  }
+
+  /** The temporaries are renamed or removed: the exit handler leaves them. */
+  private release(): void {
+    for (const f of this.files) releaseTemporary(f.temp);
+    for (const folder of this.created) releaseTemporary(folder);
     this.files.length = 0;
     this.created.length = 0;
   }
@@ -146,8 +158,7 @@ export class AtomicFiles {
       }
       rmSync(f.temp, { force: true });
     }
-    this.files.length = 0;
-    for (const folder of this.created.reverse()) rmSync(folder, { recursive: true, force: true });
-    this.created.length = 0;
+    for (const folder of [...this.created].reverse()) rmSync(folder, { recursive: true, force: true });
+    this.release();
   }
 }

@@ -169,8 +169,11 @@ export interface DataStream {
    * caller: no array is allocated per chunk); returns the rows written, 0 once exhausted.
    */
   nextInto(rows: number, out: Float32Array): number;
-  /** Cluster ids of the rows `next` returned last (populations only; empty otherwise). */
-  lastIds(): Uint32Array;
+  /**
+   * Cluster ids of the rows `next` returned last (populations only; empty otherwise); written into `out`
+   * (one per row at least, reused by the caller) when given, else a new array.
+   */
+  lastIds(out?: Uint32Array): Uint32Array;
   /**
    * `model`'s labels of the rows `nextInto` wrote last (a model of the same kernels), read in wasm memory;
    * written into `out` (one float per row at least, reused by the caller) when given, else a new array.
@@ -625,7 +628,15 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
         labels.set(new Float32Array(exports.memory.buffer, raw.labelsPointer, count));
         return labels;
       };
-      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), nextInto, lastIds: () => raw.lastIds(), labelFilled, free, [Symbol.dispose]: free };
+      const lastIds = (out?: Uint32Array) => {
+        if (!out) return raw.lastIds();
+        const count = raw.idsCount;
+        if (out.length < count) throw new KernelError(`lastIds: out holds ${out.length} ids, fewer than the ${count} rows`);
+        const ids = out.subarray(0, count);
+        ids.set(new Uint32Array(exports.memory.buffer, raw.idsPointer, count));
+        return ids;
+      };
+      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), nextInto, lastIds, labelFilled, free, [Symbol.dispose]: free };
     },
     pointBuffer: (length) => {
       const raw = call(() => new glue.PointBuffer(length));

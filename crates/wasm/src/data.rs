@@ -194,6 +194,18 @@ impl DataStream {
         self.ids.clone()
     }
 
+    /// Byte offset in wasm memory of those ids, and how many there are (to copy into a buffer of the
+    /// caller's instead of a new array per chunk).
+    #[wasm_bindgen(getter, js_name = idsPointer)]
+    pub fn ids_pointer(&self) -> usize {
+        self.ids.as_ptr() as usize
+    }
+
+    #[wasm_bindgen(getter, js_name = idsCount)]
+    pub fn ids_count(&self) -> u32 {
+        self.ids.len() as u32
+    }
+
     #[wasm_bindgen(getter)]
     pub fn dimension(&self) -> usize {
         self.dimension

@@ -134,10 +134,11 @@ async function generateWith(file: string | undefined, options: Options, starting
       const rowsPerChunk = Math.min(CHUNK, n);
       const buffers = [new Float32Array(rowsPerChunk * d), new Float32Array(rowsPerChunk * d)];
       const labelBuffers = [new Float32Array(rowsPerChunk), new Float32Array(rowsPerChunk)];
+      const idBuffers = population ? [new Uint32Array(rowsPerChunk), new Uint32Array(rowsPerChunk)] : undefined;
       for (let done = 0, k = 0; done < n; k++) {
         const rows = stream.nextInto(Math.min(CHUNK, n - done), buffers[k % 2]!);
         const chunk = buffers[k % 2]!.subarray(0, rows * d);
-        const chunkIds = population ? stream.lastIds() : undefined;
+        const chunkIds = idBuffers ? stream.lastIds(idBuffers[k % 2]) : undefined;
         // The CPU twin labels the rows where nextInto left them in wasm memory.
         const chunkLabels = await label(chunk, chunkIds, stream, labelBuffers[k % 2]);
         await writing;
