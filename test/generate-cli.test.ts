@@ -107,7 +107,8 @@ describe('percolab generate', () => {
     ['no points', ['--points', '0', '--out', 'x.npy'], /--points = "0": expected an integer >= 1/],
     ['missing --points', ['--out', 'x.npy'], /required option '--points <n>' not specified/],
     ['no threads', ['--points', '10', '--out', 'x.npy', '--threads', '0'], /--threads = "0": expected an integer >= 1/],
-    ['more points than the construction has', ['--set', 'data.embedder=branching', '--set', 'data.branches=4', '--set', 'data.branchSize=50', '--set', 'sizes=[10,20]', '--set', 'testSize=10', '--points', '201', '--out', 'x.npy'], /--points 201: this config's data set has only 200 points/],
+    ['more points than the construction has', ['--set', 'data.embedder=branching', '--set', 'data.branches=4', '--set', 'data.branchSize=50', '--set', 'sizes=[10,20]', '--set', 'testSize=10', '--points', '201', '--out', 'x.npy'], /--points 201: this config's data set has only 200 points \(raise data\.branchSize or data\.levels\)/],
+    ['more points than the population has', ['--set', 'data.kind=population', '--set', 'data.clusters=3', '--set', 'data.minClusterSize=10', '--set', 'data.maxClusterSize=10', '--points', '31', '--out', 'x.npy'], /--points 31: this config's data set has only 30 points \(raise data\.clusters, data\.minClusterSize or data\.maxClusterSize\)/],
     ['bad config', ['--set', 'data.kind=sheet', '--points', '10', '--out', 'x.npy'], /data\.kind = "sheet"/],
     ['unwritable output', ['--points', '10', '--out', 'f/x.npy'], /cannot write output file f\/x\.npy: .*f is not a folder/],
   ])('%s: status 2, one line, nothing written', (_name, args, message) => {

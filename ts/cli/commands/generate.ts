@@ -101,7 +101,10 @@ async function generateWith(file: string | undefined, options: Options, starting
   const progress = delayedProgress('percolab generate', 1000, options.progress, 'points');
   let writing: Promise<unknown> = Promise.resolve();
   try {
-    if (stream.length < n) throw new UsageError(`--points ${n}: this config's data set has only ${stream.length} points (raise data.branchSize or data.levels)`);
+    if (stream.length < n) {
+      const raise = population ? 'data.clusters, data.minClusterSize or data.maxClusterSize' : 'data.branchSize or data.levels';
+      throw new UsageError(`--points ${n}: this config's data set has only ${stream.length} points (raise ${raise})`);
+    }
     const label = await chunkLabeller(config, kernels, seed, n, gpus);
     const { record: recordPath, ...written } = paths;
     const record = { percolab: version, seed, points: n, dimension: d, files: written, config: { ...config, percolab: { version, seeds: [seed] } } };
