@@ -66,6 +66,11 @@ describe('the lab page model (Node)', () => {
     expect(configFromQuery('?config=%7Bseeds')).toMatchObject({ run: false, error: expect.stringMatching(/^the link's config is not valid JSON/) });
     expect(configFromQuery('?config=[1]&run')).toEqual({ run: false, error: "the link's config is not a JSON object; the form shows the defaults" });
     expect(configFromQuery('')).toEqual({ run: false });
+    // A sweep travels as its key and the text of its list; no key, no sweep.
+    const sweep = { path: 'data.dimension', values: '[4, 8, 16]' };
+    expect(configFromQuery(configQuery(input, true, sweep))).toEqual({ input, run: true, sweep });
+    expect(configQuery(input, false, { path: '', values: '[1, 2]' })).toBe(configQuery(input));
+    expect(configFromQuery('?sweep=seeds&values=%5B2%2C3%5D')).toEqual({ run: false, sweep: { path: 'seeds', values: '[2,3]' } });
   });
 
   it('refuses a generated population larger than the capacity kernel takes before making it, and a bad one in the config\'s words', () => {
@@ -292,14 +297,25 @@ describe('the lab page in headless Chromium', () => {
     expect(await shared.textContent('#sweep-error')).toBe('data.dimension = 0: expected a value at least 1');
     expect(await shared.isDisabled('#run')).toBe(true);
     await shared.fill('#sweep-values', '[4, 8]');
-    await shared.click('#run');
-    await finished(shared);
-    expect(await shared.textContent('#run-status')).toMatch(/^Sweep done: 2 cells/);
-    const table = await shared.$$eval('#sweep-table tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('td')!.textContent]));
+    // The sweep travels in the link too: the link that runs it sets it up on a fresh page and runs it.
+    const sweepLink = new URL((await shared.getAttribute('#share-run', 'href'))!);
+    expect(sweepLink.search).toBe(configQuery(input, true, { path: 'data.dimension', values: '[4, 8]' }));
+    await shared.close();
+    const swept = await open(sweepLink.search);
+    expect(await swept.inputValue('#sweep-path')).toBe('data.dimension');
+    expect(await swept.inputValue('#sweep-values')).toBe('[4, 8]');
+    await finished(swept);
+    expect(await swept.textContent('#run-status')).toMatch(/^Sweep done: 2 cells/);
+    const table = await swept.$$eval('#sweep-table tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('td')!.textContent]));
     expect(table.map((r) => r[0])).toEqual(['4', '8']);
     expect(table[1]![1]).toBe(firstRun!.exponent.toFixed(3)); // the d = 8 cell is the first test's run
-    expect(await shared.$$eval('#sweep-plot svg', (svgs) => svgs.length)).toBe(1);
-    await shared.close();
+    expect(await swept.$$eval('#sweep-plot svg', (svgs) => svgs.length)).toBe(1);
+    await swept.close();
+    // A sweep key the lab cannot sweep is reported and nothing runs.
+    const unknown = await open(`${configQuery(input, true, { path: 'data.colour', values: '[1, 2]' })}`);
+    expect(await unknown.textContent('#config-errors')).toMatch(/the link's sweep key data\.colour is not one the lab sweeps/);
+    expect(await unknown.textContent('#run-status')).toBe('The link asked to run a sweep the lab cannot set up (see above); nothing was run.');
+    await unknown.close();
     // A link whose config is broken says so and runs nothing.
     const broken = await open('?config=%7Bseeds&run');
     expect(await broken.textContent('#config-errors')).toMatch(/the link's config is not valid JSON/);

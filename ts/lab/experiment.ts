@@ -10,7 +10,7 @@ import { type CellApi, type PoolWorker, WorkerPool } from '../pool/pool.js';
 import type { RunResults, SeedResult } from '../results.js';
 import { version } from '../version.js';
 import { downloadLink, h, lazyDownloadLink, type Lab, type LabTool } from './dom.js';
-import { configFromQuery, configQuery, fieldText, formFields, getPath, parseFieldText, PRESETS, relevant, setPath, sweepPlan, validate, type Field } from './model.js';
+import { configFromQuery, configQuery, fieldText, formFields, getPath, parseFieldText, PRESETS, relevant, setPath, sweepPlan, type SweepInput, validate, type Field } from './model.js';
 
 type Task = { seed: number; measure: boolean };
 
@@ -191,11 +191,16 @@ function mount(root: HTMLElement, lab: Lab): void {
     runButton.disabled = !v.config || plan.error !== undefined || active !== undefined;
     runButton.title = v.config ? '' : 'fix the marked fields first';
     document.body.dataset.valid = String(Boolean(v.config));
-    const query = Object.keys(input).length ? configQuery(input as ConfigInput) : '';
+    const query = Object.keys(input).length || sweepPath.value ? configQuery(input as ConfigInput, false, sweep()) : '';
     history.replaceState(null, '', `${location.pathname}${query}${location.hash}`);
-    shareLink.href = `${location.origin}${location.pathname}${configQuery(input as ConfigInput)}`;
-    shareRunLink.href = `${location.origin}${location.pathname}${configQuery(input as ConfigInput, true)}`;
+    shareLink.href = `${location.origin}${location.pathname}${configQuery(input as ConfigInput, false, sweep())}`;
+    shareRunLink.href = `${location.origin}${location.pathname}${configQuery(input as ConfigInput, true, sweep())}`;
     return v;
+  }
+
+  /** The sweep the form holds, as links carry it. */
+  function sweep(): SweepInput {
+    return { path: sweepPath.value, values: sweepValues.value };
   }
 
   function load(next: Record<string, unknown>) {
@@ -215,7 +220,7 @@ function mount(root: HTMLElement, lab: Lab): void {
     const cells = plan.cells ?? [{ value: undefined, config: v.config }];
     const swept = plan.cells !== undefined;
     const id = ++generation;
-    history.pushState(null, '', `${location.pathname}${configQuery(input as ConfigInput)}${location.hash}`);
+    history.pushState(null, '', `${location.pathname}${configQuery(input as ConfigInput, false, sweep())}${location.hash}`);
     const size = Math.min(v.config.workers ?? defaultWorkers(), Math.max(...cells.map((c) => c.config.seeds)));
     results.replaceChildren();
     projection.replaceChildren();
@@ -380,12 +385,21 @@ function mount(root: HTMLElement, lab: Lab): void {
   };
 
   const link = configFromQuery(location.search);
+  if (link.sweep) {
+    sweepPath.value = link.sweep.path;
+    sweepValues.value = link.sweep.values;
+  }
   load(link.input ?? {});
   if (link.error) general.append(h('li', {}, link.error));
+  // A key the form cannot sweep leaves the select on "no sweep": say so rather than run one experiment.
+  const unknownSweep = link.sweep && sweepPath.value !== link.sweep.path;
+  if (unknownSweep) general.append(h('li', {}, `the link's sweep key ${link.sweep!.path} is not one the lab sweeps; the sweep was left out`));
   setState('idle', 'Set up an experiment and press Run.');
   if (link.run) {
-    if (validate(input, fields).config) void run();
-    else setState('idle', 'The link asked to run, but its config has problems (marked above); fix them and press Run.');
+    const ready = validate(input, fields).config && !sweepPlan(input, sweepPath.value, sweepValues.value, fields).error;
+    if (unknownSweep) setState('idle', 'The link asked to run a sweep the lab cannot set up (see above); nothing was run.');
+    else if (ready) void run();
+    else setState('idle', 'The link asked to run, but its config or sweep has problems (marked above); fix them and press Run.');
   }
 }
 

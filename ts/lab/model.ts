@@ -215,17 +215,29 @@ function fieldDefault(key: string): unknown {
   return defaults.get(key);
 }
 
-/** `?config=<URL-encoded JSON>`, plus `&run` to start at once. */
-export function configQuery(input: ConfigInput, run = false): string {
-  return `?config=${encodeURIComponent(JSON.stringify(input))}${run ? '&run' : ''}`;
+/** A sweep as the form holds it: a config key and the text of its JSON list of values. */
+export interface SweepInput {
+  path: string;
+  values: string;
 }
 
-/** The config a link carries (undefined without `config=`), whether it asks to run, or why it cannot be read. */
-export function configFromQuery(search: string): { input?: Record<string, unknown>; run: boolean; error?: string } {
+/** `?config=<URL-encoded JSON>`, `&sweep=<key>&values=<JSON list>` for a sweep, plus `&run` to start at once. */
+export function configQuery(input: ConfigInput, run = false, sweep?: SweepInput): string {
+  const swept = sweep?.path ? `&sweep=${encodeURIComponent(sweep.path)}&values=${encodeURIComponent(sweep.values)}` : '';
+  return `?config=${encodeURIComponent(JSON.stringify(input))}${swept}${run ? '&run' : ''}`;
+}
+
+/**
+ * The config a link carries (undefined without `config=`), its sweep if any, whether it asks to run, or
+ * why it cannot be read. A sweep's key and values are checked by the form like typed ones.
+ */
+export function configFromQuery(search: string): { input?: Record<string, unknown>; run: boolean; sweep?: SweepInput; error?: string } {
   const params = new URLSearchParams(search);
   const run = params.has('run');
   const text = params.get('config');
-  if (text === null) return { run };
+  const path = params.get('sweep');
+  const sweep = path ? { sweep: { path, values: params.get('values') ?? '' } } : {};
+  if (text === null) return { run, ...sweep };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -233,7 +245,7 @@ export function configFromQuery(search: string): { input?: Record<string, unknow
     return { run: false, error: `the link's config is not valid JSON (${(error as Error).message}); the form shows the defaults` };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { run: false, error: "the link's config is not a JSON object; the form shows the defaults" };
-  return { input: value as Record<string, unknown>, run };
+  return { input: value as Record<string, unknown>, run, ...sweep };
 }
 
 export interface Preset {
