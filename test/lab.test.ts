@@ -316,6 +316,11 @@ describe('the lab page in headless Chromium', () => {
     expect(await unknown.textContent('#config-errors')).toMatch(/the link's sweep key data\.colour is not one the lab sweeps/);
     expect(await unknown.textContent('#run-status')).toBe('The link asked to run a sweep the lab cannot set up (see above); nothing was run.');
     await unknown.close();
+    // A sweep whose values fail validation is marked and does not run.
+    const bad = await open(`${configQuery(input, true, { path: 'data.dimension', values: '[0, 8]' })}`);
+    expect(await bad.textContent('#sweep-error')).toBe('data.dimension = 0: expected a value at least 1');
+    expect(await bad.textContent('#run-status')).toBe('The link asked to run, but its config or sweep has problems (marked above); fix them and press Run.');
+    await bad.close();
     // A link whose config is broken says so and runs nothing.
     const broken = await open('?config=%7Bseeds&run');
     expect(await broken.textContent('#config-errors')).toMatch(/the link's config is not valid JSON/);
