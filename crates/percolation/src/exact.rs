@@ -1,6 +1,7 @@
 use crate::{Lattice, Tree};
 use rand::Rng;
 use rand_distr::{Distribution, Hypergeometric};
+use std::collections::HashMap;
 
 /// Below this many bond slots a block range is filled by rejection into a bitset; above it, the range
 /// is split in two with one hypergeometric draw. Keeps memory O(chunk) whatever `n * (z-1)` is.
@@ -21,10 +22,22 @@ pub fn sample_exact<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, n: usize) ->
 /// factor is the same for every vector with the same sum).
 pub fn conditioned_offspring<R: Rng + ?Sized>(rng: &mut R, n: usize, m: u32) -> Vec<u32> {
     let mut out = vec![0u32; n];
-    let mut scratch = Vec::new();
-    distribute(rng, &mut out, m as u64, n as u64 - 1, CHUNK_SLOTS, &mut scratch);
+    distribute(rng, &mut out, m as u64, n as u64 - 1, CHUNK_SLOTS, &mut Scratch::default());
     out
 }
+
+/// What [`distribute`] reuses from call to call: a chunk's bitset of picks, and the hypergeometric laws of
+/// splits with few picks. `rand_distr` sets such a law up (its inverse-transform case) in time linear in
+/// the slots, which made a site cost milliseconds at coordination 10^6; the splits at one depth share a
+/// handful of parameters, so each law is set up once. The same laws, so the same draws.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    bits: Vec<u64>,
+    splits: HashMap<(u64, u64, u64), Hypergeometric>,
+}
+
+/// Splits with at most this many picks have their laws kept (more picks: the set-up is constant-time).
+const KEPT_SPLIT_PICKS: u64 = 64;
 
 /// Storage of one offspring count; narrower types hold the same draws in less memory.
 pub(crate) trait Count: Copy {
@@ -48,7 +61,7 @@ pub(crate) fn distribute<R: Rng + ?Sized, C: Count>(
     m: u64,
     k: u64,
     chunk: u64,
-    scratch: &mut Vec<u64>,
+    scratch: &mut Scratch,
 ) {
     let slots = out.len() as u64 * m;
     debug_assert!(k <= slots);
@@ -56,14 +69,17 @@ pub(crate) fn distribute<R: Rng + ?Sized, C: Count>(
         return;
     }
     if slots <= chunk || out.len() == 1 {
-        choose_in_chunk(rng, out, m, k, scratch);
+        choose_in_chunk(rng, out, m, k, &mut scratch.bits);
         return;
     }
     let left_blocks = out.len() / 2;
     let left_slots = left_blocks as u64 * m;
-    let k_left = Hypergeometric::new(slots, k, left_slots)
-        .expect("hypergeometric parameters are in range by construction")
-        .sample(rng);
+    let law = |slots, k, left_slots| Hypergeometric::new(slots, k, left_slots).expect("hypergeometric parameters are in range by construction");
+    let k_left = if k <= KEPT_SPLIT_PICKS {
+        scratch.splits.entry((slots, k, left_slots)).or_insert_with(|| law(slots, k, left_slots)).sample(rng)
+    } else {
+        law(slots, k, left_slots).sample(rng)
+    };
     let (left, right) = out.split_at_mut(left_blocks);
     distribute(rng, left, m, k_left, chunk, scratch);
     distribute(rng, right, m, k - k_left, chunk, scratch);
@@ -156,8 +172,7 @@ pub(crate) fn rotation(offspring: impl ExactSizeIterator<Item = u32>) -> usize {
 #[cfg(test)]
 pub(crate) fn conditioned_offspring_with_chunk<R: Rng + ?Sized>(rng: &mut R, n: usize, m: u32, chunk: u64) -> Vec<u32> {
     let mut out = vec![0u32; n];
-    let mut scratch = Vec::new();
-    distribute(rng, &mut out, m as u64, n as u64 - 1, chunk, &mut scratch);
+    distribute(rng, &mut out, m as u64, n as u64 - 1, chunk, &mut Scratch::default());
     out
 }
 
@@ -165,6 +180,37 @@ pub(crate) fn conditioned_offspring_with_chunk<R: Rng + ?Sized>(rng: &mut R, n: 
 mod tests {
     use super::*;
     use percolab_random::{stream, Purpose, RngExt};
+
+    /// `distribute` as it was before split laws were kept: each law set up afresh.
+    fn distribute_afresh<R: Rng + ?Sized>(rng: &mut R, out: &mut [u32], m: u64, k: u64, chunk: u64, bits: &mut Vec<u64>) {
+        let slots = out.len() as u64 * m;
+        if k == 0 {
+            return;
+        }
+        if slots <= chunk || out.len() == 1 {
+            choose_in_chunk(rng, out, m, k, bits);
+            return;
+        }
+        let left_blocks = out.len() / 2;
+        let k_left = Hypergeometric::new(slots, k, left_blocks as u64 * m).unwrap().sample(rng);
+        let (left, right) = out.split_at_mut(left_blocks);
+        distribute_afresh(rng, left, m, k_left, chunk, bits);
+        distribute_afresh(rng, right, m, k - k_left, chunk, bits);
+    }
+
+    #[test]
+    fn kept_split_laws_draw_what_fresh_ones_draw() {
+        // Small chunks force deep splits with few picks (the kept laws), also for blocks wider than a chunk.
+        for (n, m, chunk, seed) in [(5000usize, 3u64, 64u64, 1u64), (3000, 31, 1 << 10, 2), (400, 70_000, 1 << 16, 3), (50, 1_000_000, 1 << 16, 4), (20_000, 1, 16, 5)] {
+            let (mut a, mut b) = (stream(seed, Purpose::Cluster, 0), stream(seed, Purpose::Cluster, 0));
+            let mut kept = vec![0u32; n];
+            distribute(&mut a, &mut kept, m, n as u64 - 1, chunk, &mut Scratch::default());
+            let mut fresh = vec![0u32; n];
+            distribute_afresh(&mut b, &mut fresh, m, n as u64 - 1, chunk, &mut Vec::new());
+            assert_eq!(kept, fresh, "n {n}, m {m}, chunk {chunk}");
+            assert_eq!(a.next_u64(), b.next_u64(), "the same draws taken, n {n}, m {m}");
+        }
+    }
 
     #[test]
     fn below_draws_what_random_range_draws() {

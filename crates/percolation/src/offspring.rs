@@ -1,4 +1,4 @@
-use crate::exact::{distribute, rotation, Count, CHUNK_SLOTS};
+use crate::exact::{distribute, rotation, Count, Scratch, CHUNK_SLOTS};
 use crate::tree::ROOT;
 use crate::{Lattice, Tree};
 use rand::Rng;
@@ -87,7 +87,7 @@ impl Offspring {
 pub fn exact_offspring<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, n: usize) -> Offspring {
     fn draw<R: Rng + ?Sized, C: Count + Default + Into<u32>>(rng: &mut R, n: usize, m: u32) -> Vec<C> {
         let mut out = vec![C::default(); n];
-        distribute(rng, &mut out, m as u64, n as u64 - 1, CHUNK_SLOTS, &mut Vec::new());
+        distribute(rng, &mut out, m as u64, n as u64 - 1, CHUNK_SLOTS, &mut Scratch::default());
         let start = rotation(out.iter().map(|&c| c.into()));
         out.rotate_left(start);
         out
