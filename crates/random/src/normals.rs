@@ -76,18 +76,24 @@ fn abscissae() -> &'static [f64; FAST_LAYERS + 1] {
 /// same operations on the same bits, about 98% of draws), else the full draw from the same position.
 #[inline(always)]
 fn fast_normal(rng: &mut FastChaCha8, x: &[f64; FAST_LAYERS + 1]) -> f64 {
-    if let Some(bits) = rng.peek_u64() {
-        let i = (bits & 0xff) as usize;
-        if i < FAST_LAYERS {
-            let u = f64::from_bits((bits >> 12) | (1024u64 << 52)) - 3.0;
-            let z = u * x[i];
-            if z.abs() < x[i + 1] {
-                rng.skip_u64();
-                return z;
-            }
-        }
+    if let Some(z) = rng.peek_u64().and_then(|bits| first_test(bits, x)) {
+        rng.skip_u64();
+        return z;
     }
     StandardNormal.sample(rng)
+}
+
+/// `StandardNormal`'s first test on the draw `bits`: its value when layer and uniform pass it, else `None`
+/// (the draw takes the full path).
+#[inline(always)]
+fn first_test(bits: u64, x: &[f64; FAST_LAYERS + 1]) -> Option<f64> {
+    let i = (bits & 0xff) as usize;
+    if i >= FAST_LAYERS {
+        return None;
+    }
+    let u = f64::from_bits((bits >> 12) | (1024u64 << 52)) - 3.0;
+    let z = u * x[i];
+    (z.abs() < x[i + 1]).then_some(z)
 }
 
 struct Piece<T> {
@@ -129,16 +135,9 @@ fn normals_before<T>(rng: &mut FastChaCha8, to: u64, x: &[f64; FAST_LAYERS + 1],
             if index >= stop {
                 break;
             }
-            let bits = (u64::from(buffer[index + 1]) << 32) | u64::from(buffer[index]);
-            let i = (bits & 0xff) as usize;
-            if i >= FAST_LAYERS {
+            let Some(z) = first_test((u64::from(buffer[index + 1]) << 32) | u64::from(buffer[index]), x) else {
                 break;
-            }
-            let u = f64::from_bits((bits >> 12) | (1024u64 << 52)) - 3.0;
-            let z = u * x[i];
-            if z.abs() >= x[i + 1] {
-                break;
-            }
+            };
             out[n].write(map(z));
             n += 1;
             index += 2;
