@@ -44,6 +44,21 @@ export function releaseTemporary(path: string): void {
 }
 
 /**
+ * The temporary sibling to write instead of `target` (named by `tag`), after making `target`'s folder if
+ * missing (the topmost folder made is pushed onto `created`); both held until released.
+ */
+export function temporarySibling(target: string, tag: string | number, created: string[]): string {
+  const made = mkdirSync(dirname(target), { recursive: true });
+  if (made !== undefined) {
+    created.push(made);
+    holdTemporary(made);
+  }
+  const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${tag}`);
+  holdTemporary(temp);
+  return temp;
+}
+
+/**
  * Fails early (before any work) if `path` cannot be written as asked; `what` names it in messages. A
  * file (`kind`) is never written over a folder, even with `force`.
  */
@@ -89,14 +104,8 @@ export function writeFilesAtomically(files: Record<string, Uint8Array | string>,
     for (const [path, bytes] of Object.entries(files)) {
       current = path;
       const target = resolve(path);
-      const made = mkdirSync(dirname(target), { recursive: true });
-      if (made !== undefined) {
-        created.push(made);
-        holdTemporary(made);
-      }
-      const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
+      const temp = temporarySibling(target, Date.now(), created);
       temps.push([temp, target]);
-      holdTemporary(temp);
       writeFileSync(temp, bytes);
     }
     for (const [temp, target] of temps) renameSync(temp, target);

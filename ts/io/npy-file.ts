@@ -1,9 +1,9 @@
 // Reading `.npy` files from disk in Node without holding them twice: the header first, then the data
 // straight into memory the caller provides (e.g. a wasm point buffer).
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, write, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, write, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { holdTemporary, releaseTemporary, writeError } from './atomic.js';
+import { releaseTemporary, temporarySibling, writeError } from './atomic.js';
 import { checkFinite, float32MatrixShape, npyHeader, parseNpyHeader, type NpyDtype } from './npy.js';
 
 const HEADER_BYTES = 1 << 16;
@@ -91,18 +91,13 @@ export class AtomicFiles {
 
   open(path: string): number {
     const target = resolve(path);
-    const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${this.files.length}`);
+    let temp: string | undefined;
     let fd: number;
     try {
-      const made = mkdirSync(dirname(target), { recursive: true });
-      if (made !== undefined) {
-        this.created.push(made);
-        holdTemporary(made);
-      }
-      holdTemporary(temp);
+      temp = temporarySibling(target, this.files.length, this.created);
       fd = openSync(temp, 'w');
     } catch (error) {
-      releaseTemporary(temp);
+      if (temp !== undefined) releaseTemporary(temp);
       throw writeError(path, error);
     }
     this.files.push({ fd, temp, target, path });
