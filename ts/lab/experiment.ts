@@ -186,14 +186,14 @@ function mount(root: HTMLElement, lab: Lab): void {
       json.value = JSON.stringify(input, null, 2);
       jsonError.textContent = '';
     }
-    const plan = sweepPlan(input, sweepPath.value, sweepValues.value, fields);
+    const plan = currentPlan();
     sweepError.textContent = v.config ? (plan.error ?? '') : '';
     runButton.disabled = !v.config || plan.error !== undefined || active !== undefined;
     runButton.title = v.config ? '' : 'fix the marked fields first';
     document.body.dataset.valid = String(Boolean(v.config));
-    const query = Object.keys(input).length || sweepPath.value ? configQuery(input as ConfigInput, false, sweep()) : '';
-    history.replaceState(null, '', `${location.pathname}${query}${location.hash}`);
-    shareLink.href = `${location.origin}${location.pathname}${configQuery(input as ConfigInput, false, sweep())}`;
+    const setup = configQuery(input as ConfigInput, false, sweep());
+    history.replaceState(null, '', `${location.pathname}${Object.keys(input).length || sweepPath.value ? setup : ''}${location.hash}`);
+    shareLink.href = `${location.origin}${location.pathname}${setup}`;
     shareRunLink.href = `${location.origin}${location.pathname}${configQuery(input as ConfigInput, true, sweep())}`;
     return v;
   }
@@ -201,6 +201,11 @@ function mount(root: HTMLElement, lab: Lab): void {
   /** The sweep the form holds, as links carry it. */
   function sweep(): SweepInput {
     return { path: sweepPath.value, values: sweepValues.value };
+  }
+
+  /** That sweep's cells for the config in the form, or why it cannot run. */
+  function currentPlan() {
+    return sweepPlan(input, sweepPath.value, sweepValues.value, fields);
   }
 
   function load(next: Record<string, unknown>) {
@@ -215,7 +220,7 @@ function mount(root: HTMLElement, lab: Lab): void {
 
   async function run() {
     const v = refresh('load');
-    const plan = sweepPlan(input, sweepPath.value, sweepValues.value, fields);
+    const plan = currentPlan();
     if (!v.config || active || plan.error) return;
     const cells = plan.cells ?? [{ value: undefined, config: v.config }];
     const swept = plan.cells !== undefined;
@@ -396,7 +401,7 @@ function mount(root: HTMLElement, lab: Lab): void {
   if (unknownSweep) general.append(h('li', {}, `the link's sweep key ${link.sweep!.path} is not one the lab sweeps; the sweep was left out`));
   setState('idle', 'Set up an experiment and press Run.');
   if (link.run) {
-    const ready = validate(input, fields).config && !sweepPlan(input, sweepPath.value, sweepValues.value, fields).error;
+    const ready = validate(input, fields).config && !currentPlan().error;
     if (unknownSweep) setState('idle', 'The link asked to run a sweep the lab cannot set up (see above); nothing was run.');
     else if (ready) void run();
     else setState('idle', 'The link asked to run, but its config or sweep has problems (marked above); fix them and press Run.');
