@@ -20,7 +20,7 @@ export interface Teacher {
   readonly record: TeacherRecord;
   /**
    * One label per row of the row-major `[n, dimension]` points (per-cluster teachers: `ids` too). When
-   * `points` are the rows `filled.nextInto` wrote last, the CPU twin reads them in wasm memory instead,
+   * `points` are the rows `filled.nextView` gave last, the CPU twin reads them in wasm memory instead,
    * and writes the labels into `into` when given (a buffer the caller reuses; the GPU returns new arrays).
    */
   label(points: Float32Array, ids?: Uint32Array, filled?: DataStream, into?: Float32Array): Promise<Float32Array>;

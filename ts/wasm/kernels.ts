@@ -165,17 +165,17 @@ export interface DataStream {
   /** The next at most `rows` rows, row-major; empty once a finite stream is exhausted. */
   next(rows: number): Float32Array;
   /**
-   * The next at most `rows` rows written into `out` (at least `rows * dimension` floats, reused by the
-   * caller: no array is allocated per chunk); returns the rows written, 0 once exhausted.
+   * The next at most `rows` rows where the stream left them in wasm memory (no copy, no array per chunk):
+   * valid until the next call into these kernels, which may reuse or move that memory. Empty once exhausted.
    */
-  nextInto(rows: number, out: Float32Array): number;
+  nextView(rows: number): Float32Array;
   /**
    * Cluster ids of the rows `next` returned last (populations only; empty otherwise); written into `out`
    * (one per row at least, reused by the caller) when given, else a new array.
    */
   lastIds(out?: Uint32Array): Uint32Array;
   /**
-   * `model`'s labels of the rows `nextInto` wrote last (a model of the same kernels), read in wasm memory;
+   * `model`'s labels of the rows `nextView` gave last (a model of the same kernels), read in wasm memory;
    * written into `out` (one float per row at least, reused by the caller) when given, else a new array.
    */
   labelFilled(model: TeacherModel, out?: Float32Array): Float32Array;
@@ -613,11 +613,9 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     dataStream: (spec, seed) => {
       const raw = call(() => new glue.DataStream(JSON.stringify(spec), big(seed)));
       const free = () => raw.free();
-      const nextInto = (rows: number, out: Float32Array) => {
-        if (out.length < rows * raw.dimension) throw new KernelError(`nextInto: out holds ${out.length} floats, fewer than ${rows} rows of ${raw.dimension}`);
+      const nextView = (rows: number) => {
         const written = call(() => raw.fill(rows));
-        out.set(new Float32Array(exports.memory.buffer, raw.chunkPointer, written * raw.dimension));
-        return written;
+        return new Float32Array(exports.memory.buffer, raw.chunkPointer, written * raw.dimension);
       };
       const labelFilled = (model: TeacherModel, out?: Float32Array) => {
         const live = liveModels.get(model);
@@ -636,7 +634,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
         ids.set(new Uint32Array(exports.memory.buffer, raw.idsPointer, count));
         return ids;
       };
-      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), nextInto, lastIds, labelFilled, free, [Symbol.dispose]: free };
+      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), nextView, lastIds, labelFilled, free, [Symbol.dispose]: free };
     },
     pointBuffer: (length) => {
       const raw = call(() => new glue.PointBuffer(length));

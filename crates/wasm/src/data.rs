@@ -133,7 +133,7 @@ impl DataStream {
     }
 
     /// Like `next`, into a buffer this stream keeps (at `chunkPointer`, valid until the next call or
-    /// until memory grows): the caller copies the rows out, and no chunk is allocated per call.
+    /// until memory grows): the caller reads them there, and no chunk is allocated per call.
     /// Returns the rows written.
     pub fn fill(&mut self, rows: u32) -> u32 {
         let mut chunk = std::mem::take(&mut self.chunk);

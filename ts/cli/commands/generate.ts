@@ -29,19 +29,29 @@ async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: Ker
   const gpu = choice.gpu;
   const spec = config.teacher;
   const standardization = spec.kind === 'fourier' ? kernels.streamStandardization(streamSpec(config, n), seed, n, spec.standardize) : undefined;
+  // The CPU twin reads a chunk where the stream left it in wasm memory; the GPU gets a copy, made before
+  // any call into the kernels can reuse or move that memory.
+  let owned: Float32Array | undefined;
+  const own = (chunk: Float32Array) => {
+    if (!gpu) return chunk;
+    if (!owned || owned.length < chunk.length) owned = new Float32Array(chunk.length);
+    owned.set(chunk);
+    return owned.subarray(0, chunk.length);
+  };
   if (spec.perCluster) {
     const chunkSpec = { ...spec, repetitions: 0 };
     return async (chunk: Float32Array, ids?: Uint32Array, filled?: DataStream, into?: Float32Array) => {
+      const points = own(chunk);
       const teacher = createTeacher(chunkSpec, kernels, d, seed, { ids, gpu, standardization });
       try {
-        return await teacher.label(chunk, ids, filled, into);
+        return await teacher.label(points, ids, filled, into);
       } finally {
         teacher.free();
       }
     };
   }
   const teacher: Teacher = createTeacher(spec, kernels, d, seed, { gpu, standardization });
-  return (chunk: Float32Array, _ids?: Uint32Array, filled?: DataStream, into?: Float32Array) => teacher.label(chunk, undefined, filled, into);
+  return (chunk: Float32Array, _ids?: Uint32Array, filled?: DataStream, into?: Float32Array) => teacher.label(own(chunk), undefined, filled, into);
 }
 
 /** The config's data section with a naive cluster of `n` sites (the other kinds are read up to `n` rows). */
@@ -57,7 +67,7 @@ interface Options {
   threads: number;
 }
 
-/** Rows per chunk: 2^16 rows at d = 16 is 4 MiB; memory holds two of them, whatever the number of points. */
+/** Rows per chunk: 2^16 rows at d = 16 is 4 MiB; memory holds one, whatever the number of points. */
 const CHUNK = 1 << 16;
 
 async function generate(file: string | undefined, options: Options) {
@@ -99,7 +109,6 @@ async function generateWith(file: string | undefined, options: Options, starting
   const stream = kernels.dataStream(streamSpec(config, n), seed);
   const files = new AtomicFiles();
   const progress = delayedProgress('percolab generate', 1000, options.progress, 'points');
-  let writing: Promise<unknown> = Promise.resolve();
   try {
     if (stream.length < n) {
       const raise = population ? 'data.clusters, data.minClusterSize or data.maxClusterSize' : 'data.branchSize or data.levels';
@@ -131,31 +140,26 @@ async function generateWith(file: string | undefined, options: Options, starting
       const points = files.openNpy(paths.points!, 'float32', [n, d]);
       const labels = files.openNpy(paths.labels!, 'float32', [n]);
       const ids = paths.ids ? files.openNpy(paths.ids, 'uint32', [n]) : undefined;
-      // Each chunk is written (on libuv's threads) while the next one computes into the other buffer:
-      // two chunks in memory, one write in flight per file. Labels too go into two reused buffers: a new
-      // array per chunk was garbage that raised the peak by about 17 MiB at 10^7 points on 2 threads.
-      const rowsPerChunk = Math.min(CHUNK, n);
-      const buffers = [new Float32Array(rowsPerChunk * d), new Float32Array(rowsPerChunk * d)];
-      const labelBuffers = [new Float32Array(rowsPerChunk), new Float32Array(rowsPerChunk)];
-      const idBuffers = population ? [new Uint32Array(rowsPerChunk), new Uint32Array(rowsPerChunk)] : undefined;
-      for (let done = 0, k = 0; done < n; k++) {
-        const rows = stream.nextInto(Math.min(CHUNK, n - done), buffers[k % 2]!);
-        const chunk = buffers[k % 2]!.subarray(0, rows * d);
-        const chunkIds = idBuffers ? stream.lastIds(idBuffers[k % 2]) : undefined;
-        // The CPU twin labels the rows where nextInto left them in wasm memory.
-        const chunkLabels = await label(chunk, chunkIds, stream, labelBuffers[k % 2]);
-        await writing;
-        writing = Promise.all([files.writeAsync(points, chunk), files.writeAsync(labels, chunkLabels), ids === undefined ? undefined : files.writeAsync(ids, chunkIds!)]);
-        writing.catch(() => {}); // a failure surfaces at the next await, not as an unhandled rejection
+      // Each chunk is written where the stream left it in wasm memory, before the next call into the
+      // kernels may reuse that memory: one chunk in memory, no copy. The write only copies into the page
+      // cache (the disk catches up on its own), and the helper thread decodes the next chunk's steps meanwhile.
+      const labelBuffer = new Float32Array(Math.min(CHUNK, n));
+      const idBuffer = population ? new Uint32Array(Math.min(CHUNK, n)) : undefined;
+      for (let done = 0; done < n; ) {
+        const chunk = stream.nextView(Math.min(CHUNK, n - done));
+        files.write(points, chunk);
+        const chunkIds = idBuffer ? stream.lastIds(idBuffer) : undefined;
+        if (chunkIds) files.write(ids!, chunkIds);
+        files.write(labels, await label(chunk, chunkIds, stream, labelBuffer));
         done += chunk.length / d;
         progress.update(done, n);
+        // The writes are synchronous: let the event loop turn, or Ctrl-C and the progress bar wait for the end.
+        await new Promise(setImmediate);
       }
-      await writing;
       files.write(files.open(recordPath!), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
     }
     files.commit();
   } catch (error) {
-    await writing.catch(() => {}); // no write may still hold a file that abort removes
     files.abort();
     throw error;
   } finally {
@@ -179,7 +183,7 @@ export function generateCommand(): Command {
     .addOption(new Option('--threads <n>', 'threads that generate (default: one per core); the files are the same for any number').argParser(threadCount()).default(Math.min(availableParallelism(), MAX_THREADS)))
     .addHelpText(
       'after',
-      '\nStreams in chunks of 65536 rows; memory holds two chunks and, for a naive cluster, its offspring counts (one byte per\n' +
+      '\nStreams in chunks of 65536 rows; memory holds one chunk and, for a naive cluster, its offspring counts (one byte per\n' +
         'site while the coordination is at most 256: 10 MB at 10^7 points). Files appear only when complete.\n' +
         'A naive cluster is one cluster of --points sites. With data.sampler "exact" (the default) it is walked depth-first in flat memory:\n' +
         'the law of the experiment\'s clusters, not its numbers. With "grow-cut" it is sampled and embedded breadth-first in memory: the experiment\'s own points.',
