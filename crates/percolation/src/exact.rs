@@ -102,9 +102,25 @@ fn choose_in_chunk<R: Rng + ?Sized, C: Count>(rng: &mut R, out: &mut [C], m: u64
             picked += 1;
         }
     }
+    add_block_counts(scratch, m, complement, out);
+}
+
+/// Adds to block `i` of `out` the set bits of `words` in slots `i m .. (i + 1) m` (the unset ones if
+/// `complement`): the rank (set bits below) at each block's end minus the rank at its start, the ranks
+/// taken in one pass over the words.
+fn add_block_counts<C: Count>(words: &[u64], m: u64, complement: bool, out: &mut [C]) {
+    let (mut word, mut below_word, mut rank_at_start) = (0usize, 0u64, 0u64);
     for (block, count) in out.iter_mut().enumerate() {
-        let lo = block as u64 * m;
-        let chosen = count_bits(scratch, lo, lo + m) as u32;
+        let end = (block as u64 + 1) * m;
+        let end_word = (end / 64) as usize;
+        while word < end_word {
+            below_word += u64::from(words[word].count_ones());
+            word += 1;
+        }
+        let partial = end % 64;
+        let rank = below_word + if partial == 0 { 0 } else { u64::from((words[end_word] & ((1u64 << partial) - 1)).count_ones()) };
+        let chosen = (rank - rank_at_start) as u32;
+        rank_at_start = rank;
         count.add(if complement { m as u32 - chosen } else { chosen });
     }
 }
@@ -130,19 +146,6 @@ fn widening_mul(a: u64, b: u64) -> (u64, u64) {
     let (p00, p01, p10, p11) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
     let middle = (p00 >> 32) + (p01 & LOW) + (p10 & LOW);
     (p11 + (p01 >> 32) + (p10 >> 32) + (middle >> 32), (p00 & LOW) | (middle << 32))
-}
-
-fn count_bits(words: &[u64], lo: u64, hi: u64) -> u64 {
-    let mut total = 0;
-    let mut pos = lo;
-    while pos < hi {
-        let word = words[(pos / 64) as usize] >> (pos % 64);
-        let take = (64 - pos % 64).min(hi - pos);
-        let mask = if take == 64 { u64::MAX } else { (1u64 << take) - 1 };
-        total += (word & mask).count_ones() as u64;
-        pos += take;
-    }
-    total
 }
 
 /// Index at which to start reading `offspring` so that it is a valid breadth-first offspring sequence.
@@ -209,6 +212,24 @@ mod tests {
             distribute_afresh(&mut b, &mut fresh, m, n as u64 - 1, chunk, &mut Vec::new());
             assert_eq!(kept, fresh, "n {n}, m {m}, chunk {chunk}");
             assert_eq!(a.next_u64(), b.next_u64(), "the same draws taken, n {n}, m {m}");
+        }
+    }
+
+    #[test]
+    fn block_counts_are_the_set_bits_of_each_block() {
+        let mut rng = stream(13, Purpose::Cluster, 0);
+        for m in [1u64, 2, 3, 31, 63, 64, 65, 100, 1000] {
+            for blocks in [1usize, 2, 7, 64, 333] {
+                let slots = m * blocks as u64;
+                let words: Vec<u64> = (0..slots.div_ceil(64)).map(|_| rng.next_u64() & rng.next_u64()).collect();
+                let bit = |s: u64| (words[(s / 64) as usize] >> (s % 64)) & 1 == 1;
+                for complement in [false, true] {
+                    let mut out = vec![5u32; blocks];
+                    add_block_counts(&words, m, complement, &mut out);
+                    let want: Vec<u32> = (0..blocks as u64).map(|b| 5 + (b * m..(b + 1) * m).filter(|&s| bit(s) != complement).count() as u32).collect();
+                    assert_eq!(out, want, "m {m}, blocks {blocks}, complement {complement}");
+                }
+            }
         }
     }
 
