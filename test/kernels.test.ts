@@ -280,6 +280,20 @@ describe('wasm kernels', () => {
       expectReferenceKnn(threaded);
       // Pieces of the step sequence decoded on two threads: the same walk.
       expectReferenceWalk(threaded);
+      // Two buffers in turn: a chunk's view is unchanged through the next nextView (shared memory never
+      // moves), and is overwritten by the one after.
+      const spec = lib.resolveConfig({ sizes: [10, 20], testSize: 10, data: { dimension: 4, clusterSize: 5000 } }).data;
+      const stream = threaded.dataStream(spec, 3);
+      const first = stream.nextView(1000);
+      const kept = first.slice();
+      const second = stream.nextView(1000).slice();
+      expect(first).toEqual(kept);
+      stream.nextView(1000);
+      expect(first).not.toEqual(kept);
+      const once = kernels.dataStream(spec, 3);
+      expect(Float32Array.from([...kept, ...second])).toEqual(once.next(2000));
+      once.free();
+      stream.free();
     } finally {
       threaded.close();
     }

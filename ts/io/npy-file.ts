@@ -1,6 +1,6 @@
 // Reading `.npy` files from disk in Node without holding them twice: the header first, then the data
 // straight into memory the caller provides (e.g. a wasm point buffer).
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, write, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { releaseTemporary, temporarySibling, writeError } from './atomic.js';
@@ -110,6 +110,17 @@ export class AtomicFiles {
       for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
     } catch (error) {
       throw writeError(this.files.find((f) => f.fd === fd)?.path ?? 'output', error);
+    }
+  }
+
+  /**
+   * `write` on libuv's thread pool, so the caller can compute meanwhile. One write per file at a time
+   * (the file position advances as each completes); `data` must stay unchanged until it resolves.
+   */
+  async writeAsync(fd: number, data: ArrayBufferView): Promise<void> {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    for (let done = 0; done < bytes.length; ) {
+      done += await new Promise<number>((resolve, reject) => write(fd, bytes, done, bytes.length - done, null, (error, written) => (error ? reject(writeError(this.files.find((f) => f.fd === fd)?.path ?? 'output', error)) : resolve(written))));
     }
   }
 

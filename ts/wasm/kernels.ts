@@ -165,8 +165,11 @@ export interface DataStream {
   /** The next at most `rows` rows, row-major; empty once a finite stream is exhausted. */
   next(rows: number): Float32Array;
   /**
-   * The next at most `rows` rows where the stream left them in wasm memory (no copy, no array per chunk):
-   * valid until the next call into these kernels, which may reuse or move that memory. Empty once exhausted.
+   * The next at most `rows` rows where the stream left them in wasm memory (no copy, no array per chunk);
+   * empty once exhausted. The stream has two such buffers and fills them in turn, so a view's rows stay
+   * unchanged through the next `nextView` (a chunk can be written out while the next one computes) and
+   * are overwritten by the one after. Memory that is not shared (the SIMD flavour) may also move when a
+   * call grows it, which empties the view: read it before calling in again.
    */
   nextView(rows: number): Float32Array;
   /**

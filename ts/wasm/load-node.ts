@@ -8,10 +8,19 @@ import { type Flavour, instantiateKernels, type Kernels, startThreadPool, type T
 const wasmBytes = (flavour: Flavour) => readFileSync(new URL(`./percolab-${flavour}.wasm`, import.meta.url));
 const digestHex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-function compile(flavour: Flavour): { module: WebAssembly.Module; sha256: string } {
-  // V8 runs new wasm in its baseline tier and only swaps in optimised code on a function's next call;
-  // our kernels are few long calls, so compile them optimised up front (measured 2-3x on the first call).
+/**
+ * V8 runs new wasm in its baseline tier and only swaps in optimised code on a function's next call; our
+ * kernels are few long calls, so they are compiled optimised (measured 2-3x on the first call). The flag is
+ * process-wide and changes V8's flag hash, which makes a worker started afterwards compile Node's own
+ * modules without their code cache (about 40 ms more to start one): so helper threads set it themselves,
+ * once started (workers/wasm-thread-node.ts), before they compile any wasm.
+ */
+export function optimiseWasm(): void {
   setFlagsFromString('--no-liftoff');
+}
+
+function compile(flavour: Flavour): { module: WebAssembly.Module; sha256: string } {
+  // Lazy: no function is compiled here, only on its first call.
   const bytes = wasmBytes(flavour);
   return { module: new WebAssembly.Module(bytes), sha256: digestHex(bytes) };
 }
@@ -23,6 +32,7 @@ export function kernelsDigest(flavour: Flavour = 'simd'): string {
 
 /** The single-threaded SIMD kernels, from the `.wasm` file that the build places beside this bundle. */
 export function loadKernels(): Kernels {
+  optimiseWasm();
   const { module, sha256 } = compile('simd');
   return instantiateKernels(module, 'simd', sha256);
 }
@@ -33,13 +43,18 @@ export function loadKernels(): Kernels {
  * pool. `close()` stops the helpers.
  */
 export async function loadThreadedKernels(threads = availableParallelism()): Promise<ThreadedKernels> {
+  // Instantiating runs only the module's start-up code, which may stay in the baseline tier; optimisation is
+  // on before this thread or a helper calls anything else (each helper turns it on first thing).
   const { module: compiled, sha256 } = compile('simd-threads');
   const kernels = instantiateKernels(compiled, 'simd-threads', sha256);
   const stop = await startThreadPool(kernels, threads, (module, memory) => {
     const worker = new Worker(new URL('./wasm-thread.js', import.meta.url), { workerData: { module, memory } });
     worker.unref(); // helpers block forever in the pool; they must not keep the process alive
     const ready = new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
+      worker.once('message', () => {
+        optimiseWasm(); // set by the helper already; this thread relies on it from here on
+        resolve();
+      });
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`wasm helper thread exited with code ${code}`)));
     });

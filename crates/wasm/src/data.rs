@@ -44,8 +44,9 @@ pub struct DataStream {
     dimension: usize,
     /// Cluster ids of the rows `next` returned last (populations only).
     ids: Vec<u32>,
-    /// The rows `fill` wrote last, reused from call to call.
-    chunk: Vec<f32>,
+    /// Two buffers `fill` writes in turn (reused from call to call); `current` the one written last.
+    chunks: [Vec<f32>; 2],
+    current: usize,
     /// Their labels, from `labelFilled`.
     labels: Vec<f32>,
 }
@@ -112,7 +113,7 @@ impl DataStream {
             }
             DataKind::File => return Err("data.kind \"file\": the points are read from data.path on the JavaScript side; there is no generated data stream".into()),
         };
-        Ok(DataStream { source, dimension, ids: Vec::new(), chunk: Vec::new(), labels: Vec::new() })
+        Ok(DataStream { source, dimension, ids: Vec::new(), chunks: [Vec::new(), Vec::new()], current: 0, labels: Vec::new() })
     }
 }
 
@@ -132,15 +133,17 @@ impl DataStream {
         out
     }
 
-    /// Like `next`, into a buffer this stream keeps (at `chunkPointer`, valid until the next call or
-    /// until memory grows): the caller reads them there, and no chunk is allocated per call.
+    /// Like `next`, into one of two buffers this stream keeps, taking turns (at `chunkPointer`): the
+    /// caller reads the rows there, and no chunk is allocated per call. A chunk stays unchanged through
+    /// the next `fill` (which writes the other buffer), so the caller may write it out meanwhile.
     /// Returns the rows written.
     pub fn fill(&mut self, rows: u32) -> u32 {
-        let mut chunk = std::mem::take(&mut self.chunk);
+        self.current ^= 1;
+        let mut chunk = std::mem::take(&mut self.chunks[self.current]);
         chunk.clear();
         self.next_into(&mut chunk, rows);
-        self.chunk = chunk;
-        (self.chunk.len() / self.dimension) as u32
+        self.chunks[self.current] = chunk;
+        (self.chunks[self.current].len() / self.dimension) as u32
     }
 
     /// `model`'s labels of the rows the last `fill` wrote (with their cluster ids, for a population), read
@@ -149,7 +152,7 @@ impl DataStream {
     #[wasm_bindgen(js_name = labelFilled)]
     pub fn label_filled(&mut self, model: &TeacherModel) -> Result<u32, JsError> {
         let ids = matches!(self.source, Source::Population(_)).then(|| self.ids.clone());
-        self.labels = model.evaluate(&self.chunk, ids)?;
+        self.labels = model.evaluate(&self.chunks[self.current], ids)?;
         Ok(self.labels.len() as u32)
     }
 
@@ -162,7 +165,7 @@ impl DataStream {
     /// Byte offset in wasm memory of the rows the last `fill` wrote.
     #[wasm_bindgen(getter, js_name = chunkPointer)]
     pub fn chunk_pointer(&self) -> usize {
-        self.chunk.as_ptr() as usize
+        self.chunks[self.current].as_ptr() as usize
     }
 }
 

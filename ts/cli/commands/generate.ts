@@ -12,7 +12,7 @@ import { nodeGpu } from '../../teachers/gpu-node.js';
 import { createTeacher, type Teacher } from '../../teachers/teacher.js';
 import { version } from '../../version.js';
 import type { DataStream, Kernels, ThreadedKernels } from '../../wasm/kernels.js';
-import { loadKernels, loadThreadedKernels } from '../../wasm/load-node.js';
+import { loadThreadedKernels } from '../../wasm/load-node.js';
 import { collect, MAX_THREADS, nonNegativeInt, outputPath, positiveInt, readConfig, threadCount } from '../options.js';
 import { delayedProgress } from '../progress.js';
 
@@ -67,22 +67,23 @@ interface Options {
   threads: number;
 }
 
-/** Rows per chunk: 2^16 rows at d = 16 is 4 MiB; memory holds one, whatever the number of points. */
+/** Rows per chunk: 2^16 rows at d = 16 is 4 MiB; memory holds two, whatever the number of points. */
 const CHUNK = 1 << 16;
 
 async function generate(file: string | undefined, options: Options) {
-  // One thread: the SIMD kernels; more: the SIMD+threads kernels, whose numbers are the same. Their helper
-  // threads start (about 0.1 s) while the config is read and checked.
-  const starting = options.threads > 1 ? loadThreadedKernels(options.threads) : undefined;
+  // The SIMD+threads kernels for any number of threads (the same numbers as the SIMD kernels): their memory
+  // is shared, so it never moves, and a chunk can be written from it while the next one computes. Helper
+  // threads start (about 0.06 s) while the config is read and checked.
+  const starting = loadThreadedKernels(options.threads);
   try {
     await generateWith(file, options, starting);
   } catch (error) {
-    void starting?.then((k) => k.close(), () => {});
+    void starting.then((k) => k.close(), () => {});
     throw error;
   }
 }
 
-async function generateWith(file: string | undefined, options: Options, starting: Promise<ThreadedKernels> | undefined) {
+async function generateWith(file: string | undefined, options: Options, starting: Promise<ThreadedKernels>) {
   const config = readConfig(file, options.set);
   if (config.data.kind === 'file') throw new UsageError('percolab generate writes generated data; data.kind "file" is a file already (use another data.kind)');
   const seed = options.seed ?? config.seed;
@@ -104,7 +105,7 @@ async function generateWith(file: string | undefined, options: Options, starting
   // The WebGPU package loads (about 50 ms) while the helper threads come up.
   const gpus = probeNow(config.teacher.device, nodeGpu);
   const threaded = await starting;
-  const kernels: Kernels = threaded ?? loadKernels();
+  const kernels: Kernels = threaded;
   // A naive cluster of exactly n sites; the branching construction and manifold samples are read up to n rows.
   const stream = kernels.dataStream(streamSpec(config, n), seed);
   const files = new AtomicFiles();
@@ -140,22 +141,28 @@ async function generateWith(file: string | undefined, options: Options, starting
       const points = files.openNpy(paths.points!, 'float32', [n, d]);
       const labels = files.openNpy(paths.labels!, 'float32', [n]);
       const ids = paths.ids ? files.openNpy(paths.ids, 'uint32', [n]) : undefined;
-      // Each chunk is written where the stream left it in wasm memory, before the next call into the
-      // kernels may reuse that memory: one chunk in memory, no copy. The write only copies into the page
-      // cache (the disk catches up on its own), and the helper thread decodes the next chunk's steps meanwhile.
-      const labelBuffer = new Float32Array(Math.min(CHUNK, n));
-      const idBuffer = population ? new Uint32Array(Math.min(CHUNK, n)) : undefined;
-      for (let done = 0; done < n; ) {
-        const chunk = stream.nextView(Math.min(CHUNK, n - done));
-        files.write(points, chunk);
-        const chunkIds = idBuffer ? stream.lastIds(idBuffer) : undefined;
-        if (chunkIds) files.write(ids!, chunkIds);
-        files.write(labels, await label(chunk, chunkIds, stream, labelBuffer));
-        done += chunk.length / d;
-        progress.update(done, n);
-        // The writes are synchronous: let the event loop turn, or Ctrl-C and the progress bar wait for the end.
-        await new Promise(setImmediate);
+      // Each chunk is written (on libuv's threads) from where the stream left it in wasm memory while the
+      // next one computes into the stream's other buffer: two chunks in memory, no copy, one write in flight
+      // per file. Labels and ids (a chunk's sixteenth or less) are copied into two buffers that take turns.
+      const rowsPerChunk = Math.min(CHUNK, n);
+      const labelBuffers = [new Float32Array(rowsPerChunk), new Float32Array(rowsPerChunk)];
+      const idBuffers = population ? [new Uint32Array(rowsPerChunk), new Uint32Array(rowsPerChunk)] : undefined;
+      let writing: Promise<unknown> = Promise.resolve();
+      try {
+        for (let done = 0, k = 0; done < n; k++) {
+          const chunk = stream.nextView(Math.min(CHUNK, n - done));
+          const chunkIds = idBuffers ? stream.lastIds(idBuffers[k % 2]) : undefined;
+          const chunkLabels = await label(chunk, chunkIds, stream, labelBuffers[k % 2]);
+          await writing;
+          writing = Promise.all([files.writeAsync(points, chunk), files.writeAsync(labels, chunkLabels), ids === undefined ? undefined : files.writeAsync(ids, chunkIds!)]);
+          writing.catch(() => {}); // a failure surfaces at the next await, not as an unhandled rejection
+          done += chunk.length / d;
+          progress.update(done, n);
+        }
+      } finally {
+        await writing.catch(() => {}); // no write may still hold a file that abort removes, or a buffer freed
       }
+      await writing;
       files.write(files.open(recordPath!), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
     }
     files.commit();
@@ -165,7 +172,7 @@ async function generateWith(file: string | undefined, options: Options, starting
   } finally {
     progress.stop();
     stream.free();
-    threaded?.close();
+    threaded.close();
   }
   process.stdout.write(`${Object.values(paths).join('\n')}\n`);
 }
@@ -183,7 +190,7 @@ export function generateCommand(): Command {
     .addOption(new Option('--threads <n>', 'threads that generate (default: one per core); the files are the same for any number').argParser(threadCount()).default(Math.min(availableParallelism(), MAX_THREADS)))
     .addHelpText(
       'after',
-      '\nStreams in chunks of 65536 rows; memory holds one chunk and, for a naive cluster, its offspring counts (one byte per\n' +
+      '\nStreams in chunks of 65536 rows; memory holds two chunks and, for a naive cluster, its offspring counts (one byte per\n' +
         'site while the coordination is at most 256: 10 MB at 10^7 points). Files appear only when complete.\n' +
         'A naive cluster is one cluster of --points sites. With data.sampler "exact" (the default) it is walked depth-first in flat memory:\n' +
         'the law of the experiment\'s clusters, not its numbers. With "grow-cut" it is sampled and embedded breadth-first in memory: the experiment\'s own points.',
