@@ -2,7 +2,7 @@ use crate::stream::{collect, PointStream};
 use crate::EmbedError;
 use percolab_percolation::{exact_offspring, Lattice, Offspring, MAX_SITES};
 use percolab_random::{fast_stream, stream, Normals, Prefetch, Purpose, Team, MAX_INDEX, PIECE_NORMALS};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Walks an exact cluster in depth-first preorder, embedding each site as it is reached: the root at
 /// the origin, a child at `parent + r`, `r ~ N(0, I_d/d)` (the naive embedder's law and arithmetic).
@@ -15,7 +15,12 @@ use std::sync::Arc;
 /// ([`Walker::emit`], the streams' path) each block's steps are decoded and its sites placed in parallel
 /// with the `threads` feature.
 pub(crate) struct Walker {
+    /// The offspring sequence (empty while `drawing`).
     offspring: Offspring,
+    /// Sites in the cluster.
+    n: usize,
+    /// The offspring sequence while the helper draws it (see [`Walker::new`]).
+    drawing: Option<Arc<Mutex<Option<Offspring>>>>,
     site: usize,
     here: Vec<f32>,
     /// The ancestors that still have children to visit: positions, sites and how many children.
@@ -51,14 +56,28 @@ pub const STEP_BUFFER_BYTES: usize = 4 * (3 * (BLOCK_FLOATS + BLOCK_FLOATS / 32)
 
 impl Walker {
     pub(crate) fn new(seed: u64, index: u64, lattice: Lattice, n: usize, d: usize) -> Walker {
-        // The steps depend on the sites' count alone: the helper decodes the first block's while the
-        // caller draws the offspring sequence.
+        // The steps depend on the sites' count alone. With a helper, it draws the offspring sequence (the
+        // serial start: about 0.15 s at 10^7 sites) and then the first block's steps, while the caller goes
+        // back to JavaScript (the teacher, the files) and, at the first block, decodes steps until the
+        // sequence is drawn. Alone, or for less than a piece of steps, the caller draws it now.
         let normals = Normals::new(&stream(seed, Purpose::Embedding, index));
         let team = Team::new();
         let scale = 1.0 / (d as f64).sqrt();
-        let ahead = if team.can_help() { normals.prefetch(&team, block_steps(0, n, d), step_map(scale)) } else { None };
+        let mut rng = fast_stream(seed, Purpose::Cluster, index);
+        let (offspring, drawing, ahead) = if team.can_help() && block_steps(0, n, d) >= PIECE_NORMALS {
+            let drawn = Arc::new(Mutex::new(None));
+            let slot = Arc::clone(&drawn);
+            let ahead = normals.prefetch_after(&team, block_steps(0, n, d), step_map(scale), move || {
+                *slot.lock().expect("offspring") = Some(exact_offspring(&mut rng, lattice, n));
+            });
+            (Offspring::U8(Vec::new()), Some(drawn), Some(ahead))
+        } else {
+            (exact_offspring(&mut rng, lattice, n), None, None)
+        };
         Walker {
-            offspring: exact_offspring(&mut fast_stream(seed, Purpose::Cluster, index), lattice, n),
+            offspring,
+            n,
+            drawing,
             site: 0,
             here: vec![0.0; d],
             stack: Vec::new(),
@@ -76,6 +95,16 @@ impl Walker {
         }
     }
 
+    /// Waits for the offspring sequence if the helper is drawing it, taking the first block's steps
+    /// decoded with it (the caller decodes those the helper has not reached meanwhile).
+    fn drawn(&mut self) {
+        if let Some(drawing) = self.drawing.take() {
+            let ahead = self.ahead.take().expect("the first block's steps decode with the offspring sequence");
+            self.normals.take_prefetched(&self.team, ahead, &mut self.steps, &step_map(self.scale), || {});
+            self.offspring = drawing.lock().expect("offspring").take().expect("the offspring sequence drawn");
+        }
+    }
+
     /// Preorder index of the current site.
     pub(crate) fn site(&self) -> usize {
         self.site
@@ -88,6 +117,7 @@ impl Walker {
 
     /// Moves to the next site in preorder; false after the last one.
     pub(crate) fn advance(&mut self) -> bool {
+        self.drawn();
         let d = self.here.len();
         let children = self.offspring.get(self.site);
         if children > 0 {
@@ -188,7 +218,8 @@ impl DepthFirst {
     }
 
     /// The cluster's offspring sequence (site order = preorder = row order).
-    pub fn offspring(&self) -> &Offspring {
+    pub fn offspring(&mut self) -> &Offspring {
+        self.walker.drawn();
         &self.walker.offspring
     }
 }
@@ -198,7 +229,7 @@ impl PointStream for DepthFirst {
         self.walker.here.len()
     }
     fn len(&self) -> u64 {
-        self.walker.offspring.len() as u64
+        self.walker.n as u64
     }
     fn position(&self) -> u64 {
         self.emitted

@@ -267,14 +267,31 @@ impl Normals {
         if want < PIECE_NORMALS {
             return None;
         }
+        Some(self.open(team, want, map, None))
+    }
+
+    /// [`Normals::prefetch`] with `lead` (work the pieces do not depend on, run once) as the phase's first
+    /// item, so the helper takes it first; the phase opens even for fewer than a piece's worth of normals.
+    /// [`Normals::take_prefetched`] returns once `lead` has run too.
+    pub fn prefetch_after<T: Send + Sync + 'static>(&self, team: &Arc<Team>, want: usize, map: impl Fn(f64) -> T + Send + Sync + 'static, lead: impl FnOnce() + Send + 'static) -> Prefetch<T> {
+        self.open(team, want, map, Some(Box::new(lead)))
+    }
+
+    fn open<T: Send + Sync + 'static>(&self, team: &Arc<Team>, want: usize, map: impl Fn(f64) -> T + Send + Sync + 'static, lead: Option<Box<dyn FnOnce() + Send>>) -> Prefetch<T> {
         // About 2.2% of a piece's draws go to normals that take more than one: 1/32 more draws, so the caller rarely has to
         // decode a short tail itself.
         let pieces = (want + want / 32).div_ceil(PIECE_NORMALS);
         let slots: Arc<[Mutex<Option<Piece<T>>>]> = (0..pieces).map(|_| Mutex::new(None)).collect();
         let (keystream, first, recorded) = (self.keystream.clone(), self.next, self.recorded);
         let decoded = Arc::clone(&slots);
-        let phase = team.open(pieces, Arc::new(move |p| *decoded[p].lock().expect("piece") = Some(decode_piece(&keystream, first, p, recorded, &map))));
-        Some(Prefetch { first, slots, phase })
+        let skip = usize::from(lead.is_some());
+        let lead = Mutex::new(lead);
+        let items = move |i: usize| match i.checked_sub(skip) {
+            Some(p) => *decoded[p].lock().expect("piece") = Some(decode_piece(&keystream, first, p, recorded, &map)),
+            None => (lead.lock().expect("lead").take().expect("the lead runs once"))(),
+        };
+        let phase = team.open(pieces + skip, Arc::new(items));
+        Prefetch { first, slots, phase }
     }
 
     /// Appends the normals `prefetch` decoded (`map` as given to [`Normals::prefetch`], for any piece

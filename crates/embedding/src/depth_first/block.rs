@@ -27,6 +27,7 @@ impl Walker {
     /// Appends the positions of the current site and the sites after it, `rows` in all (fewer at the
     /// end of the cluster), and moves on to the site after them. Returns the rows appended.
     pub(crate) fn emit(&mut self, out: &mut Vec<f32>, rows: usize) -> usize {
+        self.drawn();
         let take = rows.min(self.offspring.len() - self.site);
         let per_block = block_sites(self.here.len());
         out.reserve(take * self.here.len());

@@ -20,7 +20,7 @@ fn equals_embed_naive_on_the_depth_first_parent_array() {
 
 #[test]
 fn reads_the_exact_samplers_sequence() {
-    let s = DepthFirst::new(5, 2, lattice(8), 10_000, 3).unwrap();
+    let mut s = DepthFirst::new(5, 2, lattice(8), 10_000, 3).unwrap();
     let tree = sample(&mut stream(5, Purpose::Cluster, 2), lattice(8), 10_000, Method::Exact).unwrap();
     assert_eq!(s.offspring().iter().collect::<Vec<_>>(), tree.offspring());
 }
