@@ -94,8 +94,10 @@ fn choose_in_chunk<R: Rng + ?Sized, C: Count>(rng: &mut R, out: &mut [C], m: u64
     scratch.clear();
     scratch.resize(slots.div_ceil(64) as usize, 0);
     let mut picked = 0;
+    let mut words = Words::default();
     while picked < picks {
-        let slot = below(rng, slots);
+        // Every pick left takes at least one more word: never draws past what `below` alone would.
+        let slot = below(|| words.next(rng, picks - picked), slots);
         let (word, bit) = ((slot / 64) as usize, 1u64 << (slot % 64));
         if scratch[word] & bit == 0 {
             scratch[word] |= bit;
@@ -125,14 +127,47 @@ fn add_block_counts<C: Count>(words: &[u64], m: u64, complement: bool, out: &mut
     }
 }
 
-/// `rng.random_range(0..n)` for `n > 0`: rand 0.10's single-sample method (the same draws, the same
-/// value), with its 64 x 64 -> 128-bit product made of 32-bit halves. Wasm has no such multiply, and a
-/// `u128` one is a call to compiler-rt's general `__multi3`: a tenth of the exact sampler's time.
+/// `u64` draws taken from the generator in batches (`fill_bytes`, the same words as `next_u64` calls one
+/// by one), so a pick costs no call into it.
+struct Words {
+    batch: [u64; 64],
+    at: usize,
+    len: usize,
+}
+
+impl Default for Words {
+    fn default() -> Words {
+        Words { batch: [0; 64], at: 0, len: 0 }
+    }
+}
+
+impl Words {
+    /// The next draw; a new batch holds at most `at_least` draws, which the caller will surely take.
+    #[inline]
+    fn next<R: Rng + ?Sized>(&mut self, rng: &mut R, at_least: u64) -> u64 {
+        if self.at == self.len {
+            let len = at_least.clamp(1, 64) as usize;
+            let mut bytes = [0u8; 8 * 64];
+            rng.fill_bytes(&mut bytes[..8 * len]);
+            for (word, b) in self.batch.iter_mut().zip(bytes.chunks_exact(8)).take(len) {
+                *word = u64::from_le_bytes(b.try_into().expect("eight bytes"));
+            }
+            (self.at, self.len) = (0, len);
+        }
+        self.at += 1;
+        self.batch[self.at - 1]
+    }
+}
+
+/// `rng.random_range(0..n)` for `n > 0`, `draw` giving `rng.next_u64()`: rand 0.10's single-sample method
+/// (the same draws, the same value), with its 64 x 64 -> 128-bit product made of 32-bit halves. Wasm has
+/// no such multiply, and a `u128` one is a call to compiler-rt's general `__multi3`: a tenth of the exact
+/// sampler's time.
 #[inline]
-fn below<R: Rng + ?Sized>(rng: &mut R, n: u64) -> u64 {
-    let (mut result, lo) = widening_mul(rng.next_u64(), n);
+fn below(mut draw: impl FnMut() -> u64, n: u64) -> u64 {
+    let (mut result, lo) = widening_mul(draw(), n);
     if lo > n.wrapping_neg() {
-        let (hi, _) = widening_mul(rng.next_u64(), n);
+        let (hi, _) = widening_mul(draw(), n);
         result += u64::from(lo.checked_add(hi).is_none());
     }
     result
@@ -142,6 +177,12 @@ fn below<R: Rng + ?Sized>(rng: &mut R, n: u64) -> u64 {
 #[inline]
 fn widening_mul(a: u64, b: u64) -> (u64, u64) {
     const LOW: u64 = 0xffff_ffff;
+    if b <= LOW {
+        // Two products suffice (the sampler's ranges are below 2^32: a chunk's slots, or one block's).
+        let (p0, p1) = ((a & LOW) * b, (a >> 32) * b);
+        let middle = (p0 >> 32) + (p1 & LOW);
+        return ((p1 >> 32) + (middle >> 32), (p0 & LOW) | (middle << 32));
+    }
     let (a0, a1, b0, b1) = (a & LOW, a >> 32, b & LOW, b >> 32);
     let (p00, p01, p10, p11) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
     let middle = (p00 >> 32) + (p01 & LOW) + (p10 & LOW);
@@ -243,15 +284,17 @@ mod tests {
             let mut ours = stream(11, Purpose::Cluster, i as u64);
             let mut theirs = ours.clone();
             for _ in 0..2000 {
-                assert_eq!(below(&mut ours, n), theirs.random_range(0..n), "n = {n}");
+                assert_eq!(below(|| ours.next_u64(), n), theirs.random_range(0..n), "n = {n}");
             }
             assert_eq!(ours.get_word_pos(), theirs.get_word_pos(), "n = {n}: the same draws");
         }
         let mut rng = stream(12, Purpose::Cluster, 0);
-        for _ in 0..100_000 {
+        for i in 0..200_000 {
             let (a, b) = (rng.next_u64(), rng.next_u64());
+            // Half the factors below 2^32 (the two-product path), some at its edge.
+            let b = match i % 4 { 0 => b, 1 => b >> 32, 2 => b >> (32 + i % 32), _ => u64::from(u32::MAX) - (b & 3) };
             let wide = u128::from(a) * u128::from(b);
-            assert_eq!(widening_mul(a, b), ((wide >> 64) as u64, wide as u64));
+            assert_eq!(widening_mul(a, b), ((wide >> 64) as u64, wide as u64), "{a} * {b}");
         }
     }
 }

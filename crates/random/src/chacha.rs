@@ -278,9 +278,22 @@ impl TryRng for FastChaCha8 {
 
     /// Whole words, little-endian; the unused bytes of a last partial word are dropped (as `BlockRng`).
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for chunk in dst.chunks_mut(4) {
+        // Whole words straight from the buffer; a last partial word takes one word (as `BlockRng` does).
+        let mut whole = dst.chunks_exact_mut(4);
+        while whole.len() > 0 {
+            if self.index >= BUFFER_WORDS {
+                self.refill();
+            }
+            let words = whole.len().min(BUFFER_WORDS - self.index);
+            for (chunk, word) in whole.by_ref().take(words).zip(&self.buffer[self.index..]) {
+                chunk.copy_from_slice(&word.to_le_bytes());
+            }
+            self.index += words;
+        }
+        let tail = whole.into_remainder();
+        if !tail.is_empty() {
             let word = self.try_next_u32()?.to_le_bytes();
-            chunk.copy_from_slice(&word[..chunk.len()]);
+            tail.copy_from_slice(&word[..tail.len()]);
         }
         Ok(())
     }
@@ -311,6 +324,14 @@ mod tests {
                         fast.fill_bytes(&mut a);
                         slow.fill_bytes(&mut b);
                         assert_eq!(a, b);
+                    }
+                    5 => {
+                        // Up to 700 bytes: across one or more four-block buffers, whole words or not.
+                        let len = 1 + (step as usize * 37) % 700;
+                        let (mut a, mut b) = (vec![0u8; len], vec![0u8; len]);
+                        fast.fill_bytes(&mut a);
+                        slow.fill_bytes(&mut b);
+                        assert_eq!(a, b, "{len} bytes");
                     }
                     _ => assert_eq!(fast.next_u64(), slow.next_u64()),
                 }
