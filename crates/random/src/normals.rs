@@ -408,6 +408,30 @@ mod tests {
     }
 
     #[test]
+    fn a_lead_runs_once_before_the_prefetched_pieces_are_taken() {
+        let mut rng = stream(6, Purpose::Embedding, 1);
+        let mut normals = Normals::new(&rng);
+        let mut got = Vec::new();
+        with_team(|team| {
+            // Fewer than a piece's worth too: the phase opens for the lead.
+            for want in [0, 10, PIECE_NORMALS, 3 * PIECE_NORMALS + 7] {
+                let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                let counter = Arc::clone(&runs);
+                let ahead = normals.prefetch_after(team, want, |z| z, move || {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                });
+                let before = got.len();
+                normals.take_prefetched(team, ahead, &mut got, &|z| z, || {});
+                assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1, "want {want}");
+                assert!(got.len() - before >= want);
+            }
+        });
+        let want: Vec<f64> = (0..got.len()).map(|_| StandardNormal.sample(&mut rng)).collect();
+        assert_eq!(got, want);
+        assert_eq!(normals.next, rng.get_word_pos() as u64);
+    }
+
+    #[test]
     fn a_piece_boundary_inside_a_normal_is_realigned_by_recorded_starts_or_decoded_again() {
         // True starts over a stretch of the stream; a start S whose S + PIECE_WORDS falls inside a
         // normal that took more than one draw puts the second piece's first word mid-normal.
