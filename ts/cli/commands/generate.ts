@@ -29,8 +29,8 @@ async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: Ker
   const gpu = choice.gpu;
   const spec = config.teacher;
   const standardization = spec.kind === 'fourier' ? kernels.streamStandardization(streamSpec(config, n), seed, n, spec.standardize) : undefined;
-  // The CPU twin reads a chunk where the stream left it in wasm memory; the GPU gets a copy, made before
-  // any call into the kernels can reuse or move that memory.
+  // The CPU twin reads a chunk where the stream left it in wasm memory; the GPU teacher gets a copy in an
+  // ordinary buffer (its uploads and its check against the twin then read what they always read).
   let owned: Float32Array | undefined;
   const own = (chunk: Float32Array) => {
     if (!gpu) return chunk;
@@ -104,8 +104,7 @@ async function generateWith(file: string | undefined, options: Options, starting
   }
   // The WebGPU package loads (about 50 ms) while the helper threads come up.
   const gpus = probeNow(config.teacher.device, nodeGpu);
-  const threaded = await starting;
-  const kernels: Kernels = threaded;
+  const kernels = await starting;
   // A naive cluster of exactly n sites; the branching construction and manifold samples are read up to n rows.
   const stream = kernels.dataStream(streamSpec(config, n), seed);
   const files = new AtomicFiles();
@@ -172,7 +171,7 @@ async function generateWith(file: string | undefined, options: Options, starting
   } finally {
     progress.stop();
     stream.free();
-    threaded.close();
+    kernels.close();
   }
   process.stdout.write(`${Object.values(paths).join('\n')}\n`);
 }
