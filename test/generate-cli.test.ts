@@ -73,6 +73,27 @@ describe('percolab generate', () => {
     expect(back.record).toEqual({ ...npyRecord, files: { points: `p.${ext}` } });
   });
 
+  it('runs optimised wasm: on one thread from the start, on two once past the start-up code (helpers set the flag themselves)', () => {
+    // V8 says how it compiles each function (a diagnostic flag); names come from the module's name section.
+    const names = new Map<string, string>();
+    const sections = spawnSync('wasm-objdump', ['-x', '-j', 'Function', `${distNode}percolab-simd-threads.wasm`], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout;
+    for (const m of sections.matchAll(/^ - func\[(\d+)\] sig=\d+ <(.*)>$/gm)) names.set(m[1]!, m[2]!);
+    expect(names.size).toBeGreaterThan(1000);
+    const baseline = (threads: number) => {
+      const dir = workdir();
+      const run = spawnSync(process.execPath, ['--trace-wasm-compilation-times', cli, 'generate', '--points', '70000', '--out', 'x.npy', '--threads', String(threads)], { cwd: dir, encoding: 'utf8', env: { ...process.env, PERCOLAB_GPU: 'none' }, maxBuffer: 1 << 28 });
+      expect(run.status).toBe(0);
+      const compiled = [...run.stdout.matchAll(/^Compiled function \S+#(\d+) using (\w+)/gm)];
+      expect(compiled.filter((m) => m[2] === 'TurboFan').length).toBeGreaterThan(100);
+      return [...new Set(compiled.filter((m) => m[2] === 'Liftoff').map((m) => names.get(m[1]!) ?? `#${m[1]}`))];
+    };
+    expect(baseline(1)).toEqual([]);
+    // Two threads: only what instantiating runs before the helpers are up (start-up, the allocator,
+    // formatting the build info) may start in the baseline tier; none of the kernels' work.
+    const startUp = /start|init|malloc|alloc|free|dispose_chunk|fmt|format|write_str|set_hook|buildInfo|Display/;
+    expect(baseline(2).filter((name) => !startUp.test(name))).toEqual([]);
+  });
+
   it('writes manifold samples and the branching construction', () => {
     const dir = workdir();
     expect(percolab(['--set', 'data.kind=manifold', '--set', 'data.manifold=sphere', '--set', 'data.manifoldDimension=2', '--set', 'data.dimension=5', '--points', '1000', '--out', 's.npy'], dir).status).toBe(0);

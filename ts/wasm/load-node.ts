@@ -44,7 +44,9 @@ export function loadKernels(): Kernels {
  */
 export async function loadThreadedKernels(threads = availableParallelism()): Promise<ThreadedKernels> {
   // Instantiating runs only the module's start-up code, which may stay in the baseline tier; optimisation is
-  // on before this thread or a helper calls anything else (each helper turns it on first thing).
+  // on before this thread or a helper calls anything else (each helper turns it on first thing; with no
+  // helper to start, this thread at once).
+  if (threads <= 1) optimiseWasm();
   const { module: compiled, sha256 } = compile('simd-threads');
   const kernels = instantiateKernels(compiled, 'simd-threads', sha256);
   const stop = await startThreadPool(kernels, threads, (module, memory) => {
