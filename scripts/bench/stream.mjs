@@ -30,11 +30,15 @@ for (let r = 0; r <= rounds; r++) {
     const chunk = new Float32Array(CHUNK * d);
     const hash = createHash('sha256');
     let micros = 0;
-    let view;
     for (;;) {
       const before = process.cpuUsage();
       // Builds before nextView copied each chunk out (nextInto); this one's view is copied too, for the same work.
-      const rows = stream.nextView ? chunk.set((view = stream.nextView(CHUNK))) ?? view.length / d : stream.nextInto(CHUNK, chunk);
+      let rows;
+      if (stream.nextView) {
+        const view = stream.nextView(CHUNK);
+        chunk.set(view);
+        rows = view.length / d;
+      } else rows = stream.nextInto(CHUNK, chunk);
       const used = process.cpuUsage(before);
       micros += used.user + used.system;
       if (rows === 0) break;
