@@ -10,7 +10,6 @@ use super::{block_sites, block_steps, step_map, Walker};
 use percolab_random::Team;
 use std::sync::Arc;
 use std::collections::HashMap;
-use std::mem::MaybeUninit;
 use std::sync::Mutex;
 
 /// Parts a block is split into: two per thread of a [`Team`] (the caller and, with the `threads`
@@ -100,54 +99,74 @@ impl Walker {
                 pass();
             }
         };
-        if let Some(ahead) = self.ahead.take() {
-            self.steps.drain(..self.used);
-            self.used = 0;
-            self.normals.take_prefetched(team, ahead, &mut self.steps, &step_of, &mut counted);
-        }
-        if self.steps.len() - self.used < need {
-            self.steps.drain(..self.used);
-            self.used = 0;
-            let want = need - self.steps.len();
-            self.normals.fill_on(team, &mut self.steps, want, &step_of, &mut counted);
-        } else {
+        // The block's steps go straight into its rows (row r of the block is site a + r; row 0, the
+        // current site, is known), each row then turned into its position in place. The steps come in
+        // order: those kept from before, the prefetched pieces, then whatever is still missing; the step
+        // of the site after the block, and any surplus, stay in (or go back to) `self.steps`.
+        let base = out.len();
+        out.extend_from_slice(&self.here);
+        let row_steps = (m - 1) * d;
+        if self.steps.len() - self.used >= need {
+            if let Some(ahead) = self.ahead.take() {
+                // No phase may stay open past this one's parts: when a read of fewer rows than a block
+                // left enough steps, the prefetched pieces wait behind them.
+                self.steps.drain(..self.used);
+                self.used = 0;
+                self.normals.take_prefetched(team, ahead, &mut self.steps, &step_of, &mut counted);
+            }
+            out.extend_from_slice(&self.steps[self.used..self.used + row_steps]);
+            self.used += row_steps;
             counted();
+        } else {
+            out.extend_from_slice(&self.steps[self.used..]);
+            self.steps.clear();
+            self.used = 0;
+            if let Some(ahead) = self.ahead.take() {
+                self.normals.take_prefetched(team, ahead, out, &step_of, &mut counted);
+            }
+            let have = out.len() - base - d;
+            if have < need {
+                self.normals.fill_on(team, out, need - have, &step_of, &mut counted);
+            } else {
+                counted();
+            }
+            self.steps.extend_from_slice(&out[base + m * d..]);
+            out.truncate(base + m * d);
         }
-        let steps = &self.steps[self.used..self.used + need];
-        let step = |t: usize| &steps[(t - a - 1) * d..(t - a) * d];
         let parent = |t: usize| parents[t - a - 1] as usize;
         let entry = |w: usize| {
             let i = entry_sites.binary_search(&(w as u32)).expect("an ancestor before the block is open at its start");
             &self.stack[i * d..(i + 1) * d]
         };
 
-        // Positions the later parts read before their starts: their open ancestors and the paths to them.
+        // Positions the later parts read before their starts: their open ancestors and the paths to them
+        // (from the rows' steps, before any part turns them into positions).
         let mut known: HashMap<usize, usize> = HashMap::from([(a, 0)]);
         let mut placed: Vec<f32> = self.here.clone();
         let mut chain = Vec::new();
-        for &w in open_at.iter().flatten() {
-            let mut x = w as usize;
-            while x >= a && !known.contains_key(&x) {
-                chain.push(x);
-                x = parent(x);
-            }
-            let mut from = if x < a { entry(x).to_vec() } else { placed[known[&x] * d..][..d].to_vec() };
-            while let Some(c) = chain.pop() {
-                for (f, &s) in from.iter_mut().zip(step(c)) {
-                    *f += s;
+        {
+            let step = |t: usize| &out[base + (t - a) * d..base + (t - a + 1) * d];
+            for &w in open_at.iter().flatten() {
+                let mut x = w as usize;
+                while x >= a && !known.contains_key(&x) {
+                    chain.push(x);
+                    x = parent(x);
                 }
-                known.insert(c, placed.len() / d);
-                placed.extend_from_slice(&from);
+                let mut from = if x < a { entry(x).to_vec() } else { placed[known[&x] * d..][..d].to_vec() };
+                while let Some(c) = chain.pop() {
+                    for (f, &s) in from.iter_mut().zip(step(c)) {
+                        *f += s;
+                    }
+                    known.insert(c, placed.len() / d);
+                    placed.extend_from_slice(&from);
+                }
             }
         }
         let before = |w: usize| if w < a { entry(w) } else { &placed[known[&w] * d..][..d] };
 
-        // The parts, at once: row r of the block is site a + r; row 0 is the current site.
-        let base = out.len();
-        out.extend_from_slice(&self.here);
-        // The parts write every row of the block's spare capacity (not zeroed first: 4 MiB a block).
+        // The parts, at once, each over its own rows: a row's step plus its parent's position.
         let mut slices = Vec::with_capacity(parts);
-        let mut rest = &mut out.spare_capacity_mut()[..(m - 1) * d];
+        let mut rest = &mut out[base + d..base + m * d];
         for p in 0..parts {
             let (slice, tail) = rest.split_at_mut((starts[p + 1] - starts[p]) * d);
             slices.push(Mutex::new(Some((starts[p], slice))));
@@ -158,22 +177,20 @@ impl Walker {
             for t in lo..lo + rows.len() / d {
                 let p = parent(t);
                 let (done, row) = rows.split_at_mut((t - lo) * d);
-                let from = if p >= lo { written(&done[(p - lo) * d..(p - lo + 1) * d]) } else { before(p) };
-                for ((o, &f), &s) in row[..d].iter_mut().zip(from).zip(step(t)) {
-                    o.write(f + s);
+                let from = if p >= lo { &done[(p - lo) * d..(p - lo + 1) * d] } else { before(p) };
+                for (o, &f) in row[..d].iter_mut().zip(from) {
+                    *o += f;
                 }
             }
         });
         drop(slices);
-        // SAFETY: the parts cover rows 1 .. m of the block, and each wrote every row of its range.
-        unsafe { out.set_len(base + m * d) };
 
         // The next current site and the open ancestors after it.
         let rows = &out[base..];
         let row = |w: usize| if w >= a { &rows[(w - a) * d..(w - a + 1) * d] } else { entry(w) };
         if end < n {
             let p = parent(end);
-            let here: Vec<f32> = row(p).iter().zip(step(end)).map(|(&f, &s)| f + s).collect();
+            let here: Vec<f32> = row(p).iter().zip(&self.steps[self.used..self.used + d]).map(|(&f, &s)| f + s).collect();
             let kept = self.sites.partition_point(|&s| (s as usize) < a);
             let mut stack = self.stack[..kept * d].to_vec();
             for &w in &self.sites[kept..] {
@@ -186,14 +203,10 @@ impl Walker {
             self.sites.clear();
             self.left.clear();
         }
-        self.used += need;
+        if end < n {
+            self.used += d;
+        }
         self.site = end;
         self.parents = parents;
     }
-}
-
-/// Rows a part has written (its rows before the one it writes now).
-fn written(rows: &[MaybeUninit<f32>]) -> &[f32] {
-    // SAFETY: called only on rows the part wrote; MaybeUninit<f32> has f32's layout.
-    unsafe { &*(std::ptr::from_ref(rows) as *const [f32]) }
 }
