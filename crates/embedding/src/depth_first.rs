@@ -1,6 +1,6 @@
 use crate::stream::{collect, PointStream};
 use crate::EmbedError;
-use percolab_percolation::{exact_offspring, Lattice, Offspring, MAX_SITES};
+use percolab_percolation::{exact_offspring, exact_offspring_in, Lattice, Offspring, MAX_SITES};
 use percolab_random::{fast_stream, stream, Normals, Prefetch, Purpose, Team, MAX_INDEX, PIECE_NORMALS};
 use std::sync::{Arc, Mutex};
 
@@ -67,8 +67,10 @@ impl Walker {
         let (offspring, drawing, ahead) = if team.can_help() && block_steps(0, n, d) >= PIECE_NORMALS {
             let drawn = Arc::new(Mutex::new(None));
             let slot = Arc::clone(&drawn);
+            // Allocated before the pieces, so that it lies below them in memory rather than above their hole.
+            let storage = Offspring::zeros(lattice, n);
             let ahead = normals.prefetch_after(&team, block_steps(0, n, d), step_map(scale), move || {
-                *slot.lock().expect("offspring") = Some(exact_offspring(&mut rng, lattice, n));
+                *slot.lock().expect("offspring") = Some(exact_offspring_in(&mut rng, lattice, storage));
             });
             (Offspring::U8(Vec::new()), Some(drawn), Some(ahead))
         } else {

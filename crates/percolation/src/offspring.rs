@@ -85,21 +85,41 @@ impl Offspring {
 /// The offspring sequence of a critical cluster conditioned on exactly `n >= 1` sites, drawn exactly as
 /// [`crate::sample_exact`] draws it (same random numbers), but stored compactly and without a parent array.
 pub fn exact_offspring<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, n: usize) -> Offspring {
-    fn draw<R: Rng + ?Sized, C: Count + Default + Into<u32>>(rng: &mut R, n: usize, m: u32) -> Vec<C> {
-        let mut out = vec![C::default(); n];
+    exact_offspring_in(rng, lattice, Offspring::zeros(lattice, n))
+}
+
+/// [`exact_offspring`] into `storage` (from [`Offspring::zeros`] for the same lattice and `n`, untouched): a caller that allocates
+/// it before other large buffers keeps the sequence below them in memory (wasm memory never shrinks, so
+/// a long-lived buffer placed above freed ones would leave a hole).
+pub fn exact_offspring_in<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, storage: Offspring) -> Offspring {
+    fn draw<R: Rng + ?Sized, C: Count + Into<u32>>(rng: &mut R, mut out: Vec<C>, m: u32) -> Vec<C> {
+        let n = out.len();
         distribute(rng, &mut out, m as u64, n as u64 - 1, CHUNK_SLOTS, &mut Scratch::default());
         let start = rotation(out.iter().map(|&c| c.into()));
         out.rotate_left(start);
         out
     }
-    assert!(n >= 1, "a cluster has at least one site");
+    assert!(!storage.is_empty(), "a cluster has at least one site");
     let m = lattice.branches();
-    if m <= u8::MAX as u32 {
-        Offspring::U8(draw(rng, n, m))
-    } else if m <= u16::MAX as u32 {
-        Offspring::U16(draw(rng, n, m))
-    } else {
-        Offspring::U32(draw(rng, n, m))
+    match storage {
+        Offspring::U8(v) if m <= u8::MAX as u32 => Offspring::U8(draw(rng, v, m)),
+        Offspring::U16(v) if m > u8::MAX as u32 && m <= u16::MAX as u32 => Offspring::U16(draw(rng, v, m)),
+        Offspring::U32(v) if m > u16::MAX as u32 => Offspring::U32(draw(rng, v, m)),
+        _ => panic!("storage of another width than Offspring::zeros gives this lattice"),
+    }
+}
+
+impl Offspring {
+    /// `n` zero counts in the width [`exact_offspring`] uses for `lattice`.
+    pub fn zeros(lattice: Lattice, n: usize) -> Offspring {
+        let m = lattice.branches();
+        if m <= u8::MAX as u32 {
+            Offspring::U8(vec![0; n])
+        } else if m <= u16::MAX as u32 {
+            Offspring::U16(vec![0; n])
+        } else {
+            Offspring::U32(vec![0; n])
+        }
     }
 }
 
@@ -123,6 +143,18 @@ mod tests {
                 assert_eq!(seq.breadth_first_tree(), tree);
             }
         }
+    }
+
+    #[test]
+    fn drawn_into_given_storage_is_the_same_sequence() {
+        for z in [3u32, 1000, 70_000] {
+            let lattice = Lattice::new(z).unwrap();
+            let n = if z > 1000 { 200 } else { 20_000 };
+            let here = exact_offspring_in(&mut stream(4, Purpose::Cluster, 1), lattice, Offspring::zeros(lattice, n));
+            assert_eq!(here, exact_offspring(&mut stream(4, Purpose::Cluster, 1), lattice, n), "z={z}");
+        }
+        let wrong = std::panic::catch_unwind(|| exact_offspring_in(&mut stream(4, Purpose::Cluster, 1), Lattice::new(1000).unwrap(), Offspring::U8(vec![0; 10])));
+        assert!(wrong.is_err(), "storage of another width is refused");
     }
 
     #[test]
