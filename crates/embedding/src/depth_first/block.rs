@@ -3,8 +3,9 @@
 //! A site's position is its parent's plus its step, so a block splits into parts once the positions a
 //! part reads from before its start are known. A pass over the offspring counts alone (no coordinates)
 //! finds every site's parent and, at each part's start, the ancestors still open there; those are
-//! placed first, following parents up to a known position, then the parts run at once. Every position
-//! is the one f32 addition [`Walker::advance`] makes, so the rows are the same for any split.
+//! placed first, following parents up to a known position, then the parts run at once, each turning
+//! its rows from steps (decoded straight into them) into positions. Every position is the one f32
+//! addition [`Walker::advance`] makes, so the rows are the same for any split.
 
 use super::{block_sites, block_steps, step_map, Walker};
 use percolab_random::Team;
