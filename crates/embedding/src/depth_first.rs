@@ -97,12 +97,13 @@ impl Walker {
         }
     }
 
-    /// Waits for the offspring sequence if the helper is drawing it, taking the first block's steps
-    /// decoded with it (the caller decodes those the helper has not reached meanwhile).
+    /// Waits for the offspring sequence if the helper is drawing it, the caller decoding the first
+    /// block's steps that the helper has not reached meanwhile (kept in the prefetch, for the block to
+    /// take straight into its rows).
     fn drawn(&mut self) {
         if let Some(drawing) = self.drawing.take() {
-            let ahead = self.ahead.take().expect("the first block's steps decode with the offspring sequence");
-            self.normals.take_prefetched(&self.team, ahead, &mut self.steps, &step_map(self.scale), || {});
+            let ahead = self.ahead.as_mut().expect("the first block's steps decode with the offspring sequence");
+            self.normals.wait_prefetched(&self.team, ahead);
             self.offspring = drawing.lock().expect("offspring").take().expect("the offspring sequence drawn");
         }
     }

@@ -291,7 +291,7 @@ impl Normals {
             None => (lead.lock().expect("lead").take().expect("the lead runs once"))(),
         };
         let phase = team.open(pieces + skip, Arc::new(items));
-        Prefetch { first, slots, phase }
+        Prefetch { first, slots, phase: Some(phase) }
     }
 
     /// Appends the normals `prefetch` decoded (`map` as given to [`Normals::prefetch`], for any piece
@@ -299,13 +299,23 @@ impl Normals {
     pub fn take_prefetched<T: Send + Sync>(&mut self, team: &Team, prefetch: Prefetch<T>, out: &mut Vec<T>, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
         assert_eq!(prefetch.first, self.next, "prefetched from another position");
         alongside();
-        team.finish(prefetch.phase);
+        if let Some(phase) = prefetch.phase {
+            team.finish(phase);
+        }
         // Room for every piece at once (appending piece by piece would double the capacity, and the
         // walker keeps it).
         out.reserve_exact(prefetch.slots.len() * PIECE_NORMALS);
         // Taken, not unwrapped: the helper may hold the phase's closure, and so the slots, a moment longer.
         let pieces = prefetch.slots.iter().map(|slot| slot.lock().expect("piece").take().expect("every piece decoded"));
         self.merge(prefetch.first, pieces, out, map);
+    }
+
+    /// Waits until every item of `prefetch` has run (its lead too), keeping the pieces for
+    /// [`Normals::take_prefetched`]; `team` may open other phases from then on.
+    pub fn wait_prefetched<T: Send + Sync>(&self, team: &Team, prefetch: &mut Prefetch<T>) {
+        if let Some(phase) = prefetch.phase.take() {
+            team.finish(phase);
+        }
     }
 
     /// Appends the pieces from word `first` on in order, each from where the one before really ended.
@@ -332,7 +342,8 @@ impl Normals {
 pub struct Prefetch<T> {
     first: u64,
     slots: Arc<[Mutex<Option<Piece<T>>>]>,
-    phase: OpenPhase,
+    /// Open until waited for or taken.
+    phase: Option<OpenPhase>,
 }
 
 /// Words of piece `p` of those from word `first` on.
@@ -417,9 +428,14 @@ mod tests {
             for want in [0, 10, PIECE_NORMALS, 3 * PIECE_NORMALS + 7] {
                 let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
                 let counter = Arc::clone(&runs);
-                let ahead = normals.prefetch_after(team, want, |z| z, move || {
+                let mut ahead = normals.prefetch_after(team, want, |z| z, move || {
                     counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 });
+                if want >= PIECE_NORMALS {
+                    // Waited for first: the lead has run, the pieces are kept for the take.
+                    normals.wait_prefetched(team, &mut ahead);
+                    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+                }
                 let before = got.len();
                 normals.take_prefetched(team, ahead, &mut got, &|z| z, || {});
                 assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1, "want {want}");
