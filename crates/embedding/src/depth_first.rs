@@ -67,7 +67,7 @@ impl Walker {
         let (offspring, drawing, ahead) = if team.can_help() && block_steps(0, n, d) >= PIECE_NORMALS {
             let drawn = Arc::new(Mutex::new(None));
             let slot = Arc::clone(&drawn);
-            // Allocated before the pieces, so that it lies below them in memory rather than above their hole.
+            // Allocated here, before the pieces: where it lies in wasm memory does not depend on when the helper starts.
             let storage = Offspring::zeros(lattice, n);
             let ahead = normals.prefetch_after(&team, block_steps(0, n, d), step_map(scale), move || {
                 *slot.lock().expect("offspring") = Some(exact_offspring_in(&mut rng, lattice, storage));

@@ -88,9 +88,9 @@ pub fn exact_offspring<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, n: usize)
     exact_offspring_in(rng, lattice, Offspring::zeros(lattice, n))
 }
 
-/// [`exact_offspring`] into `storage` (from [`Offspring::zeros`] for the same lattice and `n`, untouched): a caller that allocates
-/// it before other large buffers keeps the sequence below them in memory (wasm memory never shrinks, so
-/// a long-lived buffer placed above freed ones would leave a hole).
+/// [`exact_offspring`] into `storage` (from [`Offspring::zeros`] for the same lattice and `n`, untouched),
+/// so that the caller chooses when the sequence's memory is taken (e.g. before buffers that come and go,
+/// whatever thread then draws it).
 pub fn exact_offspring_in<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, storage: Offspring) -> Offspring {
     fn draw<R: Rng + ?Sized, C: Count + Into<u32>>(rng: &mut R, mut out: Vec<C>, m: u32) -> Vec<C> {
         let n = out.len();
