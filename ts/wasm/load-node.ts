@@ -1,23 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { type Flavour, instantiateKernels, type Kernels, startThreadPool, type ThreadedKernels } from './kernels.js';
+import { optimiseWasm } from './optimise-node.js';
 
 const wasmBytes = (flavour: Flavour) => readFileSync(new URL(`./percolab-${flavour}.wasm`, import.meta.url));
 const digestHex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/**
- * V8 runs new wasm in its baseline tier and only swaps in optimised code on a function's next call; our
- * kernels are few long calls, so they are compiled optimised (measured 2-3x on the first call). The flag is
- * process-wide and changes V8's flag hash, which makes a worker started afterwards compile Node's own
- * modules without their code cache (about 40 ms more to start one): so helper threads set it themselves,
- * once started (workers/wasm-thread-node.ts), before they compile any wasm.
- */
-export function optimiseWasm(): void {
-  setFlagsFromString('--no-liftoff');
-}
 
 function compile(flavour: Flavour): { module: WebAssembly.Module; sha256: string } {
   // Lazy: no function is compiled here, only on its first call.
