@@ -53,9 +53,14 @@ export function temporarySibling(target: string, tag: string | number, created: 
     created.push(made);
     holdTemporary(made);
   }
-  const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${tag}`);
+  const temp = temporaryName(target, tag);
   holdTemporary(temp);
   return temp;
+}
+
+/** The hidden name a temporary for `target` takes beside it, unique to this process and `tag`. */
+function temporaryName(target: string, tag: string | number): string {
+  return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${tag}`);
 }
 
 /**
@@ -128,7 +133,7 @@ export function writeRunFolder(outDir: string, files: Record<string, string | Ui
   } catch (error) {
     throw new UsageError(`cannot create ${parent}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  const temp = join(parent, `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
+  const temp = temporaryName(target, Date.now());
   holdTemporary(temp);
   try {
     mkdirSync(temp);

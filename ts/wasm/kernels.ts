@@ -620,23 +620,21 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
         const written = call(() => raw.fill(rows));
         return new Float32Array(exports.memory.buffer, raw.chunkPointer, written * raw.dimension);
       };
+      // A view of wasm memory copied into the front of `out`, a buffer the caller reuses.
+      const copyInto = <T extends Float32Array | Uint32Array>(view: T, out: T, what: string, unit: string): T => {
+        if (out.length < view.length) throw new KernelError(`${what}: out holds ${out.length} ${unit}, fewer than the ${view.length} rows`);
+        const into = out.subarray(0, view.length) as T;
+        into.set(view);
+        return into;
+      };
       const labelFilled = (model: TeacherModel, out?: Float32Array) => {
         const live = liveModels.get(model);
         if (!live) throw new KernelError('labelFilled: a teacher model of other kernels');
         const count = call(() => raw.labelFilled(live()));
-        if (out && out.length < count) throw new KernelError(`labelFilled: out holds ${out.length} floats, fewer than the ${count} rows`);
-        const labels = out ? out.subarray(0, count) : new Float32Array(count);
-        labels.set(new Float32Array(exports.memory.buffer, raw.labelsPointer, count));
-        return labels;
+        const labels = new Float32Array(exports.memory.buffer, raw.labelsPointer, count);
+        return out ? copyInto(labels, out, 'labelFilled', 'floats') : labels.slice();
       };
-      const lastIds = (out?: Uint32Array) => {
-        if (!out) return raw.lastIds();
-        const count = raw.idsCount;
-        if (out.length < count) throw new KernelError(`lastIds: out holds ${out.length} ids, fewer than the ${count} rows`);
-        const ids = out.subarray(0, count);
-        ids.set(new Uint32Array(exports.memory.buffer, raw.idsPointer, count));
-        return ids;
-      };
+      const lastIds = (out?: Uint32Array) => (out ? copyInto(new Uint32Array(exports.memory.buffer, raw.idsPointer, raw.idsCount), out, 'lastIds', 'ids') : raw.lastIds());
       return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), nextView, lastIds, labelFilled, free, [Symbol.dispose]: free };
     },
     pointBuffer: (length) => {
