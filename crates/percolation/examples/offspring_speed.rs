@@ -5,10 +5,7 @@ use percolab_random::{fast_stream, Purpose};
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .map(|a| a.parse().expect("numbers"))
-        .collect();
+    let args: Vec<u64> = std::env::args().skip(1).map(|a| a.parse().expect("numbers")).collect();
     let n = *args.first().unwrap_or(&10_000_000) as usize;
     let z = *args.get(1).unwrap_or(&32) as u32;
     let lattice = Lattice::new(z).expect("a coordination of at least 2");
@@ -18,15 +15,7 @@ fn main() {
         let start = Instant::now();
         let seq = exact_offspring(&mut fast_stream(7, Purpose::Cluster, rep), lattice, n);
         best = best.min(start.elapsed().as_secs_f64());
-        check = check.wrapping_mul(31).wrapping_add(
-            seq.iter()
-                .enumerate()
-                .map(|(i, c)| (i as u64 + 1) * c as u64)
-                .sum::<u64>(),
-        );
+        check = check.wrapping_mul(31).wrapping_add(seq.iter().enumerate().map(|(i, c)| (i as u64 + 1) * c as u64).sum::<u64>());
     }
-    println!(
-        "n {n} z {z}: best of 5 {:.1} ms (check {check})",
-        best * 1e3
-    );
+    println!("n {n} z {z}: best of 5 {:.1} ms (check {check})", best * 1e3);
 }

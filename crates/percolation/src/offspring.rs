@@ -100,12 +100,12 @@ pub fn exact_offspring_in<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, storag
         out
     }
     assert!(!storage.is_empty(), "a cluster has at least one site");
+    assert_eq!(storage.bytes_per_site(), Offspring::zeros(lattice, 0).bytes_per_site(), "storage of another width than Offspring::zeros gives this lattice");
     let m = lattice.branches();
     match storage {
-        Offspring::U8(v) if m <= u8::MAX as u32 => Offspring::U8(draw(rng, v, m)),
-        Offspring::U16(v) if m > u8::MAX as u32 && m <= u16::MAX as u32 => Offspring::U16(draw(rng, v, m)),
-        Offspring::U32(v) if m > u16::MAX as u32 => Offspring::U32(draw(rng, v, m)),
-        _ => panic!("storage of another width than Offspring::zeros gives this lattice"),
+        Offspring::U8(v) => Offspring::U8(draw(rng, v, m)),
+        Offspring::U16(v) => Offspring::U16(draw(rng, v, m)),
+        Offspring::U32(v) => Offspring::U32(draw(rng, v, m)),
     }
 }
 
