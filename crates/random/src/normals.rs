@@ -291,22 +291,31 @@ impl Normals {
             None => (lead.lock().expect("lead").take().expect("the lead runs once"))(),
         };
         let phase = team.open(pieces + skip, Arc::new(items));
-        Prefetch { first, slots, phase: Some(phase) }
+        Prefetch { first, slots, phase: Some(phase), lead: skip == 1 }
     }
 
-    /// Appends the normals `prefetch` decoded (`map` as given to [`Normals::prefetch`], for any piece
-    /// decoded again), the caller first running `alongside` while the helper goes on.
+    /// Appends the normals `prefetch` has decoded (`map` as given to [`Normals::prefetch`], for any piece
+    /// decoded again), the caller first running `alongside` while the helper goes on. Pieces nobody has
+    /// begun are not decoded: the caller decodes what it still needs where it needs it (`fill_on`), so
+    /// pieces decoded ahead hold memory only for the time the caller was away. With a lead
+    /// ([`Normals::prefetch_after`]), or after [`Normals::wait_prefetched`], every piece.
     pub fn take_prefetched<T: Send + Sync>(&mut self, team: &Team, prefetch: Prefetch<T>, out: &mut Vec<T>, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
         assert_eq!(prefetch.first, self.next, "prefetched from another position");
         alongside();
-        if let Some(phase) = prefetch.phase {
-            team.finish(phase);
-        }
+        let ran = match prefetch.phase {
+            // A lead runs whatever happens (see `prefetch_after`), and so do the pieces with it.
+            Some(phase) if prefetch.lead => {
+                team.finish(phase);
+                prefetch.slots.len()
+            }
+            Some(phase) => team.close(phase),
+            None => prefetch.slots.len(),
+        };
         // Room for every piece at once (appending piece by piece would double the capacity, and the
         // walker keeps it).
-        out.reserve_exact(prefetch.slots.len() * PIECE_NORMALS);
+        out.reserve_exact(ran * PIECE_NORMALS);
         // Taken, not unwrapped: the helper may hold the phase's closure, and so the slots, a moment longer.
-        let pieces = prefetch.slots.iter().map(|slot| slot.lock().expect("piece").take().expect("every piece decoded"));
+        let pieces = prefetch.slots.iter().take(ran).map(|slot| slot.lock().expect("piece").take().expect("every claimed piece decoded"));
         self.merge(prefetch.first, pieces, out, map);
     }
 
@@ -344,6 +353,8 @@ pub struct Prefetch<T> {
     slots: Arc<[Mutex<Option<Piece<T>>>]>,
     /// Open until waited for or taken.
     phase: Option<OpenPhase>,
+    /// The phase's first item is a lead, not a piece.
+    lead: bool,
 }
 
 /// Words of piece `p` of those from word `first` on.
@@ -407,10 +418,12 @@ mod tests {
             for want in [PIECE_NORMALS, 5 * PIECE_NORMALS + 3, 2 * PIECE_NORMALS - 1, 100 * PIECE_NORMALS] {
                 let ahead = normals.prefetch(team, want, |z| z).expect("a piece or more");
                 let (mut ran, before) = (false, got.len());
+                // Away for a while (or not): the pieces begun by then are taken, the rest decoded here.
+                std::thread::sleep(std::time::Duration::from_micros(want as u64 / 64));
                 normals.take_prefetched(team, ahead, &mut got, &|z| z, || ran = true);
                 assert!(ran);
-                assert!(got.len() - before >= want, "{} normals for {want}", got.len() - before);
-                normals.fill_on(team, &mut got, 10, &|z| z, || {});
+                let have = got.len() - before;
+                normals.fill_on(team, &mut got, want.saturating_sub(have) + 10, &|z| z, || {});
             }
         });
         let want: Vec<f64> = (0..got.len()).map(|_| StandardNormal.sample(&mut rng)).collect();

@@ -146,6 +146,14 @@ impl Team {
         self.end(open.phase, &*open.items, open.n);
     }
 
+    /// Ends `open` without running the items nobody has claimed: waits for those the helper is running
+    /// and returns how many were claimed. Items are claimed in order, so those that ran are `0 .. that`.
+    pub fn close(&self, open: OpenPhase) -> usize {
+        let claimed = (self.claims.swap(u64::from(open.phase) << 32 | open.n as u64, Ordering::AcqRel) & u64::from(u32::MAX)) as usize;
+        self.wait_for(claimed);
+        claimed
+    }
+
     fn begin(&self, items: Items, n: usize) -> u32 {
         assert!(n < u32::MAX as usize, "a phase of {n} items");
         let mut job = self.job.lock().expect("team job");
@@ -166,6 +174,11 @@ impl Team {
     /// The caller's part of a phase: claims items until none is left, waits for the helper's, closes it.
     fn end(&self, phase: u32, f: &(dyn Fn(usize) + Sync), n: usize) {
         self.work(phase, f, n);
+        self.wait_for(n);
+    }
+
+    /// Waits until `n` items of the phase have finished, then closes it.
+    fn wait_for(&self, n: usize) {
         let mut spins = 0u32;
         while self.finished.load(Ordering::Acquire) < n {
             pause(&mut spins);
@@ -294,6 +307,31 @@ mod tests {
         team.dismiss();
         let want = |i: usize| [0usize, 1, 7, 500].iter().filter(|&&n| i < n).count() as u32 + if i < 3 { 4 } else { 0 };
         assert!(counts.iter().enumerate().all(|(i, c)| c.load(Ordering::Relaxed) == want(i)));
+    }
+
+    #[test]
+    fn a_closed_phase_ran_exactly_its_claimed_prefix() {
+        let counts: Arc<Vec<AtomicU32>> = Arc::new((0..4000).map(|_| AtomicU32::new(0)).collect());
+        let team = Team::new();
+        let mut ran_some = false;
+        for wait in [0u64, 1, 2, 5, 50] {
+            for c in counts.iter() {
+                c.store(0, Ordering::Relaxed);
+            }
+            let seen = Arc::clone(&counts);
+            let open = team.open(4000, Arc::new(move |i| {
+                seen[i].fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(std::time::Duration::from_micros(20));
+            }));
+            std::thread::sleep(std::time::Duration::from_millis(wait));
+            let claimed = team.close(open);
+            ran_some |= claimed > 0;
+            assert!(counts.iter().enumerate().all(|(i, c)| c.load(Ordering::Relaxed) == u32::from(i < claimed)), "wait {wait} ms: claimed {claimed}");
+            // The team takes a next phase.
+            team.for_each(3, |_| {});
+        }
+        team.dismiss();
+        assert!(!cfg!(feature = "threads") || ran_some, "a helper ran items of a closed phase");
     }
 
     #[test]
