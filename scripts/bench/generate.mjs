@@ -1,9 +1,12 @@
 // `npm run bench -- generate [--quick] [--format npy|arrow|parquet] [--points N] [--dims 16,128]
-// [--embedders naive,branching] [--threads 1,2] [--brill DIR] [--brill-points N[,N2,...]] [--baseline CLI] [--dir DIR] [--out NAME]`: points per second of
+// [--embedders naive,branching] [--threads 1,2] [--brill DIR] [--brill-points N[,N2,...]] [--baseline CLI] [--dir DIR] [--out NAME]
+// [--memory-points N[,N2,...]]`: points per second of
 // `percolab generate` (points, labels and record written to disk) at each thread count, with peak RSS,
 // beside the same bytes written with no computing (the disk's own speed here) and Brill's generator.
 // Writes bench/results/generate.json (generate-FORMAT.json for other formats; --out NAME: NAME.json). --baseline runs another
 // build's CLI (e.g. ../main/dist/node/cli.js) on the same job in the same run and checks its files equal.
+// --memory-points: the peak RSS of one more run at each of those sizes (the last thread count), to show how
+// memory grows with the points (`peakRssBySize`).
 //
 // Brill's figure: his `percolation_dataset.py` (aribrill/percolation-synthetic-data at commit
 // BRILL_COMMIT, checked by its SHA-256) run on one cluster of --brill-points points in the same d by
@@ -42,6 +45,7 @@ const { values } = parseArgs({
     reps: { type: 'string' },
     dir: { type: 'string' },
     out: { type: 'string' },
+    'memory-points': { type: 'string' },
   },
 });
 const { quick, format } = values;
@@ -52,6 +56,7 @@ const dims = values.dims.split(',').map(Number);
 /** Runs per thread count; the fastest is reported (the others are noise from the machine, not the code). */
 const reps = Number(values.reps ?? (quick ? 1 : 3));
 const threadCounts = values.threads.split(',').map(Number);
+const memorySizes = values['memory-points'] ? values['memory-points'].split(',').map(Number) : [];
 const allEmbedders = {
   naive: [],
   branching: ['--set', 'data.embedder=branching', '--set', 'data.branches=100', '--set', `data.branchSize=${Math.ceil(points / 100)}`],
@@ -142,8 +147,6 @@ try {
           all.push(one.seconds);
           if (!run || one.seconds < run.seconds) run = one;
         }
-        // The naive embedder's exact cluster holds its offspring counts, one byte per site (z <= 256), for the whole run.
-        const offspringMiB = embedder === 'naive' && 2 * d <= 256 ? points / 2 ** 20 : 0;
         byThreads[threads] = {
           pointsPerSecond: points / run.seconds,
           seconds: run.seconds,
@@ -151,10 +154,17 @@ try {
           peakRssMiB: run.peakRssMiB,
           runtimePeakRssMiB: runtime.peakRssMiB,
           aboveRuntimeInChunks: (run.peakRssMiB - runtime.peakRssMiB) / chunkMiB,
-          offspringMiB,
-          aboveRuntimeBesidesOffspringInChunks: (run.peakRssMiB - runtime.peakRssMiB - offspringMiB) / chunkMiB,
         };
         process.stderr.write(`${embedder} d=${d}, ${threads} thread(s): ${(points / run.seconds / 1e6).toFixed(2)} M points/s, peak ${run.peakRssMiB.toFixed(0)} MiB\n`);
+      }
+      const peakRssBySize = [];
+      const lastThreads = threadCounts.at(-1);
+      for (const size of memorySizes) {
+        const run = await generate([...args, '--threads', String(lastThreads)], size, join(dir, `m.${format}`));
+        for (const f of readdirSync(dir).filter((f) => f.startsWith('m.'))) rmSync(join(dir, f));
+        const aboveRuntimeInChunks = (run.peakRssMiB - byThreads[lastThreads].runtimePeakRssMiB) / chunkMiB;
+        peakRssBySize.push({ points: size, threads: lastThreads, seconds: run.seconds, peakRssMiB: run.peakRssMiB, aboveRuntimeInChunks });
+        process.stderr.write(`  ${size} points: peak ${run.peakRssMiB.toFixed(0)} MiB (${aboveRuntimeInChunks.toFixed(1)} chunks above the runtime)\n`);
       }
       let baseline;
       if (values.baseline) {
@@ -175,6 +185,7 @@ try {
         embedder, d, points, format,
         chunkMiB,
         threads: byThreads,
+        ...(peakRssBySize.length ? { peakRssBySize } : {}),
         sameFileForEveryThreadCount: digests.every((x) => x === digests[0]),
         ...(baseline ? { baseline: { ...baseline, sameFile: baseline.digest === digests[0] } } : {}),
         writeOnly: { bytes, seconds: diskSeconds, pointsPerSecond: points / diskSeconds },

@@ -1,7 +1,7 @@
 use crate::stream::{collect, PointStream};
 use crate::EmbedError;
-use percolab_percolation::{exact_offspring, exact_offspring_in, Lattice, Offspring, MAX_SITES};
-use percolab_random::{fast_stream, stream, Normals, Prefetch, Purpose, Team, MAX_INDEX, PIECE_NORMALS};
+use percolab_percolation::{Lattice, OffspringStream, MAX_SITES};
+use percolab_random::{fast_stream, stream, FastChaCha8, Normals, Prefetch, Purpose, Team, MAX_INDEX, PIECE_NORMALS};
 use std::sync::{Arc, Mutex};
 
 /// Walks an exact cluster in depth-first preorder, embedding each site as it is reached: the root at
@@ -15,12 +15,10 @@ use std::sync::{Arc, Mutex};
 /// ([`Walker::emit`], the streams' path) each block's steps are decoded and its sites placed in parallel
 /// with the `threads` feature.
 pub(crate) struct Walker {
-    /// The offspring sequence (empty while `drawing`).
-    offspring: Offspring,
+    /// The offspring counts, read site by site in preorder.
+    offspring: Sequence,
     /// Sites in the cluster.
     n: usize,
-    /// The offspring sequence while the helper draws it (see [`Walker::new`]).
-    drawing: Option<Arc<Mutex<Option<Offspring>>>>,
     site: usize,
     here: Vec<f32>,
     /// The ancestors that still have children to visit: positions, sites and how many children.
@@ -43,6 +41,23 @@ pub(crate) struct Walker {
     ahead: Option<Prefetch<f32>>,
 }
 
+/// The offspring counts, or the slot the helper puts them in once it has found their rotation (the
+/// serial start: one full draw of the sequence, about 0.1 s at 10^7 sites).
+enum Sequence {
+    Drawn(Box<OffspringStream<FastChaCha8>>),
+    Drawing(Arc<Mutex<Option<OffspringStream<FastChaCha8>>>>),
+}
+
+impl Sequence {
+    /// The counts, once [`Walker::drawn`] has waited for them.
+    fn counts(&mut self) -> &mut OffspringStream<FastChaCha8> {
+        match self {
+            Sequence::Drawn(counts) => counts,
+            Sequence::Drawing(_) => unreachable!("the walker waits for the counts before reading them"),
+        }
+    }
+}
+
 /// Largest batch of steps decoded at once: 2^16 floats (256 KiB), 8 pieces for the pool.
 const MAX_BATCH: usize = 1 << 16;
 
@@ -56,30 +71,27 @@ pub const STEP_BUFFER_BYTES: usize = 4 * (3 * (BLOCK_FLOATS + BLOCK_FLOATS / 32)
 
 impl Walker {
     pub(crate) fn new(seed: u64, index: u64, lattice: Lattice, n: usize, d: usize) -> Walker {
-        // The steps depend on the sites' count alone. With a helper, it draws the offspring sequence (the
-        // serial start: about 0.15 s at 10^7 sites) and then the first block's steps, while the caller goes
-        // back to JavaScript (the teacher, the files) and, at the first block, decodes steps until the
-        // sequence is drawn. Alone, or for less than a piece of steps, the caller draws it now.
+        // The steps depend on the sites' count alone. With a helper, it finds where the offspring sequence
+        // starts (the serial start: one full draw of it) and then decodes the first block's steps, while the
+        // caller goes back to JavaScript (the teacher, the files) and, at the first block, decodes steps
+        // until the start is found. Alone, or for less than a piece of steps, the caller finds it now.
         let normals = Normals::new(&stream(seed, Purpose::Embedding, index));
         let team = Team::new();
         let scale = 1.0 / (d as f64).sqrt();
-        let mut rng = fast_stream(seed, Purpose::Cluster, index);
-        let (offspring, drawing, ahead) = if team.can_help() && block_steps(0, n, d) >= PIECE_NORMALS {
+        let rng = fast_stream(seed, Purpose::Cluster, index);
+        let (offspring, ahead) = if team.can_help() && block_steps(0, n, d) >= PIECE_NORMALS {
             let drawn = Arc::new(Mutex::new(None));
             let slot = Arc::clone(&drawn);
-            // Allocated here, before the pieces: where it lies in wasm memory does not depend on when the helper starts.
-            let storage = Offspring::zeros(lattice, n);
             let ahead = normals.prefetch_after(&team, block_steps(0, n, d), step_map(scale), move || {
-                *slot.lock().expect("offspring") = Some(exact_offspring_in(&mut rng, lattice, storage));
+                *slot.lock().expect("offspring") = Some(OffspringStream::new(rng, lattice, n));
             });
-            (Offspring::U8(Vec::new()), Some(drawn), Some(ahead))
+            (Sequence::Drawing(drawn), Some(ahead))
         } else {
-            (exact_offspring(&mut rng, lattice, n), None, None)
+            (Sequence::Drawn(Box::new(OffspringStream::new(rng, lattice, n))), None)
         };
         Walker {
             offspring,
             n,
-            drawing,
             site: 0,
             here: vec![0.0; d],
             stack: Vec::new(),
@@ -97,15 +109,17 @@ impl Walker {
         }
     }
 
-    /// Waits for the offspring sequence if the helper is drawing it, the caller decoding the first
-    /// block's steps that the helper has not reached meanwhile (kept in the prefetch, for the block to
-    /// take straight into its rows).
-    fn drawn(&mut self) {
-        if let Some(drawing) = self.drawing.take() {
+    /// The offspring counts, once the helper has found where they start if it is doing so: the caller
+    /// meanwhile decodes the first block's steps that the helper has not reached (kept in the prefetch,
+    /// for the block to take straight into its rows).
+    fn drawn(&mut self) -> &mut OffspringStream<FastChaCha8> {
+        if let Sequence::Drawing(drawing) = &self.offspring {
+            let drawing = Arc::clone(drawing);
             let ahead = self.ahead.as_mut().expect("the first block's steps decode with the offspring sequence");
             self.normals.wait_prefetched(&self.team, ahead);
-            self.offspring = drawing.lock().expect("offspring").take().expect("the offspring sequence drawn");
+            self.offspring = Sequence::Drawn(Box::new(drawing.lock().expect("offspring").take().expect("the offspring sequence drawn")));
         }
+        self.offspring.counts()
     }
 
     /// Preorder index of the current site.
@@ -120,16 +134,15 @@ impl Walker {
 
     /// Moves to the next site in preorder; false after the last one.
     pub(crate) fn advance(&mut self) -> bool {
-        self.drawn();
+        let children = self.drawn().next().expect("a count for every site");
         let d = self.here.len();
-        let children = self.offspring.get(self.site);
         if children > 0 {
             self.stack.extend_from_slice(&self.here);
             self.sites.push(self.site as u32);
             self.left.push(children);
         }
         self.site += 1;
-        if self.site == self.offspring.len() {
+        if self.site == self.n {
             return false;
         }
         // The next site is a child of the deepest ancestor with children left (the Łukasiewicz
@@ -183,7 +196,7 @@ impl Walker {
         let d = self.here.len();
         self.steps.drain(..self.used);
         self.used = 0;
-        let needed = (self.offspring.len() - self.site) * d;
+        let needed = (self.n - self.site) * d;
         let step = step_map(self.scale);
         if let Some(ahead) = self.ahead.take() {
             self.normals.take_prefetched(&self.team, ahead, &mut self.steps, &step, || {});
@@ -199,8 +212,8 @@ impl Walker {
 
 /// One exact cluster of `n` sites, embedded naively and streamed in depth-first preorder.
 ///
-/// Memory: `n` offspring counts (1 byte each for `z <= 256`) and `O(height * d)` floats, height
-/// `~ sqrt(n)`; so 1e8 points at `d = 16` need about 100 MB plus the caller's chunk.
+/// Memory: the offspring counts' leaf ([`OffspringStream`]), the decoded-ahead steps
+/// ([`STEP_BUFFER_BYTES`]) and `O(height * d)` floats, height `~ sqrt(n)`: not `n` itself.
 pub struct DepthFirst {
     walker: Walker,
     emitted: u64,
@@ -218,12 +231,6 @@ impl DepthFirst {
             return Err(EmbedError::Index(index));
         }
         Ok(DepthFirst { walker: Walker::new(seed, index, lattice, n as usize, dimension), emitted: 0 })
-    }
-
-    /// The cluster's offspring sequence (site order = preorder = row order).
-    pub fn offspring(&mut self) -> &Offspring {
-        self.walker.drawn();
-        &self.walker.offspring
     }
 }
 

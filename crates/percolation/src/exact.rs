@@ -32,8 +32,8 @@ pub fn conditioned_offspring<R: Rng + ?Sized>(rng: &mut R, n: usize, m: u32) -> 
 /// handful of parameters, so each law is set up once. The same laws, so the same draws.
 #[derive(Default)]
 pub(crate) struct Scratch {
-    bits: Vec<u64>,
-    splits: HashMap<(u64, u64, u64), Hypergeometric>,
+    pub bits: Vec<u64>,
+    pub splits: HashMap<(u64, u64, u64), Hypergeometric>,
 }
 
 /// Splits with at most this many picks have their laws kept (more picks: the set-up is constant-time).
@@ -63,31 +63,79 @@ pub(crate) fn distribute<R: Rng + ?Sized, C: Count>(
     chunk: u64,
     scratch: &mut Scratch,
 ) {
-    let slots = out.len() as u64 * m;
-    debug_assert!(k <= slots);
-    if k == 0 {
-        return;
+    debug_assert!(k <= out.len() as u64 * m);
+    let mut splits = Splits::new(out.len(), k);
+    while let Some(leaf) = splits.next_leaf(rng, m, chunk, &mut scratch.splits) {
+        if leaf.picks > 0 {
+            choose_in_chunk(rng, &mut out[leaf.start..leaf.start + leaf.len], m, leaf.picks, &mut scratch.bits);
+        }
     }
-    if slots <= chunk || out.len() == 1 {
-        choose_in_chunk(rng, out, m, k, &mut scratch.bits);
-        return;
+}
+
+/// Sites `start .. start + len`, holding `picks` of the chosen slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: usize,
+    pub len: usize,
+    pub picks: u64,
+}
+
+/// The sampler's splits, made depth first, left half before right: each span is halved by one
+/// hypergeometric draw until it is a leaf, a span small enough to choose in (at most `chunk` slots, or
+/// one site) or one with no picks. Between two leaves the spans still pending and the generator are all
+/// of the sampler's state, so a clone of both resumes it there.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Splits {
+    /// Spans still to visit, the next one last.
+    pending: Vec<Span>,
+}
+
+impl Splits {
+    pub(crate) fn new(sites: usize, picks: u64) -> Splits {
+        Splits { pending: vec![Span { start: 0, len: sites, picks }] }
     }
-    let left_blocks = out.len() / 2;
-    let left_slots = left_blocks as u64 * m;
-    let law = |slots, k, left_slots| Hypergeometric::new(slots, k, left_slots).expect("hypergeometric parameters are in range by construction");
-    let k_left = if k <= KEPT_SPLIT_PICKS {
-        scratch.splits.entry((slots, k, left_slots)).or_insert_with(|| law(slots, k, left_slots)).sample(rng)
-    } else {
-        law(slots, k, left_slots).sample(rng)
-    };
-    let (left, right) = out.split_at_mut(left_blocks);
-    distribute(rng, left, m, k_left, chunk, scratch);
-    distribute(rng, right, m, k - k_left, chunk, scratch);
+
+    /// The next leaf in site order, drawing the splits on the way to it. A span with no picks takes no
+    /// draws; it is handed out at most a chunk's sites at a time, so that a reader's buffer stays small.
+    pub(crate) fn next_leaf<R: Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        m: u64,
+        chunk: u64,
+        laws: &mut HashMap<(u64, u64, u64), Hypergeometric>,
+    ) -> Option<Span> {
+        while let Some(span) = self.pending.pop() {
+            let slots = span.len as u64 * m;
+            if span.picks == 0 {
+                let most = (chunk / m).max(1) as usize;
+                if span.len > most {
+                    self.pending.push(Span { start: span.start + most, len: span.len - most, picks: 0 });
+                    return Some(Span { len: most, ..span });
+                }
+                return Some(span);
+            }
+            if slots <= chunk || span.len == 1 {
+                return Some(span);
+            }
+            let left_blocks = span.len / 2;
+            let left_slots = left_blocks as u64 * m;
+            let law = |slots, k, left_slots| Hypergeometric::new(slots, k, left_slots).expect("hypergeometric parameters are in range by construction");
+            let k = span.picks;
+            let k_left = if k <= KEPT_SPLIT_PICKS {
+                laws.entry((slots, k, left_slots)).or_insert_with(|| law(slots, k, left_slots)).sample(rng)
+            } else {
+                law(slots, k, left_slots).sample(rng)
+            };
+            self.pending.push(Span { start: span.start + left_blocks, len: span.len - left_blocks, picks: k - k_left });
+            self.pending.push(Span { start: span.start, len: left_blocks, picks: k_left });
+        }
+        None
+    }
 }
 
 /// Uniform `k`-subset of a small slot range by rejection into a bitset. When `k` exceeds half the slots
 /// it picks the complement instead, so the expected number of draws stays below `2 ln 2 * k`.
-fn choose_in_chunk<R: Rng + ?Sized, C: Count>(rng: &mut R, out: &mut [C], m: u64, k: u64, scratch: &mut Vec<u64>) {
+pub(crate) fn choose_in_chunk<R: Rng + ?Sized, C: Count>(rng: &mut R, out: &mut [C], m: u64, k: u64, scratch: &mut Vec<u64>) {
     let slots = out.len() as u64 * m;
     let complement = 2 * k > slots;
     let picks = if complement { slots - k } else { k };

@@ -3,6 +3,9 @@ use crate::tree::ROOT;
 use crate::{Lattice, Tree};
 use rand::Rng;
 
+mod stream;
+pub use stream::OffspringStream;
+
 /// A Łukasiewicz offspring sequence (the exact sampler's counts, already rotated by the cycle lemma),
 /// stored in the narrowest unsigned type that holds `z - 1`: one byte per site for `z <= 256`.
 ///
@@ -84,14 +87,8 @@ impl Offspring {
 
 /// The offspring sequence of a critical cluster conditioned on exactly `n >= 1` sites, drawn exactly as
 /// [`crate::sample_exact`] draws it (same random numbers), but stored compactly and without a parent array.
+/// [`OffspringStream`] reads the same counts without storing them.
 pub fn exact_offspring<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, n: usize) -> Offspring {
-    exact_offspring_in(rng, lattice, Offspring::zeros(lattice, n))
-}
-
-/// [`exact_offspring`] into `storage` (from [`Offspring::zeros`] for the same lattice and `n`, untouched),
-/// so that the caller chooses when the sequence's memory is taken (e.g. before buffers that come and go,
-/// whatever thread then draws it).
-pub fn exact_offspring_in<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, storage: Offspring) -> Offspring {
     fn draw<R: Rng + ?Sized, C: Count + Into<u32>>(rng: &mut R, mut out: Vec<C>, m: u32) -> Vec<C> {
         let n = out.len();
         distribute(rng, &mut out, m as u64, n as u64 - 1, CHUNK_SLOTS, &mut Scratch::default());
@@ -99,10 +96,9 @@ pub fn exact_offspring_in<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, storag
         out.rotate_left(start);
         out
     }
-    assert!(!storage.is_empty(), "a cluster has at least one site");
-    assert_eq!(storage.bytes_per_site(), Offspring::zeros(lattice, 0).bytes_per_site(), "storage of another width than Offspring::zeros gives this lattice");
+    assert!(n >= 1, "a cluster has at least one site");
     let m = lattice.branches();
-    match storage {
+    match Offspring::zeros(lattice, n) {
         Offspring::U8(v) => Offspring::U8(draw(rng, v, m)),
         Offspring::U16(v) => Offspring::U16(draw(rng, v, m)),
         Offspring::U32(v) => Offspring::U32(draw(rng, v, m)),
@@ -111,7 +107,7 @@ pub fn exact_offspring_in<R: Rng + ?Sized>(rng: &mut R, lattice: Lattice, storag
 
 impl Offspring {
     /// `n` zero counts in the width [`exact_offspring`] uses for `lattice`.
-    pub fn zeros(lattice: Lattice, n: usize) -> Offspring {
+    fn zeros(lattice: Lattice, n: usize) -> Offspring {
         let m = lattice.branches();
         if m <= u8::MAX as u32 {
             Offspring::U8(vec![0; n])
@@ -143,18 +139,6 @@ mod tests {
                 assert_eq!(seq.breadth_first_tree(), tree);
             }
         }
-    }
-
-    #[test]
-    fn drawn_into_given_storage_is_the_same_sequence() {
-        for z in [3u32, 1000, 70_000] {
-            let lattice = Lattice::new(z).unwrap();
-            let n = if z > 1000 { 200 } else { 20_000 };
-            let here = exact_offspring_in(&mut stream(4, Purpose::Cluster, 1), lattice, Offspring::zeros(lattice, n));
-            assert_eq!(here, exact_offspring(&mut stream(4, Purpose::Cluster, 1), lattice, n), "z={z}");
-        }
-        let wrong = std::panic::catch_unwind(|| exact_offspring_in(&mut stream(4, Purpose::Cluster, 1), Lattice::new(1000).unwrap(), Offspring::U8(vec![0; 10])));
-        assert!(wrong.is_err(), "storage of another width is refused");
     }
 
     #[test]

@@ -189,8 +189,9 @@ export function generateCommand(): Command {
     .addOption(new Option('--threads <n>', 'threads that generate (default: one per core); the files are the same for any number').argParser(threadCount()).default(Math.min(availableParallelism(), MAX_THREADS)))
     .addHelpText(
       'after',
-      '\nStreams in chunks of 65536 rows; memory holds two chunks and, for a naive cluster, its offspring counts (one byte per\n' +
-        'site while the coordination is at most 256: 10 MB at 10^7 points). Files appear only when complete.\n' +
+      '\nStreams in chunks of 65536 rows; memory holds two chunks, whatever --points is (a naive cluster draws its offspring counts\n' +
+        'twice instead of holding them: once to find where the walk starts, a serial pass of about 0.1 s per 10^7 points before the\n' +
+        'first rows, then as they are read). Files appear only when complete.\n' +
         'A naive cluster is one cluster of --points sites. With data.sampler "exact" (the default) it is walked depth-first in flat memory:\n' +
         'the law of the experiment\'s clusters, not its numbers. With "grow-cut" it is sampled and embedded breadth-first in memory: the experiment\'s own points.',
     )

@@ -28,7 +28,7 @@ impl Walker {
     /// end of the cluster), and moves on to the site after them. Returns the rows appended.
     pub(crate) fn emit(&mut self, out: &mut Vec<f32>, rows: usize) -> usize {
         self.drawn();
-        let take = rows.min(self.offspring.len() - self.site);
+        let take = rows.min(self.n - self.site);
         let per_block = block_sites(self.here.len());
         out.reserve(take * self.here.len());
         // The walker's team for all blocks: its helper stays on call between this call and the next.
@@ -41,7 +41,7 @@ impl Walker {
         }
         // The next block's steps decode on the helper while the caller is away (in JavaScript, writing
         // this chunk): whole pieces, the block's own count of them at most.
-        let (n, d) = (self.offspring.len(), self.here.len());
+        let (n, d) = (self.n, self.here.len());
         if self.site + 1 < n && team.can_help() {
             let need = block_steps(self.site, n, d);
             let kept = self.steps.len() - self.used;
@@ -54,7 +54,7 @@ impl Walker {
 
     /// Emits sites `a .. a + m` (`a` the current site, `m >= 1`), then places site `a + m` if there is one.
     fn emit_block(&mut self, team: &Arc<Team>, out: &mut Vec<f32>, m: usize) {
-        let (n, d) = (self.offspring.len(), self.here.len());
+        let (n, d) = (self.n, self.here.len());
         let a = self.site;
         let end = a + m;
         // The last site placed: the next current site, or the cluster's last.
@@ -72,10 +72,10 @@ impl Walker {
         let mut parents = std::mem::take(&mut self.parents);
         parents.clear();
         let mut open_at: Vec<Vec<u32>> = Vec::with_capacity(parts);
-        let (offspring, sites, left) = (&self.offspring, &mut self.sites, &mut self.left);
+        let (offspring, sites, left) = (self.offspring.counts(), &mut self.sites, &mut self.left);
         let count_pass = || {
             for t in a + 1..=last {
-                let children = offspring.get(t - 1);
+                let children = offspring.next().expect("a count for every site");
                 if children > 0 {
                     sites.push((t - 1) as u32);
                     left.push(children);

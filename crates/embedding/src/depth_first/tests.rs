@@ -1,6 +1,6 @@
 use super::*;
 use crate::embed_naive;
-use percolab_percolation::{sample, Method};
+use percolab_percolation::exact_offspring;
 
 fn lattice(z: u32) -> Lattice {
     Lattice::new(z).unwrap()
@@ -12,17 +12,10 @@ fn equals_embed_naive_on_the_depth_first_parent_array() {
     // embedder run on the depth-first reading (z = 2 is a path, z = 16 and 300 bushy; 300 stores u16).
     for (z, n, d) in [(2u32, 3_000u64, 3usize), (16, 50_000, 8), (300, 20_000, 4)] {
         let stream_points = embed_depth_first(11, 4, lattice(z), n, d).unwrap();
-        let parents = DepthFirst::new(11, 4, lattice(z), n, d).unwrap().offspring().depth_first_parents();
+        let parents = exact_offspring(&mut fast_stream(11, Purpose::Cluster, 4), lattice(z), n as usize).depth_first_parents();
         let reference = embed_naive(&mut stream(11, Purpose::Embedding, 4), &parents, d).unwrap();
         assert_eq!(stream_points, reference, "z={z}");
     }
-}
-
-#[test]
-fn reads_the_exact_samplers_sequence() {
-    let mut s = DepthFirst::new(5, 2, lattice(8), 10_000, 3).unwrap();
-    let tree = sample(&mut stream(5, Purpose::Cluster, 2), lattice(8), 10_000, Method::Exact).unwrap();
-    assert_eq!(s.offspring().iter().collect::<Vec<_>>(), tree.offspring());
 }
 
 #[test]
