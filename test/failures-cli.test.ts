@@ -66,6 +66,8 @@ describe('numbers as given', () => {
     ['sweep --workers 0', ['sweep', 's.json', '--workers', '0', '--out', 'out'], /--workers = "0": expected an integer >= 1 and <= 1024/],
     ['generate --points -3', ['generate', '--points', '-3', '--out', 'x.npy'], /--points = "-3": expected an integer >= 1/],
     ['generate --points with no digits', ['generate', '--points', ' ', '--out', 'x.npy'], /--points = " ": expected an integer >= 1/],
+    // 4 x 10^9 rows of 4097 floats: 65.6 TB, more than any disk this runs on has free.
+    ['generate, more than the disk holds', ['generate', '--set', 'data.dimension=4096', '--points', '4000000000', '--out', 'x.npy'], /not enough space for x\.npy: the output takes about 65\.6 TB, and \/.* has [\d.]+ [kMGTP]?B(ytes)? free/],
     ['teacher --seed -5', ['teacher', '--seed', '-5', '--nonlinearity'], /--seed = "-5": expected an integer >= 0/],
     ['teacher --at -5', ['teacher', '--slice', '0,1', '--at', '-5', '--out', 's.svg'], /--at = "-5": expected an integer >= 0/],
     ['teacher --at beyond the data', ['teacher', '--data', 'q.npy', '--slice', '0,1', '--at', '50', '--out', 's.svg'], /--at 50: the data have 50 points/],

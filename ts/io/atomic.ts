@@ -1,6 +1,6 @@
 // Atomic output: everything is written to temporary siblings that are renamed into place only when
 // complete, so an interrupted or failed command never leaves partial output.
-import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -76,8 +76,7 @@ export function checkWritable(path: string, what: string, force: boolean, kind: 
     throw new UsageError(`${what} ${path} already exists; choose another --out or pass --force to replace it`);
   }
   // The nearest existing ancestor must be a writable folder, or the work would be wasted.
-  let ancestor = dirname(target);
-  while (!existsSync(ancestor)) ancestor = dirname(ancestor);
+  const ancestor = existingAncestor(target);
   if (!statSync(ancestor).isDirectory()) throw new UsageError(`cannot write ${what} ${path}: ${ancestor} is not a folder`);
   try {
     accessSync(ancestor, constants.W_OK);
@@ -87,6 +86,30 @@ export function checkWritable(path: string, what: string, force: boolean, kind: 
 }
 
 export const checkOutputFolder = (outDir: string, force: boolean) => checkWritable(outDir, 'output folder', force, 'folder');
+
+/** The nearest folder at or above `path` that exists (where a write under `path` lands). */
+function existingAncestor(path: string): string {
+  let ancestor = dirname(resolve(path));
+  while (!existsSync(ancestor)) ancestor = dirname(ancestor);
+  return ancestor;
+}
+
+const decimalBytes = (bytes: number) => {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  const power = Math.min(units.length - 1, Math.max(0, Math.floor(Math.log10(Math.max(bytes, 1)) / 3)));
+  return power === 0 ? `${bytes} bytes` : `${(bytes / 1000 ** power).toFixed(1)} ${units[power]}`;
+};
+
+/**
+ * Fails early if the file system that `path` would be written on has less room than `bytes` (what the
+ * output will take), rather than after the work that fills it.
+ */
+export function checkFreeSpace(path: string, bytes: number): void {
+  const folder = existingAncestor(path);
+  const { bavail, bsize } = statfsSync(folder);
+  const free = bavail * bsize;
+  if (bytes > free) throw new UsageError(`not enough space for ${path}: the output takes about ${decimalBytes(bytes)}, and ${folder} has ${decimalBytes(free)} free`);
+}
 
 /** A one-line usage error for a failed write of `path` (disk full, a folder missing, no permission). */
 export function writeError(path: string, error: unknown): UsageError {

@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
-import { checkWritable } from '../../io/atomic.js';
+import { checkFreeSpace, checkWritable } from '../../io/atomic.js';
 import { arrowFileWriter, pointsBatch, pointsSchema } from '../../io/arrow.js';
 import { AtomicFiles } from '../../io/npy-file.js';
 import { writeParquetStream } from '../../io/parquet.js';
@@ -102,6 +102,8 @@ async function generateWith(file: string | undefined, options: Options, starting
   if (n > 2 ** 32 - 1 && config.data.kind === 'cluster' && config.data.embedder === 'naive') {
     throw new UsageError(`--points ${n}: a single cluster holds at most ${2 ** 32 - 1} sites`);
   }
+  // Points, labels and cluster ids as float32 / uint32 (headers and Arrow or Parquet framing aside).
+  checkFreeSpace(options.out, n * (d + 1 + (population ? 1 : 0)) * 4);
   // The WebGPU package loads (about 50 ms) while the helper threads come up.
   const gpus = probeNow(config.teacher.device, nodeGpu);
   const kernels = await starting;
