@@ -294,6 +294,30 @@ describe('wasm kernels', () => {
       expect(Float32Array.from([...kept, ...second])).toEqual(once.next(2000));
       once.free();
       stream.free();
+      // The serial start in steps (the walk's first draw of its offspring counts): on one thread made by
+      // prepare, on two by the helper while prepare looks at its progress; the fraction rises to 1, and the
+      // rows are those read with no steps. A manifold sample has no such start.
+      const big = lib.resolveConfig({ sizes: [10, 20], testSize: 10, data: { dimension: 4, clusterSize: 3_000_000 } }).data;
+      const plain = kernels.dataStream(big, 5);
+      const want = plain.next(3000);
+      plain.free();
+      for (const k of [kernels, threaded]) {
+        const stepped = k.dataStream(big, 5);
+        const fractions: number[] = [];
+        for (let f = 0; f < 1; ) {
+          f = stepped.prepare(100_000);
+          fractions.push(f);
+          if (f < 1 && k === threaded) await new Promise((r) => setTimeout(r, 5));
+        }
+        expect(fractions.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= fractions[i - 1]!))).toBe(true);
+        if (k === kernels) expect(fractions.length).toBeGreaterThanOrEqual(20); // 3 x 10^6 sites, 10^5 and a leaf at most per step
+        expect(stepped.next(3000)).toEqual(want);
+        expect(stepped.prepare(100_000)).toBe(1);
+        stepped.free();
+      }
+      const manifold = kernels.dataStream(lib.resolveConfig({ sizes: [10, 20], testSize: 10, data: { kind: 'manifold', dimension: 4 } }).data, 5);
+      expect(manifold.prepare(1)).toBe(1);
+      manifold.free();
     } finally {
       threaded.close();
     }

@@ -173,6 +173,14 @@ export interface DataStream {
    */
   nextView(rows: number): Float32Array;
   /**
+   * The work before the first rows that goes in steps (a naive cluster's first draw of its offspring
+   * counts: serial, about 0.1 s per 10^7 sites, so tens of seconds for billions): about `sites` sites
+   * more of it here when it is this thread's to do (blocking for that long), else a look at a helper
+   * thread's progress. Returns the fraction done, 1 once the first rows can be computed; between calls
+   * the caller can show progress or stop. Optional: reading rows finishes it.
+   */
+  prepare(sites: number): number;
+  /**
    * Cluster ids of the rows `next` returned last (populations only; empty otherwise); written into `out`
    * (one per row at least, reused by the caller) when given, else a new array.
    */
@@ -635,7 +643,8 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
         return out ? copyInto(labels, out, 'labelFilled', 'floats') : labels.slice();
       };
       const lastIds = (out?: Uint32Array) => (out ? copyInto(new Uint32Array(exports.memory.buffer, raw.idsPointer, raw.idsCount), out, 'lastIds', 'ids') : raw.lastIds());
-      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), nextView, lastIds, labelFilled, free, [Symbol.dispose]: free };
+      const prepare = (sites: number) => call(() => raw.prepare(sites));
+      return { dimension: raw.dimension, length: raw.length, next: (rows) => call(() => raw.next(rows)), nextView, prepare, lastIds, labelFilled, free, [Symbol.dispose]: free };
     },
     pointBuffer: (length) => {
       const raw = call(() => new glue.PointBuffer(length));

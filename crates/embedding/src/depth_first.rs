@@ -1,7 +1,8 @@
 use crate::stream::{collect, PointStream};
 use crate::EmbedError;
-use percolab_percolation::{Lattice, OffspringStream, MAX_SITES};
+use percolab_percolation::{Lattice, OffspringStream, RotationSearch, MAX_SITES};
 use percolab_random::{fast_stream, stream, FastChaCha8, Normals, Prefetch, Purpose, Team, MAX_INDEX, PIECE_NORMALS};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Walks an exact cluster in depth-first preorder, embedding each site as it is reached: the root at
@@ -41,19 +42,25 @@ pub(crate) struct Walker {
     ahead: Option<Prefetch<f32>>,
 }
 
-/// The offspring counts, or the slot the helper puts them in once it has found their rotation (the
-/// serial start: one full draw of the sequence, about 0.1 s at 10^7 sites).
+/// The offspring counts, once their first draw (the serial start: it finds where they start, about 0.1 s
+/// per 10^7 sites) is over.
 enum Sequence {
+    /// The first draw, by the caller: in steps ([`Walker::prepare`]) or all at once when read.
+    Searching(Option<Box<RotationSearch<FastChaCha8>>>),
+    /// The first draw, by the helper, which puts the counts in `slot`; `drawn`: its progress in sites.
+    Drawing { slot: Arc<Mutex<Option<OffspringStream<FastChaCha8>>>>, drawn: Arc<AtomicUsize> },
     Drawn(Box<OffspringStream<FastChaCha8>>),
-    Drawing(Arc<Mutex<Option<OffspringStream<FastChaCha8>>>>),
 }
+
+/// Sites the helper's first draw makes between two reports of its progress (about 10 ms).
+const SEARCH_STEP: usize = 1 << 20;
 
 impl Sequence {
     /// The counts, once [`Walker::drawn`] has waited for them.
     fn counts(&mut self) -> &mut OffspringStream<FastChaCha8> {
         match self {
             Sequence::Drawn(counts) => counts,
-            Sequence::Drawing(_) => unreachable!("the walker waits for the counts before reading them"),
+            Sequence::Searching(_) | Sequence::Drawing { .. } => unreachable!("the walker waits for the counts before reading them"),
         }
     }
 }
@@ -80,14 +87,18 @@ impl Walker {
         let scale = 1.0 / (d as f64).sqrt();
         let rng = fast_stream(seed, Purpose::Cluster, index);
         let (offspring, ahead) = if team.can_help() && block_steps(0, n, d) >= PIECE_NORMALS {
-            let drawn = Arc::new(Mutex::new(None));
-            let slot = Arc::clone(&drawn);
+            let (slot, drawn) = (Arc::new(Mutex::new(None)), Arc::new(AtomicUsize::new(0)));
+            let (filled, progress) = (Arc::clone(&slot), Arc::clone(&drawn));
             let ahead = normals.prefetch_after(&team, block_steps(0, n, d), step_map(scale), move || {
-                *slot.lock().expect("offspring") = Some(OffspringStream::new(rng, lattice, n));
+                let mut search = RotationSearch::new(rng, lattice, n);
+                while !search.advance(SEARCH_STEP) {
+                    progress.store(search.drawn(), Ordering::Relaxed);
+                }
+                *filled.lock().expect("offspring") = Some(search.finish());
             });
-            (Sequence::Drawing(drawn), Some(ahead))
+            (Sequence::Drawing { slot, drawn }, Some(ahead))
         } else {
-            (Sequence::Drawn(Box::new(OffspringStream::new(rng, lattice, n))), None)
+            (Sequence::Searching(Some(Box::new(RotationSearch::new(rng, lattice, n)))), None)
         };
         Walker {
             offspring,
@@ -109,17 +120,50 @@ impl Walker {
         }
     }
 
-    /// The offspring counts, once the helper has found where they start if it is doing so: the caller
-    /// meanwhile decodes the first block's steps that the helper has not reached (kept in the prefetch,
-    /// for the block to take straight into its rows).
+    /// The offspring counts, once found where they start: by this thread now if it is its to do, else by
+    /// the helper, while this thread decodes the first block's steps that the helper has not reached (kept
+    /// in the prefetch, for the block to take straight into its rows).
     fn drawn(&mut self) -> &mut OffspringStream<FastChaCha8> {
-        if let Sequence::Drawing(drawing) = &self.offspring {
-            let drawing = Arc::clone(drawing);
-            let ahead = self.ahead.as_mut().expect("the first block's steps decode with the offspring sequence");
-            self.normals.wait_prefetched(&self.team, ahead);
-            self.offspring = Sequence::Drawn(Box::new(drawing.lock().expect("offspring").take().expect("the offspring sequence drawn")));
+        match &mut self.offspring {
+            Sequence::Searching(search) => {
+                let mut search = search.take().expect("a search in progress");
+                search.advance(usize::MAX);
+                self.offspring = Sequence::Drawn(Box::new(search.finish()));
+            }
+            Sequence::Drawing { slot, .. } => {
+                let slot = Arc::clone(slot);
+                let ahead = self.ahead.as_mut().expect("the first block's steps decode with the offspring sequence");
+                self.normals.wait_prefetched(&self.team, ahead);
+                self.offspring = Sequence::Drawn(Box::new(slot.lock().expect("offspring").take().expect("the offspring sequence drawn")));
+            }
+            Sequence::Drawn(_) => {}
         }
         self.offspring.counts()
+    }
+
+    /// Sites of the first draw of the offspring counts done, `n` once it is over (the serial start, about
+    /// 0.1 s per 10^7 sites): makes up to `sites` more of them if they are this thread's to make, else
+    /// reads how far the helper is. Between calls the caller can report progress, or stop.
+    pub(crate) fn prepare(&mut self, sites: usize) -> usize {
+        match &mut self.offspring {
+            Sequence::Searching(search) => {
+                let s = search.as_mut().expect("a search in progress");
+                if !s.advance(sites) {
+                    return s.drawn();
+                }
+                let finished = search.take().expect("a search in progress").finish();
+                self.offspring = Sequence::Drawn(Box::new(finished));
+                self.n
+            }
+            Sequence::Drawing { slot, drawn } => {
+                if slot.lock().expect("offspring").is_some() {
+                    self.n
+                } else {
+                    drawn.load(Ordering::Relaxed)
+                }
+            }
+            Sequence::Drawn(_) => self.n,
+        }
     }
 
     /// Preorder index of the current site.
@@ -235,6 +279,9 @@ impl DepthFirst {
 }
 
 impl PointStream for DepthFirst {
+    fn prepare(&mut self, sites: usize) -> f64 {
+        self.walker.prepare(sites) as f64 / self.walker.n as f64
+    }
     fn dimension(&self) -> usize {
         self.walker.here.len()
     }

@@ -11,6 +11,12 @@ pub trait PointStream {
     /// Appends up to `rows` rows (row-major f32) to `out` and returns how many; 0 once exhausted.
     fn fill(&mut self, out: &mut Vec<f32>, rows: usize) -> usize;
 
+    /// Work before the first rows that can be done in steps: does up to about `sites` sites of it (if it is
+    /// this thread's to do) and returns the fraction done, 1 once the first rows are ready to compute.
+    fn prepare(&mut self, _sites: usize) -> f64 {
+        1.0
+    }
+
     fn is_empty(&self) -> bool {
         self.len() == 0
     }

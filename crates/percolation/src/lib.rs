@@ -18,7 +18,7 @@ mod tree;
 
 pub use exact::{conditioned_offspring, cycle_lemma_rotation, sample_exact};
 pub use grow::{grow, sample_grow_cut, Growth};
-pub use offspring::{exact_offspring, Offspring, OffspringStream};
+pub use offspring::{exact_offspring, Offspring, OffspringStream, RotationSearch};
 pub use tree::{Tree, TreeError, MAX_SITES, ROOT};
 
 use rand::Rng;

@@ -4,7 +4,7 @@ use crate::{Lattice, Tree};
 use rand::Rng;
 
 mod stream;
-pub use stream::OffspringStream;
+pub use stream::{OffspringStream, RotationSearch};
 
 /// A Łukasiewicz offspring sequence (the exact sampler's counts, already rotated by the cycle lemma),
 /// stored in the narrowest unsigned type that holds `z - 1`: one byte per site for `z <= 256`.

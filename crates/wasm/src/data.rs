@@ -214,6 +214,17 @@ impl DataStream {
         self.dimension
     }
 
+    /// The work before the first rows that goes in steps (a naive cluster's first draw of its offspring
+    /// counts: serial, about 0.1 s per 10^7 sites): up to about `sites` sites more of it on this thread if
+    /// it is this thread's (else a look at the helper's progress). Returns the fraction done, 1 once the
+    /// first rows can be computed; reading rows finishes it anyway.
+    pub fn prepare(&mut self, sites: u32) -> f64 {
+        match &mut self.source {
+            Source::Stream(s) => s.prepare(sites as usize),
+            Source::Rows { .. } | Source::Manifold(_) | Source::Population(_) => 1.0,
+        }
+    }
+
     /// Rows in total (`Infinity` for a manifold sample).
     #[wasm_bindgen(getter)]
     pub fn length(&self) -> f64 {

@@ -70,6 +70,33 @@ interface Options {
 /** Rows per chunk: 2^16 rows at d = 16 is 4 MiB; memory holds two, whatever the number of points. */
 const CHUNK = 1 << 16;
 
+/** Points from which a naive cluster's serial start (about 0.1 s per 10^7 points) goes in steps, shown. */
+const PREPARED_IN_STEPS = 50_000_000;
+/** Sites per step when this thread makes them: about 50 ms. */
+const STEP_SITES = 1 << 22;
+
+/**
+ * A naive cluster's first rows wait for a first draw of all its offspring counts, which is serial: for a
+ * long one (tens of seconds at 10^9 points) it goes in steps, here or on a helper thread, with a progress
+ * bar, and Ctrl-C stops it between two steps.
+ */
+async function prepareInSteps(stream: DataStream, n: number, show: boolean) {
+  const progress = delayedProgress('percolab generate: offspring counts, first draw', 1000, show, 'sites');
+  try {
+    for (;;) {
+      const start = performance.now();
+      const done = stream.prepare(STEP_SITES);
+      if (done >= 1) return;
+      progress.update(Math.round(done * n), n);
+      // After a step made here, a turn of the event loop (signals, the bar); while a helper makes them, a wait.
+      const made = performance.now() - start > 1;
+      await new Promise((resolve) => (made ? setImmediate(resolve) : setTimeout(resolve, 20)));
+    }
+  } finally {
+    progress.stop();
+  }
+}
+
 async function generate(file: string | undefined, options: Options) {
   // The SIMD+threads kernels for any number of threads (the same numbers as the SIMD kernels): their memory
   // is shared, so it never moves, and a chunk can be written from it while the next one computes. Helper
@@ -110,8 +137,10 @@ async function generateWith(file: string | undefined, options: Options, starting
   // A naive cluster of exactly n sites; the branching construction and manifold samples are read up to n rows.
   const stream = kernels.dataStream(streamSpec(config, n), seed);
   const files = new AtomicFiles();
-  const progress = delayedProgress('percolab generate', 1000, options.progress, 'points');
+  let bar: ReturnType<typeof delayedProgress> | undefined;
   try {
+    if (n >= PREPARED_IN_STEPS) await prepareInSteps(stream, n, options.progress);
+    const progress = (bar = delayedProgress('percolab generate', 1000, options.progress, 'points'));
     if (stream.length < n) {
       const raise = population ? 'data.clusters, data.minClusterSize or data.maxClusterSize' : 'data.branchSize or data.levels';
       throw new UsageError(`--points ${n}: this config's data set has only ${stream.length} points (raise ${raise})`);
@@ -171,7 +200,7 @@ async function generateWith(file: string | undefined, options: Options, starting
     files.abort();
     throw error;
   } finally {
-    progress.stop();
+    bar?.stop();
     stream.free();
     kernels.close();
   }
@@ -193,7 +222,8 @@ export function generateCommand(): Command {
       'after',
       '\nStreams in chunks of 65536 rows; memory holds two chunks, whatever --points is (a naive cluster draws its offspring counts\n' +
         'twice instead of holding them: once to find where the walk starts, a serial pass of about 0.1 s per 10^7 points before the\n' +
-        'first rows, then as they are read). Files appear only when complete.\n' +
+        'first rows, with its own progress bar from 5 x 10^7 points, then as they are read). Files appear only when complete, and a\n' +
+        'run whose files would not fit on the disk is refused before it starts.\n' +
         'A naive cluster is one cluster of --points sites. With data.sampler "exact" (the default) it is walked depth-first in flat memory:\n' +
         'the law of the experiment\'s clusters, not its numbers. With "grow-cut" it is sampled and embedded breadth-first in memory: the experiment\'s own points.',
     )

@@ -72,3 +72,22 @@ fn blocks_split_among_any_number_of_parts_give_the_walk_site_by_site() {
         }
     }
 }
+
+#[test]
+fn the_start_prepared_in_steps_or_not_gives_the_same_points() {
+    // In steps, the fraction rises to 1 (with a helper it reports the helper's progress); then the rows.
+    let (z, n, d) = (12u32, 200_000u64, 4usize);
+    let whole = embed_depth_first(9, 2, lattice(z), n, d).unwrap();
+    for step in [1usize, 5000, 1 << 20] {
+        let mut s = DepthFirst::new(9, 2, lattice(z), n, d).unwrap();
+        let mut last = 0.0;
+        while last < 1.0 {
+            let done = s.prepare(step);
+            assert!((last..=1.0).contains(&done), "step {step}: {done} after {last}");
+            last = done;
+        }
+        let mut got = Vec::new();
+        while s.fill(&mut got, 4096) > 0 {}
+        assert!(got == whole, "step {step}");
+    }
+}

@@ -28,6 +28,10 @@ pub struct OffspringStream<R> {
     left: usize,
 }
 
+// Coordination 2 (one slot per site) is a path: n - 1 sites with a child and one without, which every
+// rotation moves to the end, whatever the draws. Its search then draws nothing (for billions of sites,
+// the splits' hypergeometric laws alone took seconds to set up), and its leaves are `1, 1, ..., 0`.
+
 /// Where the sampler stood before drawing `leaf`'s slots.
 #[derive(Clone)]
 struct Mark<R> {
@@ -36,15 +40,30 @@ struct Mark<R> {
     leaf: Span,
 }
 
-impl<R: Rng + Clone> OffspringStream<R> {
-    /// Draws the sequence once to find its rotation (the serial part, as long as one full draw).
-    pub fn new(rng: R, lattice: Lattice, n: usize) -> OffspringStream<R> {
-        OffspringStream::with_chunk(rng, lattice.branches() as u64, n, CHUNK_SLOTS)
+/// The first of [`OffspringStream`]'s two draws, in steps ([`RotationSearch::advance`]), so that a caller
+/// can report progress or stop between them: for billions of sites it takes tens of seconds.
+pub struct RotationSearch<R> {
+    stream: OffspringStream<R>,
+    /// Where the sampler stood before the current leaf, and before the leaf of the walk's minimum so far.
+    before: Mark<R>,
+    best: Mark<R>,
+    /// The walk `S_k = sum_{i<=k} (xi_i - 1)` at the last site drawn, its minimum and the site after
+    /// the first index where it reached it (the rotation: see `exact::rotation`).
+    walk: i64,
+    min: i64,
+    after_min: usize,
+    drawn: usize,
+    done: bool,
+}
+
+impl<R: Rng + Clone> RotationSearch<R> {
+    pub fn new(rng: R, lattice: Lattice, n: usize) -> RotationSearch<R> {
+        RotationSearch::with_chunk(rng, lattice.branches() as u64, n, CHUNK_SLOTS)
     }
 
-    pub(crate) fn with_chunk(rng: R, m: u64, n: usize, chunk: u64) -> OffspringStream<R> {
+    pub(crate) fn with_chunk(rng: R, m: u64, n: usize, chunk: u64) -> RotationSearch<R> {
         assert!(n >= 1, "a cluster has at least one site");
-        let mut stream = OffspringStream {
+        let stream = OffspringStream {
             m,
             n,
             chunk,
@@ -56,30 +75,65 @@ impl<R: Rng + Clone> OffspringStream<R> {
             at: 0,
             left: n,
         };
-        // The walk S_k = sum_{i<=k} (xi_i - 1) ends at -1; the rotation starts right after the first
-        // index where it reaches its minimum (see `exact::rotation`).
         let start = Mark { rng: stream.rng.clone(), splits: stream.splits.clone(), leaf: Span { start: 0, len: 0, picks: 0 } };
-        let (mut before, mut best) = (start.clone(), start);
-        let (mut walk, mut min, mut after_min) = (0i64, i64::MAX, 0usize);
-        while let Some(leaf) = stream.splits.next_leaf(&mut stream.rng, m, chunk, &mut stream.scratch.splits) {
-            before.rng.clone_from(&stream.rng);
-            before.splits.clone_from(&stream.splits);
-            before.leaf = leaf;
-            stream.draw(leaf);
+        if m == 1 {
+            return RotationSearch { stream, before: start.clone(), best: start, walk: -1, min: -1, after_min: 0, drawn: n, done: true };
+        }
+        RotationSearch { stream, before: start.clone(), best: start, walk: 0, min: i64::MAX, after_min: 0, drawn: 0, done: false }
+    }
+
+    /// Draws leaves until `sites` more sites are drawn (a leaf more at most) or the sequence ends; true
+    /// once it has ended.
+    pub fn advance(&mut self, sites: usize) -> bool {
+        let target = self.drawn.saturating_add(sites);
+        let s = &mut self.stream;
+        while !self.done && self.drawn < target {
+            let leaf = s.splits.next_leaf(&mut s.rng, s.m, s.chunk, &mut s.scratch.splits).expect("a leaf for every site not yet drawn");
+            self.before.rng.clone_from(&s.rng);
+            self.before.splits.clone_from(&s.splits);
+            self.before.leaf = leaf;
+            s.draw(leaf);
             let mut lower = false;
-            for (i, &c) in stream.counts.iter().enumerate() {
-                walk += i64::from(c) - 1;
-                if walk < min {
-                    (min, after_min, lower) = (walk, leaf.start + i + 1, true);
+            for (i, &c) in s.counts.iter().enumerate() {
+                self.walk += i64::from(c) - 1;
+                if self.walk < self.min {
+                    (self.min, self.after_min, lower) = (self.walk, leaf.start + i + 1, true);
                 }
             }
             if lower {
-                std::mem::swap(&mut before, &mut best);
+                std::mem::swap(&mut self.before, &mut self.best);
             }
+            self.drawn += leaf.len;
+            // The leaves cover the sites once each, in order: the last site drawn ends the sequence.
+            self.done = self.drawn == s.n;
         }
-        assert_eq!(walk, -1, "offspring counts must sum to n - 1");
-        let rotation = after_min % n;
-        if rotation == 0 {
+        self.done
+    }
+
+    /// Sites drawn so far.
+    pub fn drawn(&self) -> usize {
+        self.drawn
+    }
+
+    /// Sites in the sequence.
+    pub fn len(&self) -> usize {
+        self.stream.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.stream.n == 0
+    }
+
+    /// The counts from the rotation on, once [`RotationSearch::advance`] has returned true.
+    pub fn finish(self) -> OffspringStream<R> {
+        assert!(self.done, "the search has not reached the sequence's end");
+        assert_eq!(self.walk, -1, "offspring counts must sum to n - 1");
+        let (mut stream, best) = (self.stream, self.best);
+        let rotation = self.after_min % stream.n;
+        if stream.m == 1 {
+            stream.counts.clear();
+            stream.at = 0;
+        } else if rotation == 0 {
             stream.restart();
         } else {
             (stream.rng, stream.splits) = (best.rng, best.splits);
@@ -91,11 +145,28 @@ impl<R: Rng + Clone> OffspringStream<R> {
                 if skip == 0 {
                     break;
                 }
-                let leaf = stream.splits.next_leaf(&mut stream.rng, m, chunk, &mut stream.scratch.splits).expect("the rotation lies before the sequence's end");
+                let leaf = stream.splits.next_leaf(&mut stream.rng, stream.m, stream.chunk, &mut stream.scratch.splits).expect("the rotation lies before the sequence's end");
                 stream.draw(leaf);
             }
         }
         stream
+    }
+}
+
+impl<R: Rng + Clone> OffspringStream<R> {
+    /// Draws the sequence once to find its rotation (the serial part, as long as one full draw; in steps:
+    /// [`RotationSearch`]).
+    pub fn new(rng: R, lattice: Lattice, n: usize) -> OffspringStream<R> {
+        let mut search = RotationSearch::new(rng, lattice, n);
+        search.advance(usize::MAX);
+        search.finish()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn with_chunk(rng: R, m: u64, n: usize, chunk: u64) -> OffspringStream<R> {
+        let mut search = RotationSearch::with_chunk(rng, m, n, chunk);
+        search.advance(usize::MAX);
+        search.finish()
     }
 
     /// Sites in the sequence.
@@ -127,6 +198,17 @@ impl<R: Rng + Clone> OffspringStream<R> {
 
     #[cold]
     fn next_leaf(&mut self) {
+        if self.m == 1 {
+            // A path (see above): ones, then a zero for the last site.
+            let len = self.left.min((self.chunk as usize).max(1));
+            self.counts.clear();
+            self.counts.resize(len, 1);
+            if len == self.left {
+                self.counts[len - 1] = 0;
+            }
+            self.at = 0;
+            return;
+        }
         let leaf = match self.splits.next_leaf(&mut self.rng, self.m, self.chunk, &mut self.scratch.splits) {
             Some(leaf) => leaf,
             None => {
@@ -208,5 +290,23 @@ mod tests {
         }
         assert_eq!(leaves_hit.len(), 8, "rotations spread over the sequence");
         assert!(at_zero > 0, "some sequence needs no rotation");
+    }
+
+    #[test]
+    fn a_search_in_steps_finds_what_one_search_finds() {
+        let lattice = Lattice::new(32).unwrap();
+        let whole: Vec<u32> = OffspringStream::new(fast_stream(2, Purpose::Cluster, 0), lattice, 300_000).collect();
+        for step in [1usize, 999, 2114, 100_000] {
+            let mut search = RotationSearch::new(fast_stream(2, Purpose::Cluster, 0), lattice, 300_000);
+            let mut last = 0;
+            while !search.advance(step) {
+                assert!(search.drawn() >= last + step && search.drawn() < 300_000, "step {step}: {} drawn", search.drawn());
+                last = search.drawn();
+            }
+            assert_eq!(search.drawn(), 300_000);
+            assert!(search.finish().eq(whole.iter().copied()), "steps of {step}");
+        }
+        let unfinished = std::panic::catch_unwind(|| RotationSearch::new(fast_stream(2, Purpose::Cluster, 0), lattice, 300_000).finish());
+        assert!(unfinished.is_err(), "an unfinished search gives no stream");
     }
 }
