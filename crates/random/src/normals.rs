@@ -96,6 +96,22 @@ fn first_test(bits: u64, x: &[f64; FAST_LAYERS + 1]) -> Option<f64> {
     (z.abs() < x[i + 1]).then_some(z)
 }
 
+/// The spare capacity of an output vector, shared among a phase's items: piece `p` writes its own
+/// `PIECE_NORMALS` slots.
+struct Room<T>(*mut core::mem::MaybeUninit<T>);
+
+// SAFETY: items write disjoint slots (`Room::piece`), and the vector outlives the phase.
+unsafe impl<T: Send> Send for Room<T> {}
+unsafe impl<T: Send> Sync for Room<T> {}
+
+impl<T> Room<T> {
+    /// SAFETY: the caller has reserved `PIECE_NORMALS` slots for piece `p`, and no one else writes them.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn piece(&self, p: usize) -> &mut [core::mem::MaybeUninit<T>] {
+        unsafe { std::slice::from_raw_parts_mut(self.0.add(p * PIECE_NORMALS), PIECE_NORMALS) }
+    }
+}
+
 struct Piece<T> {
     values: Vec<T>,
     starts: Vec<u64>,
@@ -103,20 +119,28 @@ struct Piece<T> {
 }
 
 fn decode<T>(keystream: &Keystream, from: u64, to: u64, recorded: usize, map: &impl Fn(f64) -> T) -> Piece<T> {
-    let mut rng = FastChaCha8::at_word(keystream.clone(), from);
-    let table = abscissae();
     // A normal takes two words or more: at most this many start in `from..to`.
     let mut values = Vec::with_capacity(to.saturating_sub(from).div_ceil(2) as usize);
+    let (written, starts, end) = decode_into(keystream, from, to, recorded, map, values.spare_capacity_mut());
+    // SAFETY: `decode_into` initialised the first `written` slots.
+    unsafe { values.set_len(written) };
+    Piece { values, starts, end }
+}
+
+/// The normals that start in words `from..to`, as if one started at `from`, written into `out` (room for
+/// one per two words): returns how many, where the first `recorded` of them start, and the word after
+/// the last one.
+fn decode_into<T>(keystream: &Keystream, from: u64, to: u64, recorded: usize, map: &impl Fn(f64) -> T, out: &mut [core::mem::MaybeUninit<T>]) -> (usize, Vec<u64>, u64) {
+    let mut rng = FastChaCha8::at_word(keystream.clone(), from);
+    let table = abscissae();
     let mut starts = Vec::with_capacity(recorded);
     while rng.word_pos() < to && starts.len() < recorded {
         starts.push(rng.word_pos());
-        values.push(map(fast_normal(&mut rng, table)));
+        out[starts.len() - 1].write(map(fast_normal(&mut rng, table)));
     }
-    let done = values.len();
-    let written = normals_before(&mut rng, to, table, values.spare_capacity_mut(), map);
-    // SAFETY: `normals_before` initialised the first `written` slots past `done`.
-    unsafe { values.set_len(done + written) };
-    Piece { values, starts, end: rng.word_pos() }
+    let done = starts.len();
+    let written = normals_before(&mut rng, to, table, &mut out[done..], map);
+    (done + written, starts, rng.word_pos())
 }
 
 /// Writes `map(z)` into `out` for the normals that start before word `to` and returns how many (`out` has
@@ -205,13 +229,13 @@ impl Normals {
 
     /// Appends `map(z)` for at least the next `want` normals `z` (fewer than a piece's worth: exactly
     /// `want`, drawn in turn; more: whole pieces, which may give up to a piece more).
-    pub fn fill<T: Send + Sync>(&mut self, out: &mut Vec<T>, want: usize, map: impl Fn(f64) -> T + Sync) {
+    pub fn fill<T: Send + Sync + Copy>(&mut self, out: &mut Vec<T>, want: usize, map: impl Fn(f64) -> T + Sync) {
         with_team(|team| self.fill_on(team, out, want, &map, || {}));
     }
 
     /// [`Normals::fill`] with the pieces decoded by `team` (which calls its helper for several pieces),
     /// whose caller first runs `alongside`.
-    pub fn fill_on<T: Send + Sync>(&mut self, team: &Arc<Team>, out: &mut Vec<T>, want: usize, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
+    pub fn fill_on<T: Send + Sync + Copy>(&mut self, team: &Arc<Team>, out: &mut Vec<T>, want: usize, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
         let per_piece = PIECE_NORMALS;
         let mut alongside = Some(alongside);
         if want < per_piece {
@@ -238,26 +262,58 @@ impl Normals {
 
     /// Appends `map(z)` for the next normals `z`: as many as `pieces` pieces of 8192 draws yield
     /// (about 8100 each), decoded by a [`Team`] (with the `threads` feature, two threads).
-    pub fn extend<T: Send + Sync>(&mut self, out: &mut Vec<T>, pieces: usize, map: impl Fn(f64) -> T + Sync) {
+    pub fn extend<T: Send + Sync + Copy>(&mut self, out: &mut Vec<T>, pieces: usize, map: impl Fn(f64) -> T + Sync) {
         with_team(|team| self.extend_on(team, out, pieces, &map, || {}));
     }
 
-    fn extend_on<T: Send + Sync>(&mut self, team: &Arc<Team>, out: &mut Vec<T>, pieces: usize, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
+    fn extend_on<T: Send + Sync + Copy>(&mut self, team: &Arc<Team>, out: &mut Vec<T>, pieces: usize, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
         let first = self.next;
         // A phase of several pieces is worth a helper's wake (one piece is not).
         if pieces > 1 {
             team.call_helper();
         }
-        let slots: Vec<OnceLock<Piece<T>>> = (0..pieces).map(|_| OnceLock::new()).collect();
+        // Each piece decodes straight into room of its own past `out`'s end (a piece's most normals each),
+        // then the pieces close up in order: no piece buffers beside `out`.
+        let base = out.len();
+        out.reserve(pieces * PIECE_NORMALS);
+        let room = Room(out.spare_capacity_mut().as_mut_ptr());
+        let decoded: Vec<OnceLock<(usize, Vec<u64>, u64)>> = (0..pieces).map(|_| OnceLock::new()).collect();
         let (keystream, recorded) = (&self.keystream, self.recorded);
         team.for_each_alongside(
             pieces,
             |p| {
-                let _ = slots[p].set(decode_piece(keystream, first, p, recorded, map));
+                let (from, to) = piece_bounds(first, p);
+                // SAFETY: item `p` alone writes these slots of `out`'s spare capacity, which stays where it
+                // is until every item has run (nothing touches `out` meanwhile).
+                let slots = unsafe { room.piece(p) };
+                let _ = decoded[p].set(decode_into(keystream, from, to, recorded, map, slots));
             },
             alongside,
         );
-        self.merge(first, slots.into_iter().map(|slot| slot.into_inner().expect("every piece decoded")), out, map);
+        let (mut at, mut len) = (first, base);
+        for (p, piece) in decoded.into_iter().enumerate() {
+            let (mut count, starts, mut end) = piece.into_inner().expect("every piece decoded");
+            let (from, to) = piece_bounds(first, p);
+            let mut skip = 0;
+            if at != from {
+                // The piece before ended inside a normal: keep from the true start if recorded, else decode again.
+                match starts.iter().position(|&s| s == at) {
+                    Some(j) => (skip, count) = (j, count - j),
+                    None => {
+                        // SAFETY: as above, and no item runs now.
+                        (count, _, end) = decode_into(&self.keystream, at, to, 0, map, unsafe { room.piece(p) });
+                    }
+                }
+            }
+            // SAFETY: slots `skip .. skip + count` of piece `p` are initialised; they move down (or stay) to
+            // `len`, past every value already kept.
+            unsafe { std::ptr::copy(out.as_ptr().add(base + p * PIECE_NORMALS + skip), out.as_mut_ptr().add(len), count) };
+            len += count;
+            at = end.max(at);
+        }
+        // SAFETY: `base .. len` now holds the kept values.
+        unsafe { out.set_len(len) };
+        self.next = at;
     }
 
     /// Opens the decoding of the next `want` normals or a few more (whole pieces, with room for the

@@ -8,7 +8,7 @@
 //! addition [`Walker::advance`] makes, so the rows are the same for any split.
 
 use super::{block_sites, block_steps, step_map, Walker};
-use percolab_random::Team;
+use percolab_random::{Team, PIECE_NORMALS};
 use std::sync::Arc;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -30,7 +30,12 @@ impl Walker {
         self.drawn();
         let take = rows.min(self.n - self.site);
         let per_block = block_sites(self.here.len());
-        out.reserve(take * self.here.len());
+        // Room for the rows and for what decoding puts past them before the surplus goes back to `steps`
+        // (a prefetch's 1/32 margin, a piece's overshoot, the next site's step), so that the buffer is
+        // allocated once: growing it afterwards left its first allocation as a hole the other buffer of
+        // a DataStream did not fit in (4 MiB more wasm memory at d = 16).
+        let rows = take * self.here.len();
+        out.reserve_exact(rows + rows / 32 + 3 * PIECE_NORMALS + self.here.len());
         // The walker's team for all blocks: its helper stays on call between this call and the next.
         let team = Arc::clone(&self.team);
         let mut done = 0;
