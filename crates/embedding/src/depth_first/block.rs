@@ -197,12 +197,15 @@ impl Walker {
         if end < n {
             let p = parent(end);
             let here: Vec<f32> = row(p).iter().zip(&self.steps[self.used..self.used + d]).map(|(&f, &s)| f + s).collect();
+            // The ancestors open from before the block keep their positions; those from the block (sites
+            // `a` on) take theirs from its rows. In place: a new stack per block, as long as the open path
+            // (`~sqrt(n) d` floats), left holes that grew wasm memory by MiBs over 10^8 points.
             let kept = self.sites.partition_point(|&s| (s as usize) < a);
-            let mut stack = self.stack[..kept * d].to_vec();
+            self.stack.truncate(kept * d);
             for &w in &self.sites[kept..] {
-                stack.extend_from_slice(row(w as usize));
+                let r = w as usize - a;
+                self.stack.extend_from_slice(&out[base + r * d..base + (r + 1) * d]);
             }
-            self.stack = stack;
             self.here = here;
         } else {
             self.stack.clear();
