@@ -46,10 +46,12 @@ impl Walker {
             done += m;
         }
         // The next block's steps decode on the helper while the caller is away (in JavaScript, writing
-        // this chunk): whole pieces, the block's own count of them at most.
+        // this chunk): whole pieces, the block's own count of them at most, and no more than this chunk's
+        // rows take (at small d a block is many chunks: 2^19 rows at d = 2, and the steps decoded ahead
+        // for it held 4 MiB beside chunks of 0.75).
         let (n, d) = (self.n, self.here.len());
         if self.site + 1 < n && team.can_help() {
-            let need = block_steps(self.site, n, d);
+            let need = block_steps(self.site, n, d).min(take * d);
             let kept = self.steps.len() - self.used;
             if need > kept {
                 self.ahead = self.normals.prefetch(&team, need - kept, step_map(self.scale));
