@@ -133,25 +133,26 @@ fn streamed_branching_memory_does_not_grow_with_the_output() {
 }
 
 #[test]
-fn streamed_depth_first_cluster_holds_its_offspring_sequence_and_a_stack() {
-    let (n, rows) = (2_000_000u64, 10_000usize);
-    let (count, used) = peak(|| {
-        let mut s = DepthFirst::new(3, 0, Lattice::new(2 * D as u32).unwrap(), n, D).unwrap();
-        let mut count = 0u64;
-        while let Some(chunk) = s.next_chunk(rows) {
-            count += (chunk.len() / D) as u64;
-        }
-        count
-    });
-    let bound = n as usize + 4 * D * rows + stack_allowance(n) + STEP_BUFFER_BYTES + 64 * KIB;
-    eprintln!(
-        "depth-first n={n}: peak {:.1} KiB (offspring {:.1} KiB), bound {:.1} KiB",
-        used as f64 / 1024.0,
-        n as f64 / 1024.0,
-        bound as f64 / 1024.0
-    );
-    assert_eq!(count, n);
-    assert!(used <= bound, "peak {used} above {bound}");
+fn streamed_depth_first_cluster_holds_a_chunk_and_a_stack_not_its_offspring_sequence() {
+    // The offspring counts are drawn again as they are read (`OffspringStream`): what the walk holds beside
+    // a chunk is its open path, not one byte per site, so the peak stays under the bound at 4x the sites.
+    let rows = 10_000usize;
+    for n in [2_000_000u64, 8_000_000] {
+        let (count, used) = peak(|| {
+            let mut s = DepthFirst::new(3, 0, Lattice::new(2 * D as u32).unwrap(), n, D).unwrap();
+            let mut count = 0u64;
+            while let Some(chunk) = s.next_chunk(rows) {
+                count += (chunk.len() / D) as u64;
+            }
+            count
+        });
+        // The chunk, as much again for the steps decoded with it (pieces, surplus), the walk's stack, and
+        // the offspring stream's leaf, bitset and spans.
+        let bound = 2 * 4 * D * rows + stack_allowance(n) + 256 * KIB;
+        eprintln!("depth-first n={n}: peak {:.1} KiB (the counts held would be {:.1} KiB), bound {:.1} KiB", used as f64 / 1024.0, n as f64 / 1024.0, bound as f64 / 1024.0);
+        assert_eq!(count, n);
+        assert!(used <= bound, "n {n}: peak {used} above {bound}");
+    }
 }
 
 /// The export target: 1e8 points at d = 16 under 1 GiB, both ways. About 3-4 minutes on 2 cores (the
