@@ -213,7 +213,16 @@ describe('one definition of what Rust and the GPU share', () => {
       const { offset, scale } = model.record().standardization;
       model.free();
       expect(streamed).toEqual(Float32Array.from([...offset, ...scale]));
+      // In steps (what generate shows progress between): the fraction rises to 1, then the same bits.
+      const run = kernels.standardizationRun(config.data, 8, n, by);
+      const fractions: number[] = [];
+      for (let f = 0; f < 1; ) fractions.push((f = run.advance(1)));
+      // Three chunks per pass (65536, 65536, 18928 rows); sd takes two passes.
+      const passes = by === 'sd' ? 2 : 1;
+      expect(fractions).toEqual([65536, 131072, 150_000, 215536, 281072, 300_000].slice(0, 3 * passes).map((r) => r / (passes * n)));
+      expect(run.finish()).toEqual(streamed);
     }
+    expect(() => kernels.standardizationRun(config.data, 8, 0, 'range')).toThrow('rows must be a positive integer, got 0');
     expect(() => kernels.streamStandardization(config.data, 8, n, 'mad' as 'sd')).toThrow('teacher.standardize: unknown variant `mad`, expected `range` or `sd`');
   });
 });

@@ -157,6 +157,15 @@ export interface StudentSpec {
   train: object & { learningRate: number };
 }
 
+/** A standardization read from a data stream in steps (`Kernels.standardizationRun`). */
+export interface StandardizationRun {
+  /** Reads up to `chunks` more chunks of 65536 rows; the fraction of the work done, 1 once it can finish. */
+  advance(chunks: number): number;
+  /** Offset then scale, 2 x dimension floats (frees the run). */
+  finish(): Float32Array;
+  free(): void;
+}
+
 /** Rows of a data set in chunks (see `DataSpec`); the owner frees it. */
 export interface DataStream {
   readonly dimension: number;
@@ -284,6 +293,8 @@ export interface Kernels {
    * in memory, without holding them.
    */
   streamStandardization(spec: DataSpec, seed: number, rows: number, by: TeacherSpec['standardize']): Float32Array;
+  /** `streamStandardization` in steps, to show progress between them; the owner frees it unless finished. */
+  standardizationRun(spec: DataSpec, seed: number, rows: number, by: TeacherSpec['standardize']): StandardizationRun;
   permutation(seed: number, index: number, n: number): Uint32Array;
   knnSearch(train: Float32Array, dimension: number, queries: Float32Array, k: number): KnnResult;
   /**
@@ -621,6 +632,10 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
       return JSON.parse(call(() => glue.estimateWeights(values, shapes, big(seed), replicates)));
     },
     streamStandardization: (spec, seed, rows, by) => call(() => glue.streamStandardization(JSON.stringify(spec), big(seed), rows, by)),
+    standardizationRun: (spec, seed, rows, by) => {
+      const raw = call(() => new glue.StandardizationRun(JSON.stringify(spec), big(seed), rows, by));
+      return { advance: (chunks) => call(() => raw.advance(chunks)), finish: () => call(() => raw.finish()), free: () => raw.free() };
+    },
     dataStream: (spec, seed) => {
       const raw = call(() => new glue.DataStream(JSON.stringify(spec), big(seed)));
       const free = () => raw.free();

@@ -246,32 +246,75 @@ const CHUNK_ROWS: u32 = 1 << 16;
 /// computes from the same rows in memory (one implementation, `percolab_teachers::Standardizer`).
 #[wasm_bindgen(js_name = streamStandardization)]
 pub fn stream_standardization(spec: &str, seed: u64, rows: f64, by: &str) -> Result<Vec<f32>, JsError> {
-    let spec: DataSpec = spec::parse("data spec", spec).map_err(err)?;
-    let by: Standardize = spec::parse("teacher.standardize", &serde_json::Value::from(by).to_string()).map_err(err)?;
-    let by = match by {
-        Standardize::Range => StandardizeBy::Range,
-        Standardize::Sd => StandardizeBy::Sd,
-    };
-    if !(rows >= 1.0 && rows.fract() == 0.0) {
-        return Err(JsError::new(&format!("rows must be a positive integer, got {rows}")));
-    }
-    let rows = rows as u64;
-    let mut standardizer = Standardizer::new(spec.dimension as usize, by).map_err(err)?;
-    for pass in 0..standardizer.passes() {
-        if pass > 0 {
-            standardizer.next_pass();
+    let mut run = StandardizationRun::new(spec, seed, rows, by)?;
+    while run.advance(u32::MAX)? < 1.0 {}
+    Ok(run.finish())
+}
+
+/// [`stream_standardization`] in steps, so that a caller can show progress between them (a pass over
+/// 10^9 points takes minutes). The owner frees it.
+#[wasm_bindgen]
+pub struct StandardizationRun {
+    spec: DataSpec,
+    seed: u64,
+    rows: u64,
+    standardizer: Standardizer,
+    data: DataStream,
+    /// Rows of the current pass observed.
+    done: u64,
+    pass: usize,
+}
+
+#[wasm_bindgen]
+impl StandardizationRun {
+    #[wasm_bindgen(constructor)]
+    pub fn new(spec: &str, seed: u64, rows: f64, by: &str) -> Result<StandardizationRun, JsError> {
+        let spec: DataSpec = spec::parse("data spec", spec).map_err(err)?;
+        let by: Standardize = spec::parse("teacher.standardize", &serde_json::Value::from(by).to_string()).map_err(err)?;
+        let by = match by {
+            Standardize::Range => StandardizeBy::Range,
+            Standardize::Sd => StandardizeBy::Sd,
+        };
+        if !(rows >= 1.0 && rows.fract() == 0.0) {
+            return Err(JsError::new(&format!("rows must be a positive integer, got {rows}")));
         }
-        let mut data = DataStream::build(&spec, seed).map_err(err)?;
-        let mut done = 0u64;
-        while done < rows {
-            let chunk = data.next((rows - done).min(CHUNK_ROWS as u64) as u32);
-            if chunk.is_empty() {
-                return Err(JsError::new(&format!("the data stream ended after {done} of {rows} rows")));
+        let standardizer = Standardizer::new(spec.dimension as usize, by).map_err(err)?;
+        let data = DataStream::build(&spec, seed).map_err(err)?;
+        Ok(StandardizationRun { spec, seed, rows: rows as u64, standardizer, data, done: 0, pass: 0 })
+    }
+
+    /// Reads up to `chunks` more chunks of rows (a naive cluster's serial start counting as chunks of its
+    /// own); returns the fraction of the work done, 1 once `finish` can be called.
+    pub fn advance(&mut self, chunks: u32) -> Result<f64, JsError> {
+        let passes = self.standardizer.passes();
+        for _ in 0..chunks {
+            if self.pass == passes {
+                break;
             }
-            standardizer.observe(&chunk).map_err(err)?;
-            done += (chunk.len() / data.dimension) as u64;
+            if self.done == 0 && self.data.prepare(1 << 22) < 1.0 {
+                continue;
+            }
+            let chunk = self.data.next((self.rows - self.done).min(CHUNK_ROWS as u64) as u32);
+            if chunk.is_empty() {
+                return Err(JsError::new(&format!("the data stream ended after {} of {} rows", self.done, self.rows)));
+            }
+            self.standardizer.observe(&chunk).map_err(err)?;
+            self.done += (chunk.len() / self.data.dimension) as u64;
+            if self.done == self.rows {
+                self.pass += 1;
+                self.done = 0;
+                if self.pass < passes {
+                    self.standardizer.next_pass();
+                    self.data = DataStream::build(&self.spec, self.seed).map_err(err)?;
+                }
+            }
         }
+        Ok((self.pass as f64 * self.rows as f64 + self.done as f64) / (passes as f64 * self.rows as f64))
     }
-    let s = standardizer.finish();
-    Ok([s.offset, s.scale].concat())
+
+    /// Offset then scale, `2 * dimension` floats.
+    pub fn finish(self) -> Vec<f32> {
+        let s = self.standardizer.finish();
+        [s.offset, s.scale].concat()
+    }
 }

@@ -11,24 +11,24 @@ import { chooseDevice, type GpuProvider, probeNow } from '../../teachers/device.
 import { nodeGpu } from '../../teachers/gpu-node.js';
 import { createTeacher, type Teacher } from '../../teachers/teacher.js';
 import { version } from '../../version.js';
-import type { DataStream, Kernels, ThreadedKernels } from '../../wasm/kernels.js';
+import type { DataStream, Kernels, StandardizationRun, ThreadedKernels } from '../../wasm/kernels.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
 import { collect, MAX_THREADS, nonNegativeInt, outputPath, positiveInt, readConfig, threadCount } from '../options.js';
 import { delayedProgress } from '../progress.js';
 
 /**
  * Labels chunk by chunk with the config's teacher. A Fourier teacher is standardized by all `n` points
- * (`teacher.standardize`: range or sd), computed in wasm by a first pass over the stream; per-cluster
+ * (`teacher.standardize`: range or sd), computed in wasm by a first pass over the stream (in steps, shown); per-cluster
  * teachers are drawn for each chunk's clusters (a cluster's teacher depends only on the seed and its
  * id), without the score.
  */
-async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: Kernels, seed: number, n: number, gpus: GpuProvider | undefined) {
+async function chunkLabeller(config: ReturnType<typeof readConfig>, kernels: Kernels, seed: number, n: number, gpus: GpuProvider | undefined, show: boolean) {
   const d = config.data.dimension;
   const choice = await chooseDevice(config.teacher.device, gpus, kernels);
   if (config.teacher.device !== 'cpu') process.stderr.write(`percolab: teacher device: ${choice.why}\n`);
   const gpu = choice.gpu;
   const spec = config.teacher;
-  const standardization = spec.kind === 'fourier' ? kernels.streamStandardization(streamSpec(config, n), seed, n, spec.standardize) : undefined;
+  const standardization = spec.kind === 'fourier' ? await standardize(kernels.standardizationRun(streamSpec(config, n), seed, n, spec.standardize), n * (spec.standardize === 'sd' ? 2 : 1), show) : undefined;
   // The CPU twin reads a chunk where the stream left it in wasm memory; the GPU teacher gets a copy in an
   // ordinary buffer (its uploads and its check against the twin then read what they always read).
   let owned: Float32Array | undefined;
@@ -80,15 +80,31 @@ const STEP_SITES = 1 << 22;
  * long one (tens of seconds at 10^9 points) it goes in steps, here or on a helper thread, with a progress
  * bar, and Ctrl-C stops it between two steps.
  */
-async function prepareInSteps(stream: DataStream, n: number, show: boolean) {
-  const progress = delayedProgress('percolab generate: offspring counts, first draw', 1000, show, 'sites');
+const prepareInSteps = (stream: DataStream, n: number, show: boolean) =>
+  inSteps(() => stream.prepare(STEP_SITES), delayedProgress('percolab generate: offspring counts, first draw', 1000, show, 'sites'), n);
+
+/** A Fourier teacher's standardization by all the points: a first pass over the data (two for sd), shown. */
+async function standardize(run: StandardizationRun, rows: number, show: boolean): Promise<Float32Array> {
+  try {
+    await inSteps(() => run.advance(16), delayedProgress('percolab generate: standardizing the teacher (rows read, every pass)', 1000, show, 'rows'), rows);
+  } catch (error) {
+    run.free();
+    throw error;
+  }
+  return run.finish();
+}
+
+/**
+ * Runs `step` (the fraction done after it) until it reaches 1, showing `total` times the fraction; between
+ * steps a turn of the event loop (signals, the bar), or a wait when the step only looked at a helper's work.
+ */
+async function inSteps(step: () => number, progress: ReturnType<typeof delayedProgress>, total: number) {
   try {
     for (;;) {
       const start = performance.now();
-      const done = stream.prepare(STEP_SITES);
+      const done = step();
       if (done >= 1) return;
-      progress.update(Math.round(done * n), n);
-      // After a step made here, a turn of the event loop (signals, the bar); while a helper makes them, a wait.
+      progress.update(Math.round(done * total), total);
       const made = performance.now() - start > 1;
       await new Promise((resolve) => (made ? setImmediate(resolve) : setTimeout(resolve, 20)));
     }
@@ -140,12 +156,12 @@ async function generateWith(file: string | undefined, options: Options, starting
   let bar: ReturnType<typeof delayedProgress> | undefined;
   try {
     if (n >= PREPARED_IN_STEPS) await prepareInSteps(stream, n, options.progress);
-    const progress = (bar = delayedProgress('percolab generate', 1000, options.progress, 'points'));
     if (stream.length < n) {
       const raise = population ? 'data.clusters, data.minClusterSize or data.maxClusterSize' : 'data.branchSize or data.levels';
       throw new UsageError(`--points ${n}: this config's data set has only ${stream.length} points (raise ${raise})`);
     }
-    const label = await chunkLabeller(config, kernels, seed, n, gpus);
+    const label = await chunkLabeller(config, kernels, seed, n, gpus, options.progress);
+    const progress = (bar = delayedProgress('percolab generate', 1000, options.progress, 'points'));
     const { record: recordPath, ...written } = paths;
     const record = { percolab: version, seed, points: n, dimension: d, files: written, config: { ...config, percolab: { version, seeds: [seed] } } };
     if (table) {
