@@ -1,8 +1,9 @@
 //! Embedders of percolation trees into R^d.
 //!
 //! - [`embed_naive`]: a given breadth-first parent array, all points in memory (the current pipeline).
-//! - [`DepthFirst`]: one exact cluster read in depth-first preorder and streamed in chunks; memory is the
-//!   offspring sequence (1 byte per site for `z <= 256`) plus a stack of ancestor positions.
+//! - [`DepthFirst`]: one exact cluster read in depth-first preorder and streamed in chunks; memory is a
+//!   chunk's steps and a stack of ancestor positions (`O(sqrt(n) d)`): the offspring counts are drawn
+//!   again as they are read, not held.
 //! - [`Branching`]: the branching embedder (a stand-in for a much larger cluster), recursive over `levels`, streamed leaf by leaf.
 //! - [`PopulationStream`]: many clusters with power-law sizes, placed apart, each point with its cluster id.
 //!
