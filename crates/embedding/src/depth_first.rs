@@ -1,7 +1,7 @@
 use crate::stream::{collect, PointStream};
 use crate::EmbedError;
 use percolab_percolation::{Lattice, OffspringStream, RotationSearch, MAX_SITES};
-use percolab_random::{fast_stream, stream, FastChaCha8, Normals, Prefetch, Purpose, Team, MAX_INDEX, PIECE_NORMALS};
+use percolab_random::{fast_stream, stream, FastChaCha8, Normals, OpenPhase, Prefetch, Purpose, Team, MAX_INDEX, PIECE_NORMALS};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -47,8 +47,9 @@ pub(crate) struct Walker {
 enum Sequence {
     /// The first draw, by the caller: in steps ([`Walker::prepare`]) or all at once when read.
     Searching(Option<Box<RotationSearch<FastChaCha8>>>),
-    /// The first draw, by the helper, which puts the counts in `slot`; `drawn`: its progress in sites.
-    Drawing { slot: Arc<Mutex<Option<OffspringStream<FastChaCha8>>>>, drawn: Arc<AtomicUsize> },
+    /// The first draw, by the helper, which puts the counts in `slot`; `drawn`: its progress in sites;
+    /// `search`: its phase of the team, open until the caller waits for it.
+    Drawing { slot: Arc<Mutex<Option<OffspringStream<FastChaCha8>>>>, drawn: Arc<AtomicUsize>, search: OpenPhase },
     Drawn(Box<OffspringStream<FastChaCha8>>),
 }
 
@@ -86,19 +87,21 @@ impl Walker {
         let team = Team::new();
         let scale = 1.0 / (d as f64).sqrt();
         let rng = fast_stream(seed, Purpose::Cluster, index);
-        let (offspring, ahead) = if team.can_help() && block_steps(0, n, d) >= PIECE_NORMALS {
+        let offspring = if team.can_help() && block_steps(0, n, d) >= PIECE_NORMALS {
             let (slot, drawn) = (Arc::new(Mutex::new(None)), Arc::new(AtomicUsize::new(0)));
             let (filled, progress) = (Arc::clone(&slot), Arc::clone(&drawn));
-            let ahead = normals.prefetch_after(&team, 0, step_map(scale), move || {
+            let lead = Mutex::new(Some(move || {
                 let mut search = RotationSearch::new(rng, lattice, n);
                 while !search.advance(SEARCH_STEP) {
                     progress.store(search.drawn(), Ordering::Relaxed);
                 }
                 *filled.lock().expect("offspring") = Some(search.finish());
-            });
-            (Sequence::Drawing { slot, drawn }, Some(ahead))
+            }));
+            // A phase of one item, which the helper (called by `open`) takes.
+            let search = team.open(1, Arc::new(move |_| (lead.lock().expect("search").take().expect("the search runs once"))()));
+            Sequence::Drawing { slot, drawn, search }
         } else {
-            (Sequence::Searching(Some(Box::new(RotationSearch::new(rng, lattice, n)))), None)
+            Sequence::Searching(Some(Box::new(RotationSearch::new(rng, lattice, n))))
         };
         Walker {
             offspring,
@@ -116,26 +119,26 @@ impl Walker {
             parents: Vec::new(),
             team,
             parts: block::parts(),
-            ahead,
+            ahead: None,
         }
     }
 
     /// The offspring counts, once found where they start: by this thread now if it is its to do, else by
     /// the helper, for which this thread waits.
     fn drawn(&mut self) -> &mut OffspringStream<FastChaCha8> {
-        match &mut self.offspring {
-            Sequence::Searching(search) => {
-                let mut search = search.take().expect("a search in progress");
-                search.advance(usize::MAX);
-                self.offspring = Sequence::Drawn(Box::new(search.finish()));
-            }
-            Sequence::Drawing { slot, .. } => {
-                let slot = Arc::clone(slot);
-                let ahead = self.ahead.as_mut().expect("the helper's search is an open phase");
-                self.normals.wait_prefetched(&self.team, ahead);
-                self.offspring = Sequence::Drawn(Box::new(slot.lock().expect("offspring").take().expect("the offspring sequence drawn")));
-            }
-            Sequence::Drawn(_) => {}
+        if !matches!(self.offspring, Sequence::Drawn(_)) {
+            self.offspring = match std::mem::replace(&mut self.offspring, Sequence::Searching(None)) {
+                Sequence::Searching(search) => {
+                    let mut search = search.expect("a search in progress");
+                    search.advance(usize::MAX);
+                    Sequence::Drawn(Box::new(search.finish()))
+                }
+                Sequence::Drawing { slot, search, .. } => {
+                    self.team.finish(search);
+                    Sequence::Drawn(Box::new(slot.lock().expect("offspring").take().expect("the offspring sequence drawn")))
+                }
+                drawn @ Sequence::Drawn(_) => drawn,
+            };
         }
         self.offspring.counts()
     }
@@ -154,7 +157,7 @@ impl Walker {
                 self.offspring = Sequence::Drawn(Box::new(finished));
                 self.n
             }
-            Sequence::Drawing { slot, drawn } => {
+            Sequence::Drawing { slot, drawn, .. } => {
                 if slot.lock().expect("offspring").is_some() {
                     self.n
                 } else {
@@ -211,6 +214,9 @@ impl Walker {
 
 impl Drop for Walker {
     fn drop(&mut self) {
+        if let Sequence::Drawing { .. } = self.offspring {
+            self.drawn();
+        }
         if let Some(ahead) = self.ahead.take() {
             self.normals.take_prefetched(&self.team, ahead, &mut self.steps, &step_map(self.scale), || {});
         }

@@ -294,17 +294,17 @@ impl Normals {
         for (p, piece) in decoded.into_iter().enumerate() {
             let (mut count, starts, mut end) = piece.into_inner().expect("every piece decoded");
             let (from, to) = piece_bounds(first, p);
-            let mut skip = 0;
-            if at != from {
-                // The piece before ended inside a normal: keep from the true start if recorded, else decode again.
-                match starts.iter().position(|&s| s == at) {
-                    Some(j) => (skip, count) = (j, count - j),
-                    None => {
-                        // SAFETY: as above, and no item runs now.
-                        (count, _, end) = decode_into(&self.keystream, at, to, 0, map, unsafe { room.piece(p) });
-                    }
+            let skip = match realigned(at, from, &starts) {
+                Some(j) => {
+                    count -= j;
+                    j
                 }
-            }
+                None => {
+                    // SAFETY: as above, and no item runs now.
+                    (count, _, end) = decode_into(&self.keystream, at, to, 0, map, unsafe { room.piece(p) });
+                    0
+                }
+            };
             // SAFETY: slots `skip .. skip + count` of piece `p` are initialised; they move down (or stay) to
             // `len`, past every value already kept.
             unsafe { std::ptr::copy(out.as_ptr().add(base + p * PIECE_NORMALS + skip), out.as_mut_ptr().add(len), count) };
@@ -323,50 +323,24 @@ impl Normals {
         if want < PIECE_NORMALS {
             return None;
         }
-        Some(self.open(team, want, map, None))
-    }
-
-    /// [`Normals::prefetch`] with `lead` (work the pieces do not depend on, run once) as the phase's first
-    /// item, so the helper takes it first; the phase opens even for fewer than a piece's worth of normals.
-    /// [`Normals::take_prefetched`] returns once `lead` has run too.
-    pub fn prefetch_after<T: Send + Sync + 'static>(&self, team: &Arc<Team>, want: usize, map: impl Fn(f64) -> T + Send + Sync + 'static, lead: impl FnOnce() + Send + 'static) -> Prefetch<T> {
-        self.open(team, want, map, Some(Box::new(lead)))
-    }
-
-    fn open<T: Send + Sync + 'static>(&self, team: &Arc<Team>, want: usize, map: impl Fn(f64) -> T + Send + Sync + 'static, lead: Option<Box<dyn FnOnce() + Send>>) -> Prefetch<T> {
         // About 2.2% of a piece's draws go to normals that take more than one: 1/32 more draws, so the caller rarely has to
         // decode a short tail itself.
         let pieces = (want + want / 32).div_ceil(PIECE_NORMALS);
         let slots: Arc<[Mutex<Option<Piece<T>>>]> = (0..pieces).map(|_| Mutex::new(None)).collect();
         let (keystream, first, recorded) = (self.keystream.clone(), self.next, self.recorded);
         let decoded = Arc::clone(&slots);
-        let skip = usize::from(lead.is_some());
-        let lead = Mutex::new(lead);
-        let items = move |i: usize| match i.checked_sub(skip) {
-            Some(p) => *decoded[p].lock().expect("piece") = Some(decode_piece(&keystream, first, p, recorded, &map)),
-            None => (lead.lock().expect("lead").take().expect("the lead runs once"))(),
-        };
-        let phase = team.open(pieces + skip, Arc::new(items));
-        Prefetch { first, slots, phase: Some(phase), lead: skip == 1 }
+        let phase = team.open(pieces, Arc::new(move |p| *decoded[p].lock().expect("piece") = Some(decode_piece(&keystream, first, p, recorded, &map))));
+        Some(Prefetch { first, slots, phase })
     }
 
     /// Appends the normals `prefetch` has decoded (`map` as given to [`Normals::prefetch`], for any piece
     /// decoded again), the caller first running `alongside` while the helper goes on. Pieces nobody has
     /// begun are not decoded: the caller decodes what it still needs where it needs it (`fill_on`), so
-    /// pieces decoded ahead hold memory only for the time the caller was away. With a lead
-    /// ([`Normals::prefetch_after`]), or after [`Normals::wait_prefetched`], every piece.
+    /// pieces decoded ahead hold memory only for the time the caller was away.
     pub fn take_prefetched<T: Send + Sync>(&mut self, team: &Team, prefetch: Prefetch<T>, out: &mut Vec<T>, map: &(impl Fn(f64) -> T + Sync), alongside: impl FnOnce()) {
         assert_eq!(prefetch.first, self.next, "prefetched from another position");
         alongside();
-        let ran = match prefetch.phase {
-            // A lead runs whatever happens (see `prefetch_after`), and so do the pieces with it.
-            Some(phase) if prefetch.lead => {
-                team.finish(phase);
-                prefetch.slots.len()
-            }
-            Some(phase) => team.close(phase),
-            None => prefetch.slots.len(),
-        };
+        let ran = team.close(prefetch.phase);
         // Room for every piece at once (appending piece by piece would double the capacity, and the
         // walker keeps it).
         out.reserve_exact(ran * PIECE_NORMALS);
@@ -375,26 +349,16 @@ impl Normals {
         self.merge(prefetch.first, pieces, out, map);
     }
 
-    /// Waits until every item of `prefetch` has run (its lead too), keeping the pieces for
-    /// [`Normals::take_prefetched`]; `team` may open other phases from then on.
-    pub fn wait_prefetched<T: Send + Sync>(&self, team: &Team, prefetch: &mut Prefetch<T>) {
-        if let Some(phase) = prefetch.phase.take() {
-            team.finish(phase);
-        }
-    }
-
     /// Appends the pieces from word `first` on in order, each from where the one before really ended.
     fn merge<T>(&mut self, first: u64, pieces: impl Iterator<Item = Piece<T>>, out: &mut Vec<T>, map: &impl Fn(f64) -> T) {
         let mut at = first;
         for (p, mut piece) in pieces.enumerate() {
             let (from, to) = piece_bounds(first, p);
-            if at != from {
-                match piece.starts.iter().position(|&s| s == at) {
-                    Some(j) => {
-                        piece.values.drain(..j);
-                    }
-                    None => piece = decode(&self.keystream, at, to, 0, map),
+            match realigned(at, from, &piece.starts) {
+                Some(j) => {
+                    piece.values.drain(..j);
                 }
+                None => piece = decode(&self.keystream, at, to, 0, map),
             }
             out.append(&mut piece.values);
             at = piece.end.max(at);
@@ -407,10 +371,17 @@ impl Normals {
 pub struct Prefetch<T> {
     first: u64,
     slots: Arc<[Mutex<Option<Piece<T>>>]>,
-    /// Open until waited for or taken.
-    phase: Option<OpenPhase>,
-    /// The phase's first item is a lead, not a piece.
-    lead: bool,
+    phase: OpenPhase,
+}
+
+/// Where a piece decoded from word `from` keeps its values, given that the piece before really ended at
+/// word `at`: from its `j`-th value (0 when `at == from`; else the one recorded to start at `at`), or,
+/// with `None`, nowhere: it is decoded again from `at` (the two decodings agree from a common start on).
+fn realigned(at: u64, from: u64, starts: &[u64]) -> Option<usize> {
+    if at == from {
+        return Some(0);
+    }
+    starts.iter().position(|&s| s == at)
 }
 
 /// Words of piece `p` of those from word `first` on.
@@ -480,35 +451,6 @@ mod tests {
                 assert!(ran);
                 let have = got.len() - before;
                 normals.fill_on(team, &mut got, want.saturating_sub(have) + 10, &|z| z, || {});
-            }
-        });
-        let want: Vec<f64> = (0..got.len()).map(|_| StandardNormal.sample(&mut rng)).collect();
-        assert_eq!(got, want);
-        assert_eq!(normals.next, rng.get_word_pos() as u64);
-    }
-
-    #[test]
-    fn a_lead_runs_once_before_the_prefetched_pieces_are_taken() {
-        let mut rng = stream(6, Purpose::Embedding, 1);
-        let mut normals = Normals::new(&rng);
-        let mut got = Vec::new();
-        with_team(|team| {
-            // Fewer than a piece's worth too: the phase opens for the lead.
-            for want in [0, 10, PIECE_NORMALS, 3 * PIECE_NORMALS + 7] {
-                let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-                let counter = Arc::clone(&runs);
-                let mut ahead = normals.prefetch_after(team, want, |z| z, move || {
-                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                });
-                if want >= PIECE_NORMALS {
-                    // Waited for first: the lead has run, the pieces are kept for the take.
-                    normals.wait_prefetched(team, &mut ahead);
-                    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
-                }
-                let before = got.len();
-                normals.take_prefetched(team, ahead, &mut got, &|z| z, || {});
-                assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1, "want {want}");
-                assert!(got.len() - before >= want);
             }
         });
         let want: Vec<f64> = (0..got.len()).map(|_| StandardNormal.sample(&mut rng)).collect();
