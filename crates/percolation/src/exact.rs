@@ -161,6 +161,20 @@ pub(crate) fn choose_in_chunk<R: Rng + ?Sized, C: Count>(rng: &mut R, out: &mut 
 /// `complement`): the rank (set bits below) at each block's end minus the rank at its start, the ranks
 /// taken in one pass over the words.
 fn add_block_counts<C: Count>(words: &[u64], m: u64, complement: bool, out: &mut [C]) {
+    if m < 64 {
+        // A block's slots lie in at most two words: its bits gathered into one word, each block apart
+        // from the others (no running rank, so no chain of dependent steps; z = 32 counts 2x faster).
+        let mask = (1u64 << m) - 1;
+        for (block, count) in out.iter_mut().enumerate() {
+            let start = block as u64 * m;
+            let (word, shift) = ((start / 64) as usize, start % 64);
+            let next = words.get(word + 1).copied().unwrap_or(0);
+            // `next << (64 - shift)` in two steps, so that `shift = 0` takes nothing from it.
+            let chosen = (((words[word] >> shift) | ((next << 1) << (63 - shift))) & mask).count_ones();
+            count.add(if complement { m as u32 - chosen } else { chosen });
+        }
+        return;
+    }
     let (mut word, mut below_word, mut rank_at_start) = (0usize, 0u64, 0u64);
     for (block, count) in out.iter_mut().enumerate() {
         let end = (block as u64 + 1) * m;
@@ -197,10 +211,13 @@ impl Words {
     fn next<R: Rng + ?Sized>(&mut self, rng: &mut R, at_least: u64) -> u64 {
         if self.at == self.len {
             let len = at_least.clamp(1, 64) as usize;
-            let mut bytes = [0u8; 8 * 64];
-            rng.fill_bytes(&mut bytes[..8 * len]);
-            for (word, b) in self.batch.iter_mut().zip(bytes.chunks_exact(8)).take(len) {
-                *word = u64::from_le_bytes(b.try_into().expect("eight bytes"));
+            // The bytes land in the batch's own memory; `from_le` puts them in order (nothing to do on
+            // little-endian targets, wasm among them).
+            // SAFETY: `u64` has no padding and every bit pattern is valid; the view covers `len` words.
+            let bytes = unsafe { core::slice::from_raw_parts_mut(self.batch.as_mut_ptr().cast::<u8>(), 8 * len) };
+            rng.fill_bytes(bytes);
+            for word in &mut self.batch[..len] {
+                *word = u64::from_le(*word);
             }
             (self.at, self.len) = (0, len);
         }
