@@ -64,7 +64,7 @@ async function bundle(wasmFiles) {
     { platform: 'node', outdir: 'dist/node', entries: { index: 'ts/index.ts', worker: 'workers/node.ts', 'wasm-thread': 'workers/wasm-thread-node.ts' },
       banner: { js: nodeBanner }, external: nodeExternal },
     { platform: 'node', outdir: 'dist/node', keep: true, entries: { cli: 'ts/cli/main.ts' }, splitting: true, chunkNames: 'cli-[name]-[hash]',
-      banner: { js: nodeBanner }, external: nodeExternal },
+      banner: { js: nodeBanner }, external: nodeExternal, minifyWhitespace: true, minifySyntax: true },
     { platform: 'browser', outdir: 'dist/browser', entries: { index: 'ts/browser.ts', worker: 'workers/browser.ts', 'wasm-thread': 'workers/wasm-thread-browser.ts' } },
     // The lab page (static files): the plots load as a split chunk after the form is up; chunks sit beside
     // the entries, so every `new URL('./…', import.meta.url)` still finds its file.
@@ -84,6 +84,8 @@ async function bundle(wasmFiles) {
       splitting: b.splitting,
       chunkNames: b.chunkNames,
       minify: b.minify,
+      minifyWhitespace: b.minifyWhitespace,
+      minifySyntax: b.minifySyntax,
     });
     for (const [from, to] of Object.entries(b.files ?? {})) copyFileSync(join(root, from), join(root, b.outdir, to));
     for (const [name, file] of Object.entries(wasmFiles)) copyFileSync(file, join(root, b.outdir, `percolab-${name}.wasm`));
