@@ -1,11 +1,22 @@
 // A helper thread of the SIMD+threads kernels in Node: instantiate on the shared memory, report ready,
-// then run one rayon thread for the life of the pool.
+// then run one rayon thread for the life of the pool. Started early (ts/wasm/helpers-node.ts), it waits
+// for the module and memory by message.
 import { parentPort, workerData } from 'node:worker_threads';
 import { initSync, runThread } from '../ts/wasm/generated/simd-threads/kernels.js';
 import { optimiseWasm } from '../ts/wasm/optimise-node.js';
 
-// Optimised wasm, set only now that Node's own start-up is done (see optimiseWasm).
-optimiseWasm();
-initSync({ module: workerData.module, memory: workerData.memory });
-parentPort!.postMessage('ready');
-runThread();
+interface Shared {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+}
+
+function run({ module, memory }: Shared): void {
+  // Optimised wasm, set only now: Node's own start-up is done, and so is the main thread's (see optimiseWasm).
+  optimiseWasm();
+  initSync({ module, memory });
+  parentPort!.postMessage('ready');
+  runThread();
+}
+
+if ((workerData as Shared | undefined)?.module) run(workerData as Shared);
+else parentPort!.once('message', run);

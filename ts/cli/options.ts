@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import type { RunResults } from '../results.js';
 
 import { intAtLeast } from '../option-parsers.js';
+import { MAX_THREADS } from './threads.js';
 
 export { intAtLeast, nonNegativeInt, positiveInt } from '../option-parsers.js';
 
@@ -16,8 +17,7 @@ export function refuse(command: Command, flags: string[], why: string): void {
   if (given) throw new UsageError(`${given} does not apply ${why}`);
 }
 
-/** Most wasm threads a command starts (each is a worker with its own instance). */
-export const MAX_THREADS = 256;
+export { MAX_THREADS } from './threads.js';
 
 /** A commander parser for `--workers`: an integer in 1..1024, as the config's `workers`. */
 export const workerCount = () => intAtLeast('--workers', 1, 1024);

@@ -1,4 +1,5 @@
-// The `percolab` command. Bad input exits with status 2 and one line on stderr, and writes nothing.
+// The `percolab` command's program: its commands, and `main`, which runs one. Bad input exits with status 2
+// and one line on stderr, and writes nothing. The entry (main.ts) loads this module once helpers are starting.
 import { Command, CommanderError } from 'commander';
 import { CheckFailed, UsageError } from '../errors.js';
 import { version } from '../version.js';
@@ -16,14 +17,13 @@ import { trainCommand } from './commands/train.js';
 import { cellCommand } from './commands/cell.js';
 import { packCommand } from './commands/pack.js';
 import { verifyCommand } from './commands/verify.js';
-import { prepareGpuEnvironment } from '../teachers/gpu-node.js';
 import { setPointsFileReader } from '../experiment/file-data.js';
 import { readPointsFile } from '../io/points-file.js';
 
 // File data read on the main thread too (`percolab teacher` on a file config); runs read it in workers.
 setPointsFileReader(readPointsFile);
 
-function program(): Command {
+export function program(): Command {
   const output = { writeErr: (text: string) => process.stderr.write(text) };
   const cli = new Command('percolab')
     .description('Scaling laws on fractal data: critical percolation clusters embedded in R^d.')
@@ -73,13 +73,3 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
-
-prepareGpuEnvironment(); // before any worker starts: they inherit the environment
-// A reader that closes the pipe early (`percolab run --help | head`) is not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
-}
-process.exitCode = await main(process.argv.slice(2));

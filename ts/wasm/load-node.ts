@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { type Flavour, instantiateKernels, type Kernels, startThreadPool, type ThreadedKernels } from './kernels.js';
+import { helperThread } from './helpers-node.js';
 import { optimiseWasm } from './optimise-node.js';
 
 const wasmBytes = (flavour: Flavour) => readFileSync(new URL(`./percolab-${flavour}.wasm`, import.meta.url));
@@ -39,8 +39,7 @@ export async function loadThreadedKernels(threads = availableParallelism()): Pro
   const { module: compiled, sha256 } = compile('simd-threads');
   const kernels = instantiateKernels(compiled, 'simd-threads', sha256);
   const stop = await startThreadPool(kernels, threads, (module, memory) => {
-    const worker = new Worker(new URL('./wasm-thread.js', import.meta.url), { workerData: { module, memory } });
-    worker.unref(); // helpers block forever in the pool; they must not keep the process alive
+    const worker = helperThread(module, memory);
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('message', () => {
         optimiseWasm(); // set by the helper already; this thread relies on it from here on

@@ -7,6 +7,7 @@ import { UsageError } from '../../errors.js';
 import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';
 import { renderCapacityReport, type CapacityEntry } from '../../report/capacity.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
+import { THREADED_COMMANDS } from '../threads.js';
 import { threadCount } from '../options.js';
 import { capacityFlags } from '../../capacity/inputs.js';
 
@@ -79,6 +80,6 @@ export function capacityCommand(): Command {
     .option('--json', 'print the result as JSON (capacity, capacityStandardError, dimension, ...)', false)
     .option('--report <file.html>', 'also write an HTML report with a plot of the estimates')
     .option('--force', 'replace the report if it exists', false)
-    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(threadCount()))
+    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(threadCount()).default(THREADED_COMMANDS.capacity()))
     .action(capacity);
 }

@@ -8,6 +8,7 @@ import { readFloat32Matrix } from '../../io/npy-file.js';
 import { renderDimensionReport } from '../../report/dimension.js';
 import { dimensionMethods, type DimensionMethod, type DuplicatePolicy, type Kernels } from '../../wasm/kernels.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
+import { THREADED_COMMANDS } from '../threads.js';
 import { collect, intAtLeast, nonNegativeInt, positiveInt, readConfig, refuse, threadCount } from '../options.js';
 
 interface Options {
@@ -131,7 +132,7 @@ export function estimateCommand(): Command {
     .option('--force', 'replace the report if it exists', false)
     .addOption(new Option('--seed <n>', 'bootstrap seed').argParser(nonNegativeInt('--seed')).default(0))
     .addOption(new Option('--replicates <n>', 'bootstrap replicates, 1 to 100000 (intervals are the 16th-84th percentiles)').argParser(intAtLeast('--replicates', 1, 100_000)).default(200))
-    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(threadCount()))
+    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(threadCount()).default(THREADED_COMMANDS.estimate()))
     .addHelpText(
       'after',
       '\nDuplicate points (distance 0 to a neighbour) make TwoNN and MLE infinite: by default that is an error naming how many points are affected; --duplicates drop leaves them out (and reports the count).',

@@ -1,6 +1,5 @@
 // `percolab generate`: a config's data set, streamed to `.npy` files for users' own code (PyTorch, JAX):
 // points, labels from the config's teacher, and a JSON record of how they were made.
-import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { checkFreeSpace, checkWritable } from '../../io/atomic.js';
@@ -13,7 +12,8 @@ import { createTeacher, type Teacher } from '../../teachers/teacher.js';
 import { version } from '../../version.js';
 import type { DataStream, Kernels, StandardizationRun, ThreadedKernels } from '../../wasm/kernels.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
-import { collect, MAX_THREADS, nonNegativeInt, outputPath, positiveInt, readConfig, threadCount } from '../options.js';
+import { THREADED_COMMANDS } from '../threads.js';
+import { collect, nonNegativeInt, outputPath, positiveInt, readConfig, threadCount } from '../options.js';
 import { delayedProgress } from '../progress.js';
 
 /**
@@ -233,7 +233,7 @@ export function generateCommand(): Command {
     .addOption(new Option('--seed <n>', 'seed (default: the config\'s seed)').argParser(nonNegativeInt('--seed')))
     .option('--force', 'replace existing output files', false)
     .option('--no-progress', 'no progress bar on stderr')
-    .addOption(new Option('--threads <n>', 'threads that generate (default: one per core); the files are the same for any number').argParser(threadCount()).default(Math.min(availableParallelism(), MAX_THREADS)))
+    .addOption(new Option('--threads <n>', 'threads that generate (default: one per core); the files are the same for any number').argParser(threadCount()).default(THREADED_COMMANDS.generate()))
     .addHelpText(
       'after',
       '\nStreams in chunks of 65536 rows; memory holds two chunks, whatever --points is (a naive cluster draws its offspring counts\n' +

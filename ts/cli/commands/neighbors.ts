@@ -1,13 +1,13 @@
 // `percolab neighbors`: exact k nearest neighbours of query points among training points, from and to
 // `.npy` files, on the threaded kernels.
-import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';
 import { asFloat32Matrix, encodeNpy, parseNpy } from '../../io/npy.js';
 import { readFloat32MatrixInto } from '../../io/npy-file.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
-import { MAX_THREADS, outputPath, positiveInt, readInput, threadCount } from '../options.js';
+import { THREADED_COMMANDS } from '../threads.js';
+import { outputPath, positiveInt, readInput, threadCount } from '../options.js';
 
 interface Options {
   k: number;
@@ -61,7 +61,7 @@ export function neighborsCommand(): Command {
     .argument('<queries>', 'query points: float32 .npy of shape [Q, d] (or [Q])')
     .addOption(new Option('--k <k>', 'neighbours per query').argParser(positiveInt('--k')).default(1))
     .addOption(new Option('--out <prefix>', 'writes PREFIX.indices.npy (int64 [Q, k]) and PREFIX.distances.npy (float32 [Q, k]), nearest first').argParser(outputPath('prefix')).makeOptionMandatory())
-    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(threadCount()).default(Math.min(availableParallelism(), MAX_THREADS)))
+    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(threadCount()).default(THREADED_COMMANDS.neighbors()))
     .option('--force', 'replace existing output files', false)
     .addHelpText('after', '\nTies are broken by the lower training index; results equal a float64 brute-force reference.')
     .action(neighbors);

@@ -12,6 +12,7 @@ import { nodeGpu } from '../../teachers/gpu-node.js';
 import { axisRange, centralRow, sliceSvg, slicePoints } from '../../teachers/slice.js';
 import { createTeacher } from '../../teachers/teacher.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
+import { THREADED_COMMANDS } from '../threads.js';
 import { collect, intAtLeast, nonNegativeInt, outputPath, readConfig, readInput, refuse, threadCount } from '../options.js';
 
 interface Options {
@@ -138,7 +139,7 @@ export function teacherCommand(): Command {
     .addOption(new Option('--slice <i,j>', 'draw a heatmap over coordinates i and j, the others fixed at a data point').argParser(parseAxes))
     .addOption(new Option('--at <row>', 'the data point the slice passes through (default: the one nearest the mean)').argParser(nonNegativeInt('--at')))
     .addOption(new Option('--resolution <n>', 'slice grid points per side (2 to 2000)').argParser(intAtLeast('--resolution', 2, 2000)).default(200))
-    .addOption(new Option('--threads <n>', 'CPU threads').argParser(threadCount()).default(2))
+    .addOption(new Option('--threads <n>', 'CPU threads').argParser(threadCount()).default(THREADED_COMMANDS.teacher()))
     .option('--force', 'replace an existing output file', false)
     .addHelpText(
       'after',

@@ -1,5 +1,4 @@
 // `percolab train`: a student trained on the user's own `.npy` files; weights out in PyTorch's layout.
-import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { resolveConfig } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
@@ -8,7 +7,8 @@ import { readFloat32Matrix } from '../../io/npy-file.js';
 import { weightFiles } from '../../students/weights.js';
 import { version } from '../../version.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
-import { MAX_THREADS, nonNegativeInt, outputPath, positiveInt, threadCount } from '../options.js';
+import { THREADED_COMMANDS } from '../threads.js';
+import { nonNegativeInt, outputPath, positiveInt, threadCount } from '../options.js';
 import { delayedProgress } from '../progress.js';
 
 interface Options {
@@ -149,7 +149,7 @@ export function trainCommand(): Command {
     .addOption(new Option('--patience <steps>', 'stop when the validation loss has not improved for this many steps').argParser(positiveInt('--patience')))
     .option('--test <files...>', 'test inputs and targets: X_TEST.npy Y_TEST.npy')
     .addOption(new Option('--seed <s>', 'seed of the initial weights and the minibatch order').argParser(nonNegativeInt('--seed')).default(1))
-    .addOption(new Option('--threads <n>', 'threads (default: one per core; results do not depend on it)').argParser(threadCount()).default(Math.min(availableParallelism(), MAX_THREADS)))
+    .addOption(new Option('--threads <n>', 'threads (default: one per core; results do not depend on it)').argParser(threadCount()).default(THREADED_COMMANDS.train()))
     .addOption(new Option('--out <dir>', 'folder to write: train.json and weights/<layer>.weight.npy, <layer>.bias.npy').argParser(outputPath('folder')).makeOptionMandatory())
     .option('--force', 'replace the output folder if it exists', false)
     .option('--no-progress', 'no progress bar on stderr')

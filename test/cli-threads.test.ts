@@ -1,0 +1,62 @@
+// The CLI's entry starts helper threads before the program has read the command line: its guess of how
+// many, the table of defaults it shares with the commands, and a helper that fails to start.
+import { describe, expect, it } from 'vitest';
+import { program } from '../ts/cli/program.js';
+import { helpersToPrestart, MAX_THREADS, THREADED_COMMANDS, threadsPerCore } from '../ts/cli/threads.js';
+import { helperThread, prestartHelpers, waitingHelpers } from '../ts/wasm/helpers-node.js';
+
+describe('helpers started before the program loads', () => {
+  it('as many as the command will ask for, less the calling thread', () => {
+    expect(helpersToPrestart(['generate', '--points', '10', '--threads', '3'])).toBe(2);
+    expect(helpersToPrestart(['neighbors', 'a.npy', 'b.npy', '--threads=4'])).toBe(3);
+    expect(helpersToPrestart(['teacher', '--out', 'x'])).toBe(1); // its default is 2
+    expect(helpersToPrestart(['generate', '--threads', '2', '--threads', '5'])).toBe(4); // the last one counts, as in commander
+    expect(helpersToPrestart(['train', 'x.npy', 'y.npy'])).toBe(threadsPerCore() - 1);
+  });
+
+  it('none for help, other commands, or a count the command refuses', () => {
+    for (const argv of [
+      [],
+      ['--version'],
+      ['run', '--threads', '4'],
+      ['sweep'],
+      ['generate', '--threads', '4', '--help'],
+      ['estimate', '-h'],
+      ['generate', '--threads', '1'],
+      ['generate', '--threads', '0'],
+      ['generate', '--threads', '-3'],
+      ['generate', '--threads', 'two'],
+      ['generate', '--threads', String(MAX_THREADS + 1)],
+      ['generate', '--threads'],
+      ['toString'],
+      ['__proto__'],
+    ]) {
+      expect(helpersToPrestart(argv), argv.join(' ')).toBe(0);
+    }
+  });
+
+  it('the table lists every command with --threads, with the default its option shows', () => {
+    const withThreads = Object.fromEntries(
+      program()
+        .commands.map((c) => [c.name(), c.options.find((o) => o.long === '--threads')] as const)
+        .filter(([, o]) => o !== undefined)
+        .map(([name, o]) => [name, o!.defaultValue]),
+    );
+    expect(Object.keys(withThreads).sort()).toEqual(Object.keys(THREADED_COMMANDS).sort());
+    for (const [name, byDefault] of Object.entries(THREADED_COMMANDS)) expect(withThreads[name], name).toBe(byDefault());
+  });
+
+  it('an early helper that failed to start is passed over, and the process goes on', async () => {
+    // Run from the sources, the helper's script (built beside the bundle) is missing: the worker fails.
+    const before = waitingHelpers();
+    prestartHelpers(1);
+    await expect.poll(() => waitingHelpers(), { timeout: 10_000 }).toBe(before);
+    // Asked for a helper, the pool starts a fresh one (here failing the same way, reported to its listener).
+    const fresh = helperThread(new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])), new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
+    const failed = await new Promise((resolve) => {
+      fresh.once('error', resolve);
+      fresh.once('exit', resolve);
+    });
+    expect(failed).toBeDefined();
+  });
+});

@@ -1,0 +1,40 @@
+// Helper threads of the SIMD+threads kernels in Node, started before the kernels exist: a worker takes
+// about 0.05 s to come up, which the CLI's entry overlaps with loading the program (ts/cli/main.ts). An
+// early helper waits for its module and memory by message; one started later gets them at once.
+import { Worker } from 'node:worker_threads';
+
+const script = () => new URL('./wasm-thread.js', import.meta.url);
+
+interface Early {
+  worker: Worker;
+  /** Why it can no longer be used (an error while starting, or an exit), if so. */
+  broken?: unknown;
+}
+const early: Early[] = [];
+
+/** Starts `count` helpers that wait for kernels; unused ones never keep the process alive. */
+export function prestartHelpers(count: number): void {
+  for (let i = 0; i < count; i++) {
+    const entry: Early = { worker: new Worker(script()) };
+    entry.worker.unref();
+    // Recorded, not thrown: a helper that failed to start is replaced by a fresh one when asked for.
+    entry.worker.on('error', (error) => (entry.broken ??= error));
+    entry.worker.on('exit', (code) => (entry.broken ??= code));
+    early.push(entry);
+  }
+}
+
+/** A helper on `module` and `memory`: an early one if one is waiting and sound, else a new one. */
+export function helperThread(module: WebAssembly.Module, memory: WebAssembly.Memory): Worker {
+  for (let entry = early.shift(); entry; entry = early.shift()) {
+    if (entry.broken !== undefined) continue;
+    entry.worker.postMessage({ module, memory });
+    return entry.worker;
+  }
+  const worker = new Worker(script(), { workerData: { module, memory } });
+  worker.unref(); // helpers block forever in the pool; they must not keep the process alive
+  return worker;
+}
+
+/** Helpers started early and not yet taken (for tests). */
+export const waitingHelpers = () => early.filter((e) => e.broken === undefined).length;
