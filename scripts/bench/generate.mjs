@@ -13,7 +13,9 @@
 // scripts/python/bench_brill.py, construct_embed plus saving X and y as .npy. Several sizes (e.g.
 // 100000,1000000) also record his rate and peak memory at each (`brillBySize`, with our ratio to each):
 // his per-point rate falls with size and his memory grows about 3.2 GiB per 10^6 points, so 10^7 points,
-// our run's size, do not fit this machine. `brill` and `ratioToBrill` stay those of the first size. It is looked for in --brill,
+// our run's size, do not fit this machine (3 x 10^6 take 9.6 GiB). `brill` and `ratioToBrill` are those of
+// the largest size run, the nearest to ours: as his rate falls with size (at every size measured), the
+// ratio at our size would be higher, so this one is a lower bound. It is looked for in --brill,
 // else $PERCOLAB_BRILL_DIR, else ~/.cache/percolab/percolation-synthetic-data; to put it there:
 //   git clone https://github.com/aribrill/percolation-synthetic-data ~/.cache/percolab/percolation-synthetic-data
 //   git -C ~/.cache/percolab/percolation-synthetic-data checkout 3dd47a808f02d161a34615570814f107ab1c1627
@@ -104,7 +106,7 @@ function brillDir() {
   return { dir };
 }
 
-/** Brill's generator at each of `brillSizes` (the first one is the row's `brill`). */
+/** Brill's generator at each of `brillSizes` (the largest is the row's `brill`). */
 async function brill(d) {
   const found = brillDir();
   if (found.missing) {
@@ -115,12 +117,12 @@ async function brill(d) {
   }
   const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   const bySize = [];
-  for (const size of brillSizes) {
+  for (const size of [...brillSizes].sort((a, b) => a - b)) {
     const run = await timed(python, ['scripts/python/bench_brill.py', '--dir', found.dir, '--points', String(size), '--dim', String(d)]);
     bySize.push({ ...JSON.parse(run.out.trim().split('\n').pop()), commit: BRILL_COMMIT, source: 'run' });
     process.stderr.write(`  Brill, ${size} points: ${bySize.at(-1).pointsPerSecond.toFixed(0)} points/s, peak ${bySize.at(-1).peakRssMiB.toFixed(0)} MiB\n`);
   }
-  return { ...bySize[0], ...(bySize.length > 1 ? { bySize } : {}) };
+  return { ...bySize.at(-1), ...(bySize.length > 1 ? { bySize } : {}) };
 }
 
 const loadAtStart = (await import('node:os')).loadavg();
