@@ -14,8 +14,8 @@
 // 100000,1000000) also record his rate and peak memory at each (`brillBySize`, with our ratio to each):
 // his per-point rate falls with size and his memory grows about 3.2 GiB per 10^6 points, so 10^7 points,
 // our run's size, do not fit this machine (3 x 10^6 take 9.6 GiB). `brill` and `ratioToBrill` are those of
-// the largest size run, the nearest to ours: as his rate falls with size (at every size measured), the
-// ratio at our size would be higher, so this one is a lower bound. It is looked for in --brill,
+// the largest size run, the nearest to ours (his rates at 10^6 and 3 x 10^6 were below his rate at 10^5 in
+// every run so far). It is looked for in --brill,
 // else $PERCOLAB_BRILL_DIR, else ~/.cache/percolab/percolation-synthetic-data; to put it there:
 //   git clone https://github.com/aribrill/percolation-synthetic-data ~/.cache/percolab/percolation-synthetic-data
 //   git -C ~/.cache/percolab/percolation-synthetic-data checkout 3dd47a808f02d161a34615570814f107ab1c1627
