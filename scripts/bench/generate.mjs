@@ -12,10 +12,9 @@
 // BRILL_COMMIT, checked by its SHA-256) run on one cluster of --brill-points points in the same d by
 // scripts/python/bench_brill.py, construct_embed plus saving X and y as .npy. Several sizes (e.g.
 // 100000,1000000) also record his rate and peak memory at each (`brillBySize`, with our ratio to each):
-// his per-point rate falls with size and his memory grows about 3.2 GiB per 10^6 points, so 10^7 points,
-// our run's size, do not fit this machine (3 x 10^6 take 9.6 GiB). `brill` and `ratioToBrill` are those of
-// the largest size run, the nearest to ours (his rates at 10^6 and 3 x 10^6 were below his rate at 10^5 in
-// every run so far). It is looked for in --brill,
+// his memory grows about 3.2 GiB per 10^6 points, so 10^7 points, our run's size, do not fit this
+// machine (5 x 10^6 take 15.3 GiB). `brill` and `ratioToBrill` are those of the largest size run, the
+// nearest to ours (his rate falls with size up to 3 x 10^6, then levels off: docs/generation.md). It is looked for in --brill,
 // else $PERCOLAB_BRILL_DIR, else ~/.cache/percolab/percolation-synthetic-data; to put it there:
 //   git clone https://github.com/aribrill/percolation-synthetic-data ~/.cache/percolab/percolation-synthetic-data
 //   git -C ~/.cache/percolab/percolation-synthetic-data checkout 3dd47a808f02d161a34615570814f107ab1c1627
