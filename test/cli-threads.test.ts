@@ -6,12 +6,15 @@ import { helpersToPrestart, MAX_THREADS, THREADED_COMMANDS, threadsPerCore } fro
 import { helperThread, prestartHelpers, waitingHelpers } from '../ts/wasm/helpers-node.js';
 
 describe('helpers started before the program loads', () => {
-  it('as many as the command will ask for, less the calling thread', () => {
-    expect(helpersToPrestart(['generate', '--points', '10', '--threads', '3'])).toBe(2);
-    expect(helpersToPrestart(['neighbors', 'a.npy', 'b.npy', '--threads=4'])).toBe(3);
-    expect(helpersToPrestart(['teacher', '--out', 'x'])).toBe(1); // its default is 2
-    expect(helpersToPrestart(['generate', '--threads', '2', '--threads', '5'])).toBe(4); // the last one counts, as in commander
+  it('as many as the command will ask for, less the calling thread, up to the other cores', () => {
+    expect(helpersToPrestart(['generate', '--points', '10', '--threads', '3'], 8)).toBe(2);
+    expect(helpersToPrestart(['neighbors', 'a.npy', 'b.npy', '--threads=4'], 8)).toBe(3);
+    expect(helpersToPrestart(['teacher', '--out', 'x'], 8)).toBe(1); // its default is 2
+    expect(helpersToPrestart(['generate', '--threads', '2', '--threads', '5'], 8)).toBe(4); // the last one counts, as in commander
     expect(helpersToPrestart(['train', 'x.npy', 'y.npy'])).toBe(threadsPerCore() - 1);
+    // More threads than cores: the rest start when the kernels ask for them.
+    expect(helpersToPrestart(['generate', '--threads', '64'], 4)).toBe(3);
+    expect(helpersToPrestart(['generate', '--threads', '2'], 1)).toBe(0);
   });
 
   it('none for help, other commands, or a count the command refuses', () => {

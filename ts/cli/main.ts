@@ -5,13 +5,14 @@ import { prestartHelpers } from '../wasm/helpers-node.js';
 import { helpersToPrestart } from './threads.js';
 
 prepareGpuEnvironment(); // before any worker starts: they inherit the environment
-prestartHelpers(helpersToPrestart(process.argv.slice(2)));
-// A reader that closes the pipe early (`percolab run --help | head`) is not an error.
+// A reader that closes the pipe early (`percolab run --help | head`) is not an error. Before any worker
+// starts: each pipes its output into these streams, and a listener added after ten of them made Node warn.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
 }
+prestartHelpers(helpersToPrestart(process.argv.slice(2)));
 const { main } = await import('./program.js');
 process.exitCode = await main(process.argv.slice(2));

@@ -20,11 +20,12 @@ export const THREADED_COMMANDS = {
 
 /**
  * Helper threads worth starting before the program has read `argv`: the thread count the command will
- * ask for, less the calling thread. A guess from the raw words (the last `--threads N` or `--threads=N`,
- * else the command's default); none for help, or for a count the command will refuse. A wrong guess costs
- * only time: helpers not taken are never used, and missing ones start when asked for.
+ * ask for, less the calling thread, and no more than the other cores (more could not start alongside the
+ * program's loading anyway). A guess from the raw words (the last `--threads N` or `--threads=N`, else the
+ * command's default); none for help, or for a count the command will refuse. A wrong guess costs time
+ * and memory, not results: helpers not taken are never used, and missing ones start when asked for.
  */
-export function helpersToPrestart(argv: readonly string[]): number {
+export function helpersToPrestart(argv: readonly string[], cores = availableParallelism()): number {
   const [command, ...rest] = argv;
   if (command === undefined || !Object.hasOwn(THREADED_COMMANDS, command) || rest.includes('--help') || rest.includes('-h')) return 0;
   let threads = THREADED_COMMANDS[command as keyof typeof THREADED_COMMANDS]();
@@ -32,5 +33,5 @@ export function helpersToPrestart(argv: readonly string[]): number {
     const value = word === '--threads' ? (rest[i + 1] ?? '') : word.startsWith('--threads=') ? word.slice('--threads='.length) : undefined;
     if (value !== undefined) threads = /^[0-9]+$/.test(value) ? Number(value) : 0;
   });
-  return threads >= 2 && threads <= MAX_THREADS ? threads - 1 : 0;
+  return threads >= 2 && threads <= MAX_THREADS ? Math.min(threads, cores) - 1 : 0;
 }

@@ -12,10 +12,19 @@ interface Early {
 }
 const early: Early[] = [];
 
-/** Starts `count` helpers that wait for kernels; unused ones never keep the process alive. */
+/**
+ * Starts `count` helpers that wait for kernels; unused ones never keep the process alive. Best effort: a
+ * helper that cannot start now is started (and its failure reported) when the kernels ask for it.
+ */
 export function prestartHelpers(count: number): void {
   for (let i = 0; i < count; i++) {
-    const entry: Early = { worker: new Worker(script()) };
+    let worker: Worker;
+    try {
+      worker = new Worker(script());
+    } catch {
+      return;
+    }
+    const entry: Early = { worker };
     entry.worker.unref();
     // Recorded, not thrown: a helper that failed to start is replaced by a fresh one when asked for.
     entry.worker.on('error', (error) => (entry.broken ??= error));

@@ -80,6 +80,6 @@ export function capacityCommand(): Command {
     .option('--json', 'print the result as JSON (capacity, capacityStandardError, dimension, ...)', false)
     .option('--report <file.html>', 'also write an HTML report with a plot of the estimates')
     .option('--force', 'replace the report if it exists', false)
-    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(threadCount()).default(THREADED_COMMANDS.capacity()))
+    .addOption(new Option('--threads <n>', 'threads').argParser(threadCount()).default(THREADED_COMMANDS.capacity(), 'one per core'))
     .action(capacity);
 }

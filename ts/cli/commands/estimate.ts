@@ -132,7 +132,7 @@ export function estimateCommand(): Command {
     .option('--force', 'replace the report if it exists', false)
     .addOption(new Option('--seed <n>', 'bootstrap seed').argParser(nonNegativeInt('--seed')).default(0))
     .addOption(new Option('--replicates <n>', 'bootstrap replicates, 1 to 100000 (intervals are the 16th-84th percentiles)').argParser(intAtLeast('--replicates', 1, 100_000)).default(200))
-    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(threadCount()).default(THREADED_COMMANDS.estimate()))
+    .addOption(new Option('--threads <n>', 'threads').argParser(threadCount()).default(THREADED_COMMANDS.estimate(), 'one per core'))
     .addHelpText(
       'after',
       '\nDuplicate points (distance 0 to a neighbour) make TwoNN and MLE infinite: by default that is an error naming how many points are affected; --duplicates drop leaves them out (and reports the count).',

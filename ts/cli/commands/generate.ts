@@ -233,7 +233,7 @@ export function generateCommand(): Command {
     .addOption(new Option('--seed <n>', 'seed (default: the config\'s seed)').argParser(nonNegativeInt('--seed')))
     .option('--force', 'replace existing output files', false)
     .option('--no-progress', 'no progress bar on stderr')
-    .addOption(new Option('--threads <n>', 'threads that generate (default: one per core); the files are the same for any number').argParser(threadCount()).default(THREADED_COMMANDS.generate()))
+    .addOption(new Option('--threads <n>', 'threads that generate; the files are the same for any number').argParser(threadCount()).default(THREADED_COMMANDS.generate(), 'one per core'))
     .addHelpText(
       'after',
       '\nStreams in chunks of 65536 rows; memory holds two chunks, whatever --points is (a naive cluster draws its offspring counts\n' +

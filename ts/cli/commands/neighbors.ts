@@ -61,7 +61,7 @@ export function neighborsCommand(): Command {
     .argument('<queries>', 'query points: float32 .npy of shape [Q, d] (or [Q])')
     .addOption(new Option('--k <k>', 'neighbours per query').argParser(positiveInt('--k')).default(1))
     .addOption(new Option('--out <prefix>', 'writes PREFIX.indices.npy (int64 [Q, k]) and PREFIX.distances.npy (float32 [Q, k]), nearest first').argParser(outputPath('prefix')).makeOptionMandatory())
-    .addOption(new Option('--threads <n>', 'threads (default: one per core)').argParser(threadCount()).default(THREADED_COMMANDS.neighbors()))
+    .addOption(new Option('--threads <n>', 'threads').argParser(threadCount()).default(THREADED_COMMANDS.neighbors(), 'one per core'))
     .option('--force', 'replace existing output files', false)
     .addHelpText('after', '\nTies are broken by the lower training index; results equal a float64 brute-force reference.')
     .action(neighbors);

@@ -149,7 +149,7 @@ export function trainCommand(): Command {
     .addOption(new Option('--patience <steps>', 'stop when the validation loss has not improved for this many steps').argParser(positiveInt('--patience')))
     .option('--test <files...>', 'test inputs and targets: X_TEST.npy Y_TEST.npy')
     .addOption(new Option('--seed <s>', 'seed of the initial weights and the minibatch order').argParser(nonNegativeInt('--seed')).default(1))
-    .addOption(new Option('--threads <n>', 'threads (default: one per core; results do not depend on it)').argParser(threadCount()).default(THREADED_COMMANDS.train()))
+    .addOption(new Option('--threads <n>', 'threads (results do not depend on it)').argParser(threadCount()).default(THREADED_COMMANDS.train(), 'one per core'))
     .addOption(new Option('--out <dir>', 'folder to write: train.json and weights/<layer>.weight.npy, <layer>.bias.npy').argParser(outputPath('folder')).makeOptionMandatory())
     .option('--force', 'replace the output folder if it exists', false)
     .option('--no-progress', 'no progress bar on stderr')
