@@ -126,19 +126,15 @@ impl Walker {
     /// The offspring counts, once found where they start: by this thread now if it is its to do, else by
     /// the helper, for which this thread waits.
     fn drawn(&mut self) -> &mut OffspringStream<FastChaCha8> {
-        if !matches!(self.offspring, Sequence::Drawn(_)) {
-            self.offspring = match std::mem::replace(&mut self.offspring, Sequence::Searching(None)) {
-                Sequence::Searching(search) => {
-                    let mut search = search.expect("a search in progress");
-                    search.advance(usize::MAX);
-                    Sequence::Drawn(Box::new(search.finish()))
-                }
-                Sequence::Drawing { slot, search, .. } => {
-                    self.team.finish(search);
-                    Sequence::Drawn(Box::new(slot.lock().expect("offspring").take().expect("the offspring sequence drawn")))
-                }
-                drawn @ Sequence::Drawn(_) => drawn,
+        if matches!(self.offspring, Sequence::Searching(_)) {
+            self.prepare(usize::MAX);
+        }
+        if matches!(self.offspring, Sequence::Drawing { .. }) {
+            let Sequence::Drawing { slot, search, .. } = std::mem::replace(&mut self.offspring, Sequence::Searching(None)) else {
+                unreachable!("matched above")
             };
+            self.team.finish(search);
+            self.offspring = Sequence::Drawn(Box::new(slot.lock().expect("offspring").take().expect("the offspring sequence drawn")));
         }
         self.offspring.counts()
     }

@@ -115,15 +115,6 @@ impl<R: Rng + Clone> RotationSearch<R> {
         self.drawn
     }
 
-    /// Sites in the sequence.
-    pub fn len(&self) -> usize {
-        self.stream.n
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.stream.n == 0
-    }
-
     /// The counts from the rotation on, once [`RotationSearch::advance`] has returned true.
     pub fn finish(self) -> OffspringStream<R> {
         assert!(self.done, "the search has not reached the sequence's end");
