@@ -1,4 +1,4 @@
-// The config reference (README and `--help`) generated from the schema, so documentation cannot drift.
+// The config reference (docs/config.md and `--help`) generated from the schema, so documentation cannot drift.
 import { z } from 'zod';
 import { ConfigSchema } from './schema.js';
 import type { JsonValue } from '../json.js';

@@ -1,4 +1,4 @@
-// The one schema of an experiment config: validation, the TypeScript types and the README's config
+// The one schema of an experiment config: validation, the TypeScript types and docs/config.md's config
 // reference all come from here.
 import { z } from 'zod';
 

@@ -1,5 +1,5 @@
-//! The branching embedder (the SPAR write-up's stand-in for a cluster too large to hold; README, "What it
-//! computes"), applied recursively over `levels`.
+//! The branching embedder (the SPAR write-up's stand-in for a cluster too large to hold; docs/science.md),
+//! applied recursively over `levels`.
 //!
 //! **Construction.** A *leaf* is an exact critical cluster of `N_hat = baseSize` sites, embedded
 //! naively and read in depth-first preorder, of which `N_branch = branchSize` sites are kept. A unit of
