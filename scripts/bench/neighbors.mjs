@@ -27,7 +27,10 @@ const { values: opts } = parseArgs({
   },
 });
 const reps = Number(opts.reps);
-if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps ${opts.reps}: a positive integer`);
+if (!Number.isInteger(reps) || reps < 1) {
+  process.stderr.write(`bench neighbors: --reps takes a positive whole number, got ${opts.reps}\n`);
+  process.exit(2);
+}
 const quick = opts.quick;
 const list = (text, fallback, parse = Number) => (text ? text.split(',').map(parse) : fallback);
 const python = execFileSync('bash', ['scripts/python/env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
@@ -95,14 +98,16 @@ try {
               // Brute force grows as N*Q*d: skip the slowest anchors at the largest sizes.
               if ((m.name === 'sk_brute' || m.name === 'faiss_flat') && n * d > bruteLimit) continue;
               if (m.check && rep > 0) continue; // the reference's neighbours do not change between runs
-              if (results[m.name]?.error) continue;
+              if (results[m.name]?.error || results[m.name]?.failedRun) continue;
               const [cmd, args] = m.run(files, String(k));
               let run;
               try {
                 const out = execFileSync(cmd, args, { encoding: 'utf8', env: m.anchor ? anchorEnv : process.env, maxBuffer: 1 << 26, timeout: 900_000 });
                 run = JSON.parse(out.trim().split('\n').pop());
               } catch (error) {
-                results[m.name] = { error: String(error.message).split('\n')[0] };
+                // A failed run stops that method for this row; a best from an earlier run is kept.
+                if (!results[m.name]) results[m.name] = { error: String(error.message).split('\n')[0] };
+                else results[m.name].failedRun = String(error.message).split('\n')[0];
                 continue;
               }
               if (m.check) {
@@ -128,6 +133,7 @@ try {
               // What the data, the index and the results added to the loaded runtime, over the raw float32 data.
               memoryOverRaw: (r.peakRssMiB - r.baselineRssMiB) / ((n * d * 4) / 2 ** 20), indexMiB: r.indexMiB,
               ...(reps > 1 ? { totalEachRun: totals[name] } : {}),
+              ...(r.failedRun ? { failedRun: r.failedRun } : {}),
               speedupVsCkdtree: base && !base.error ? (base.build + base.query) / (r.build + r.query) : null,
               speedupVsFaiss: results.faiss_flat && !results.faiss_flat.error ? (results.faiss_flat.build + results.faiss_flat.query) / (r.build + r.query) : null,
             }])),
