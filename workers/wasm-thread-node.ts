@@ -1,7 +1,7 @@
 // A helper thread of the SIMD+threads kernels in Node: instantiate on the shared memory, report ready,
-// then run one rayon thread for the life of the pool. Started early (ts/wasm/helpers-node.ts), it waits
-// for the module and memory by message.
-import { parentPort, workerData } from 'node:worker_threads';
+// then run one rayon thread for the life of the pool. It may start before the kernels exist
+// (ts/wasm/helpers-node.ts), so it waits for the module and memory by message.
+import { parentPort } from 'node:worker_threads';
 import { initSync, runThread } from '../ts/wasm/generated/simd-threads/kernels.js';
 import { optimiseWasm } from '../ts/wasm/optimise-node.js';
 
@@ -18,5 +18,4 @@ function run({ module, memory }: Shared): void {
   runThread();
 }
 
-if ((workerData as Shared | undefined)?.module) run(workerData as Shared);
-else parentPort!.once('message', run);
+parentPort!.once('message', run);

@@ -17,8 +17,6 @@ export function refuse(command: Command, flags: string[], why: string): void {
   if (given) throw new UsageError(`${given} does not apply ${why}`);
 }
 
-export { MAX_THREADS } from './threads.js';
-
 /** A commander parser for `--workers`: an integer in 1..1024, as the config's `workers`. */
 export const workerCount = () => intAtLeast('--workers', 1, 1024);
 

@@ -1,9 +1,14 @@
 // Helper threads of the SIMD+threads kernels in Node, started before the kernels exist: a worker takes
-// about 0.05 s to come up, which the CLI's entry overlaps with loading the program (ts/cli/main.ts). An
-// early helper waits for its module and memory by message; one started later gets them at once.
+// about 0.05 s to come up, which the CLI's entry overlaps with loading the program (ts/cli/main.ts). Every
+// helper, early or not, takes its module and memory by message.
 import { Worker } from 'node:worker_threads';
 
-const script = () => new URL('./wasm-thread.js', import.meta.url);
+/** A helper waiting for its module and memory; it never keeps the process alive (it blocks in the pool). */
+function startHelper(): Worker {
+  const worker = new Worker(new URL('./wasm-thread.js', import.meta.url));
+  worker.unref();
+  return worker;
+}
 
 interface Early {
   worker: Worker;
@@ -20,12 +25,11 @@ export function prestartHelpers(count: number): void {
   for (let i = 0; i < count; i++) {
     let worker: Worker;
     try {
-      worker = new Worker(script());
+      worker = startHelper();
     } catch {
       return;
     }
     const entry: Early = { worker };
-    entry.worker.unref();
     // Recorded, not thrown: a helper that failed to start is replaced by a fresh one when asked for.
     entry.worker.on('error', (error) => (entry.broken ??= error));
     entry.worker.on('exit', (code) => (entry.broken ??= code));
@@ -35,13 +39,10 @@ export function prestartHelpers(count: number): void {
 
 /** A helper on `module` and `memory`: an early one if one is waiting and sound, else a new one. */
 export function helperThread(module: WebAssembly.Module, memory: WebAssembly.Memory): Worker {
-  for (let entry = early.shift(); entry; entry = early.shift()) {
-    if (entry.broken !== undefined) continue;
-    entry.worker.postMessage({ module, memory });
-    return entry.worker;
-  }
-  const worker = new Worker(script(), { workerData: { module, memory } });
-  worker.unref(); // helpers block forever in the pool; they must not keep the process alive
+  let entry = early.shift();
+  while (entry?.broken !== undefined) entry = early.shift();
+  const worker = entry?.worker ?? startHelper();
+  worker.postMessage({ module, memory });
   return worker;
 }
 
