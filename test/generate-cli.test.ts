@@ -19,7 +19,7 @@ const workdir = () => mkdtempSync(join(tmpdir(), 'percolab-gen-'));
 describe('percolab generate', () => {
   it('streams points, teacher labels and a record; chunks join into the whole and reproduce from the record', async () => {
     const dir = workdir();
-    // 150000 points: three chunks of 65536 rows or fewer.
+    // 150000 points: five chunks of 32768 rows or fewer.
     const result = percolab(['--set', 'data.dimension=8', '--points', '150000', '--out', 'data.npy', '--seed', '3'], dir);
     expect(withoutDeviceLine(result.stderr)).toBe('');
     expect(result.status).toBe(0);

@@ -67,8 +67,14 @@ interface Options {
   threads: number;
 }
 
-/** Rows per chunk: 2^16 rows at d = 16 is 4 MiB; memory holds two, whatever the number of points. */
-const CHUNK = 1 << 16;
+/**
+ * Rows per chunk of the .npy pipeline: two chunks take turns (one computing, one being written), 2^15
+ * rows each, 2 MiB at d = 16: 2^16 rows in all. Chunks of 2^16 rows held twice the memory and, on 2
+ * threads, took 1.4-2.0 s for 10^7 points against 1.1-1.5, taking turns (docs/generation.md, "Threads and the output path").
+ */
+const CHUNK = 1 << 15;
+/** Rows per Arrow record batch (the files' layout; Parquet groups them into row groups of about 64 MiB). */
+const BATCH = 1 << 16;
 
 /** Points from which a naive cluster's serial start (about 0.1 s per 10^7 points) goes in steps, shown. */
 const PREPARED_IN_STEPS = 50_000_000;
@@ -170,7 +176,7 @@ async function generateWith(file: string | undefined, options: Options, starting
       const schema = pointsSchema(d, population, JSON.stringify(record));
       const batches = async function* () {
         for (let done = 0; done < n; ) {
-          const chunk = stream.next(Math.min(CHUNK, n - done));
+          const chunk = stream.next(Math.min(BATCH, n - done));
           const ids = population ? stream.lastIds() : undefined;
           yield pointsBatch(schema, chunk, await label(chunk, ids), ids);
           done += chunk.length / d;
@@ -236,10 +242,10 @@ export function generateCommand(): Command {
     .addOption(new Option('--threads <n>', 'threads that generate; the files are the same for any number').argParser(threadCount()).default(THREADED_COMMANDS.generate(), 'one per core'))
     .addHelpText(
       'after',
-      '\nStreams in chunks of 65536 rows; memory holds two chunks, whatever --points is (a naive cluster draws its offspring counts\n' +
-        'twice instead of holding them: once to find where the walk starts, a serial pass of about 0.1 s per 10^7 points before the\n' +
-        'first rows, with its own progress bar from 5 x 10^7 points, then as they are read). Files appear only when complete, and a\n' +
-        'run whose files would not fit on the disk is refused before it starts.\n' +
+      '\nStreams in chunks of 32768 rows (Arrow and Parquet: record batches of 65536); memory holds two chunks, whatever --points\n' +
+        'is (a naive cluster draws its offspring counts twice instead of holding them: once to find where the walk starts, a serial\n' +
+        'pass of about 0.1 s per 10^7 points before the first rows, with its own progress bar from 5 x 10^7 points, then as they are\n' +
+        'read). Files appear only when complete, and a run whose files would not fit on the disk is refused before it starts.\n' +
         'A naive cluster is one cluster of --points sites. With data.sampler "exact" (the default) it is walked depth-first in flat memory:\n' +
         'the law of the experiment\'s clusters, not its numbers. With "grow-cut" it is sampled and embedded breadth-first in memory: the experiment\'s own points.',
     )
