@@ -1,10 +1,11 @@
 // `npm run bench -- generate [--quick] [--format npy|arrow|parquet] [--points N] [--dims 16,128]
-// [--embedders naive,branching] [--threads 1,2] [--brill DIR] [--brill-points N[,N2,...]] [--baseline CLI] [--dir DIR] [--out NAME]
+// [--embedders naive,branching] [--threads 1,2] [--brill DIR] [--brill-points N[,N2,...]] [--no-brill] [--baseline CLI] [--dir DIR] [--out NAME]
 // [--memory-points N[,N2,...]]`: points per second of
 // `percolab generate` (points, labels and record written to disk) at each thread count, with peak RSS,
 // beside the same bytes written with no computing (the disk's own speed here) and Brill's generator.
 // Writes bench/results/generate.json (generate-FORMAT.json for other formats; --out NAME: NAME.json). --baseline runs another
-// build's CLI (e.g. ../main/dist/node/cli.js) on the same job in the same run and checks its files equal.
+// build's CLI (e.g. ../main/dist/node/cli.js) on the same job, taking turns with ours at the last thread count (as many
+// runs, each with its peak RSS and the runtime's), and checks its files equal.
 // --memory-points: the peak RSS of one more run at each of those sizes (the last thread count), to show how
 // memory grows with the points (`peakRssBySize`).
 //
@@ -22,7 +23,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machine, writeResult } from './lib/common.mjs';
@@ -46,6 +47,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     brill: { type: 'string' },
     'brill-points': { type: 'string' },
+    'no-brill': { type: 'boolean', default: false },
     baseline: { type: 'string' },
     reps: { type: 'string' },
     dir: { type: 'string' },
@@ -68,6 +70,12 @@ const allEmbedders = {
 };
 const embedders = Object.fromEntries(values.embedders.split(',').map((e) => [e, allEmbedders[e]]));
 const resultName = values.out ?? (format === 'npy' ? 'generate' : `generate-${format}`);
+
+/** The median (the mean of the two middle values for an even count). */
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
+};
 
 /** Runs a command under /usr/bin/time; resolves with its stdout, seconds and peak RSS (MiB). */
 function timed(command, args) {
@@ -139,24 +147,39 @@ try {
       const args = ['--set', `data.dimension=${d}`, ...sets, '--seed', '1'];
       const chunkMiB = (CHUNK_ROWS * (d + 1) * 4) / 2 ** 20;
       const byThreads = {};
+      // --baseline: the other build takes turns with ours at the last thread count, run for run.
+      const baselineRuns = [];
+      let baselineRuntime;
       for (const threads of threadCounts) {
+        const turns = values.baseline && threads === threadCounts.at(-1);
         // The runtime: node, the wasm instance(s) and their threads, and a chunk of 1000 rows.
         const runtime = await generate([...args, '--threads', String(threads)], 1000, join(dir, `r.${format}`));
         let run;
         const all = [];
+        const rss = [];
         for (let r = 0; r < reps; r++) {
           for (const f of readdirSync(dir).filter((f) => f.startsWith(`t${threads}.`))) rmSync(join(dir, f));
           // The previous run's 0.7 GB flushed first, so that no run waits on another's writeback.
           execFileSync('sync');
           const one = await generate([...args, '--threads', String(threads)], points, join(dir, `t${threads}.${format}`));
           all.push(one.seconds);
+          rss.push(one.peakRssMiB);
           if (!run || one.seconds < run.seconds) run = one;
+          if (turns) {
+            for (const f of readdirSync(dir).filter((f) => f.startsWith('baseline.'))) rmSync(join(dir, f));
+            execFileSync('sync');
+            // Its own thread default (it may predate --threads).
+            baselineRuns.push(await generate(args, points, join(dir, `baseline.${format}`), values.baseline));
+          }
         }
+        if (turns) baselineRuntime = await generate(args, 1000, join(dir, `rb.${format}`), values.baseline);
         byThreads[threads] = {
           pointsPerSecond: points / run.seconds,
           seconds: run.seconds,
           secondsEachRun: all,
+          medianSeconds: median(all),
           peakRssMiB: run.peakRssMiB,
+          aboveRuntimeMiBEachRun: rss.map((r) => r - runtime.peakRssMiB),
           runtimePeakRssMiB: runtime.peakRssMiB,
           aboveRuntimeMiB: run.peakRssMiB - runtime.peakRssMiB,
           aboveRuntimeInChunks: (run.peakRssMiB - runtime.peakRssMiB) / chunkMiB,
@@ -174,18 +197,28 @@ try {
       }
       let baseline;
       if (values.baseline) {
-        // Another build (its own thread default; it may predate --threads).
-        const run = await generate(args, points, join(dir, `baseline.${format}`), values.baseline);
+        const run = baselineRuns.reduce((a, b) => (b.seconds < a.seconds ? b : a));
         const digest = createHash('sha256').update(readFileSync(join(dir, `baseline.${format}`))).digest('hex');
-        baseline = { cli: values.baseline, pointsPerSecond: points / run.seconds, seconds: run.seconds, peakRssMiB: run.peakRssMiB, digest };
-        process.stderr.write(`  baseline ${values.baseline}: ${(points / run.seconds / 1e6).toFixed(2)} M points/s\n`);
+        baseline = {
+          cli: values.baseline,
+          threads: `its default (one per core: ${availableParallelism()})`,
+          pointsPerSecond: points / run.seconds,
+          seconds: run.seconds,
+          secondsEachRun: baselineRuns.map((r) => r.seconds),
+          peakRssMiB: run.peakRssMiB,
+          runtimePeakRssMiB: baselineRuntime.peakRssMiB,
+          aboveRuntimeMiBEachRun: baselineRuns.map((r) => r.peakRssMiB - baselineRuntime.peakRssMiB),
+          medianSeconds: median(baselineRuns.map((r) => r.seconds)),
+          digest,
+        };
+        process.stderr.write(`  baseline ${values.baseline}, taking turns: best ${(points / run.seconds / 1e6).toFixed(2)} M points/s, runs ${baseline.secondsEachRun.join(', ')} s\n`);
       }
       const files = readdirSync(dir).filter((f) => f.startsWith(`t${threadCounts[0]}.`));
       const bytes = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
       const digests = threadCounts.map((t) => createHash('sha256').update(readFileSync(join(dir, `t${t}.${format}`))).digest('hex'));
       for (const f of readdirSync(dir)) rmSync(join(dir, f)); // 0.7 GB per file at 1e7 points, d = 16
       const diskSeconds = writeOnly(dir, bytes);
-      const anchor = embedder === 'naive' ? await brill(d) : undefined;
+      const anchor = embedder === 'naive' && !values['no-brill'] ? await brill(d) : undefined;
       const best = Math.max(...Object.values(byThreads).map((r) => r.pointsPerSecond));
       const row = {
         embedder, d, points, format,

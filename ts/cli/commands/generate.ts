@@ -69,8 +69,8 @@ interface Options {
 
 /**
  * Rows per chunk of the .npy pipeline: two chunks take turns (one computing, one being written), 2^15
- * rows each, 2 MiB at d = 16: 2^16 rows in all. Chunks of 2^16 rows held twice the memory and, on 2
- * threads, took 1.4-2.0 s for 10^7 points against 1.1-1.5, taking turns (docs/generation.md, "Threads and the output path").
+ * rows each, 2 MiB at d = 16: 2^16 rows in all. Chunks of 2^16 rows held about twice the memory above the
+ * runtime, and were never faster (docs/generation.md, "Threads and the output path").
  */
 const CHUNK = 1 << 15;
 /** Rows per Arrow record batch (the files' layout; Parquet groups them into row groups of about 64 MiB). */
