@@ -62,6 +62,10 @@ const brillSizes = (values['brill-points'] ?? (quick ? '5000' : '100000')).split
 const dims = values.dims.split(',').map(Number);
 /** Runs per thread count; the fastest is reported (the others are noise from the machine, not the code). */
 const reps = Number(values.reps ?? (quick ? 1 : 3));
+if (!Number.isInteger(reps) || reps < 1) {
+  process.stderr.write(`bench generate: --reps takes a positive whole number, got ${values.reps}\n`);
+  process.exit(2);
+}
 const threadCounts = values.threads.split(',').map(Number);
 const memorySizes = values['memory-points'] ? values['memory-points'].split(',').map(Number) : [];
 const allEmbedders = {
