@@ -67,17 +67,21 @@ def main():
         index.add(x)
         query = lambda: index.search(q, a.k)[1]  # noqa: E731
     t1 = time.perf_counter()
-    # Best of three query batches, as for ours.
+    # Best of three query batches, as for ours; what the first takes beyond the best counts as building.
     best = float("inf")
+    first = None
     for _ in range(3):
         t = time.perf_counter()
         idx = query()
-        best = min(best, time.perf_counter() - t)
+        elapsed = time.perf_counter() - t
+        first = elapsed if first is None else first
+        best = min(best, elapsed)
     idx = np.asarray(idx).reshape(len(q), -1)
     from threadpoolctl import threadpool_info
     blas = sorted({f"{i.get('internal_api')}:{i.get('architecture')}" for i in threadpool_info()})
     print(json.dumps({
-        "build": t1 - t0,
+        "build": t1 - t0 + first - best,
+        "firstQueryExcess": first - best,
         "query": best,
         "baselineRssMiB": baseline,
         "peakRssMiB": peak_rss_mib(),
