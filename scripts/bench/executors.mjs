@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Miniflare } from 'miniflare';
-import { machine, writeResult } from './lib/common.mjs';
+import { machine, median, writeResult } from './lib/common.mjs';
 
 const quick = process.argv.includes('--quick');
 const cells = quick ? 4 : 8;
@@ -28,7 +28,6 @@ const sweep = (out, args, env) =>
     child.stderr.on('data', (c) => (stderr += c));
     child.on('exit', (status) => (status === 0 ? done((performance.now() - t0) / 1000) : fail(new Error(`sweep ${args.join(' ')}: status ${status}\n${stderr}`))));
   });
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const computeSeconds = (out) => JSON.parse(readFileSync(join(dir, out, 'sweep.json'), 'utf8')).cells.reduce((s, c) => s + c.seconds, 0);
 
 const started = execFileSync('bash', ['scripts/slurm/start.sh', cluster], { encoding: 'utf8' });

@@ -26,7 +26,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync
 import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { machine, writeResult } from './lib/common.mjs';
+import { machine, median, writeResult } from './lib/common.mjs';
 
 const BRILL_COMMIT = '3dd47a808f02d161a34615570814f107ab1c1627';
 const BRILL_SHA256 = 'a9e2edc7f6b14d371d65a5b6ce4c4d5b20b8fffd56bb0adfc4a0926e44d3900a';
@@ -74,12 +74,6 @@ const allEmbedders = {
 };
 const embedders = Object.fromEntries(values.embedders.split(',').map((e) => [e, allEmbedders[e]]));
 const resultName = values.out ?? (format === 'npy' ? 'generate' : `generate-${format}`);
-
-/** The median (the mean of the two middle values for an even count). */
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
-};
 
 /** Runs a command under /usr/bin/time; resolves with its stdout, seconds and peak RSS (MiB). */
 function timed(command, args) {

@@ -8,13 +8,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { machine, writeResult } from './lib/common.mjs';
+import { machine, median, writeResult } from './lib/common.mjs';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const renders = values.quick ? 3 : 7;
 const repeats = values.quick ? 1 : 3;
 const config = { seeds: 3, sizes: [1000, 2000, 4000, 8000] };
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const server = spawn(process.execPath, ['dist/node/cli.js', 'lab', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise((resolve, reject) => {

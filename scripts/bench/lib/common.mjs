@@ -15,6 +15,12 @@ export function writeResult(name, body) {
   process.stderr.write(`wrote ${file}\n`);
 }
 
+/** The median (the mean of the two middle values for an even count). */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
+}
+
 /** A small seeded uniform generator (mulberry32) for benchmark and cross-check data. */
 export function mulberry(seed) {
   let a = seed >>> 0;
