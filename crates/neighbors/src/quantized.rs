@@ -85,7 +85,7 @@ impl Quantized {
         }
         // A hair above half / A, so that rounding keeps every row inside [-A, A].
         let delta = half / amp as f64 * (1.0 + 1e-9);
-        let grid = Grid { center: &center, delta, inv: 1.0 / delta, amp };
+        let grid = Grid::new(&center, delta, amp);
         let (mut rows, mut norms) = (vec![0i16; data.len() / d * dp], vec![0i32; data.len() / d]);
         // The rows onto the grid in the same blocks (the largest `eps_x` is the same in any order).
         let block = |(x, (out, norms)): (&[f32], (&mut [i16], &mut [i32]))| {
@@ -108,7 +108,7 @@ impl Quantized {
     }
 
     fn grid(&self) -> Grid<'_> {
-        Grid { center: &self.center, delta: self.delta, inv: 1.0 / self.delta, amp: self.amp }
+        Grid::new(&self.center, self.delta, self.amp)
     }
 
     pub(crate) fn bytes(&self) -> usize {
@@ -129,7 +129,11 @@ struct Grid<'a> {
     amp: i32,
 }
 
-impl Grid<'_> {
+impl<'a> Grid<'a> {
+    fn new(center: &'a [f64], delta: f64, amp: i32) -> Grid<'a> {
+        Grid { center, delta, inv: 1.0 / delta, amp }
+    }
+
     /// Writes `x~` into `out` (`dp` values, zero padding); returns `|x~|^2` and `eps_x`.
     fn quantize(&self, x: &[f32], out: &mut [i16]) -> (i32, f64) {
         let (amp, delta) = (self.amp as f64, self.delta);
