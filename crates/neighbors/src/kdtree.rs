@@ -69,6 +69,8 @@ pub struct KdTree {
     /// Original index of each stored row.
     perm: Vec<u32>,
     nodes: Vec<Node>,
+    /// The tight box of all rows, `[lo; d]` then `[hi; d]`: the quantized grid's range.
+    bbox: Vec<f32>,
     bound: Rounding,
     /// Squared row norms for the blocked scan, computed on its first use (`None`: not usable here).
     norms: OnceLock<Option<Norms>>,
@@ -127,7 +129,7 @@ impl KdTree {
         let mut nodes = Vec::new();
         Builder { d, leaf_size }.build(&mut points, &mut perm, 0, &bbox, &mut nodes, 0);
         nodes.shrink_to_fit();
-        Ok(KdTree { n, d, data: points, perm, nodes, bound: Rounding::new(d), norms: OnceLock::new(), quantized: OnceLock::new() })
+        Ok(KdTree { n, d, data: points, perm, nodes, bbox, bound: Rounding::new(d), norms: OnceLock::new(), quantized: OnceLock::new() })
     }
 
     pub fn num_points(&self) -> usize {
@@ -148,12 +150,13 @@ impl KdTree {
             + self.data.capacity() * 4
             + self.perm.capacity() * 4
             + self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.bbox.capacity() * 4
             + self.norms.get().and_then(|n| n.as_ref()).map_or(0, Norms::bytes)
             + self.quantized.get().and_then(|q| q.as_ref()).map_or(0, Quantized::bytes)
     }
 
     fn quantized(&self) -> Option<&Quantized> {
-        self.quantized.get_or_init(|| Quantized::new(&self.data, self.d)).as_ref()
+        self.quantized.get_or_init(|| Quantized::new(&self.data, self.d, &self.bbox)).as_ref()
     }
 
     fn norms(&self) -> Option<&Norms> {

@@ -48,43 +48,14 @@ pub(crate) struct Quantized {
 }
 
 impl Quantized {
-    /// `None` for constant data (any scan is as good) or ranges beyond f64 comfort.
-    pub(crate) fn new(data: &[f32], d: usize) -> Option<Quantized> {
+    /// `None` for constant data (any scan is as good) or ranges beyond f64 comfort. `bbox` is the rows'
+    /// tight box, `[lo; d]` then `[hi; d]` (the kd-tree's, computed when it was built).
+    pub(crate) fn new(data: &[f32], d: usize, bbox: &[f32]) -> Option<Quantized> {
         let dp = d.next_multiple_of(2);
         let amp = ((1u64 << 29) as f64 / dp as f64).sqrt().floor().min(i16::MAX as f64) as i32;
-        // Rows in blocks, on the pool where there is one: per block and coordinate the least and largest
-        // value, then the same over the blocks (exact in any order).
-        const BLOCK_ROWS: usize = 4096;
-        let bounds = |rows: &[f32]| {
-            let (mut lo, mut hi) = (vec![f32::INFINITY; d], vec![f32::NEG_INFINITY; d]);
-            for x in rows.chunks_exact(d) {
-                for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(x) {
-                    // Selects, not `min` and `max` (whose NaN rules cost instructions in wasm): finite data.
-                    *l = if v < *l { v } else { *l };
-                    *h = if v > *h { v } else { *h };
-                }
-            }
-            (lo, hi)
-        };
-        let widen = |(mut lo, mut hi): (Vec<f32>, Vec<f32>), (lo2, hi2): (Vec<f32>, Vec<f32>)| {
-            for (l, v) in lo.iter_mut().zip(lo2) {
-                *l = if v < *l { v } else { *l };
-            }
-            for (h, v) in hi.iter_mut().zip(hi2) {
-                *h = if v > *h { v } else { *h };
-            }
-            (lo, hi)
-        };
-        let empty = || (vec![f32::INFINITY; d], vec![f32::NEG_INFINITY; d]);
-        #[cfg(feature = "threads")]
-        let (lo, hi) = {
-            use rayon::prelude::*;
-            data.par_chunks(BLOCK_ROWS * d).map(bounds).reduce(empty, widen)
-        };
-        #[cfg(not(feature = "threads"))]
-        let (lo, hi) = data.chunks(BLOCK_ROWS * d).map(bounds).fold(empty(), widen);
-        let center: Vec<f64> = lo.iter().zip(&hi).map(|(&l, &h)| 0.5 * (l as f64 + h as f64)).collect();
-        let half = lo.iter().zip(&hi).map(|(&l, &h)| 0.5 * (h as f64 - l as f64)).fold(0.0, f64::max);
+        let (lo, hi) = bbox.split_at(d);
+        let center: Vec<f64> = lo.iter().zip(hi).map(|(&l, &h)| 0.5 * (l as f64 + h as f64)).collect();
+        let half = lo.iter().zip(hi).map(|(&l, &h)| 0.5 * (h as f64 - l as f64)).fold(0.0, f64::max);
         if half == 0.0 || !half.is_finite() || half > 1e300 {
             return None;
         }
@@ -92,7 +63,8 @@ impl Quantized {
         let delta = half / amp as f64 * (1.0 + 1e-9);
         let grid = Grid::new(&center, delta, amp);
         let (mut rows, mut norms) = (vec![0i16; data.len() / d * dp], vec![0i32; data.len() / d]);
-        // The rows onto the grid in the same blocks (the largest `eps_x` is the same in any order).
+        // The rows in blocks, on the pool where there is one (the largest `eps_x` is the same in any order).
+        const BLOCK_ROWS: usize = 4096;
         let block = |(x, (out, norms)): (&[f32], (&mut [i16], &mut [i32]))| {
             let mut eps = 0f64;
             for ((x, out), norm) in x.chunks_exact(d).zip(out.chunks_exact_mut(dp)).zip(norms) {
