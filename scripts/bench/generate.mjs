@@ -138,6 +138,8 @@ const loadAtStart = (await import('node:os')).loadavg();
 const rows = [];
 // Where the files go (--dir: another disk, or a tmpfs such as /dev/shm to time the computing alone).
 const dir = mkdtempSync(join(values.dir ?? tmpdir(), 'percolab-bench-gen-'));
+/** Removes the files of one run (named `PREFIX...`) from `dir`. */
+const removeFiles = (prefix) => readdirSync(dir).filter((f) => f.startsWith(prefix)).forEach((f) => rmSync(join(dir, f)));
 const filesystem = execFileSync('df', ['--output=fstype', dir], { encoding: 'utf8' }).trim().split('\n').pop();
 try {
   for (const d of dims) {
@@ -156,7 +158,7 @@ try {
         const all = [];
         const rss = [];
         for (let r = 0; r < reps; r++) {
-          for (const f of readdirSync(dir).filter((f) => f.startsWith(`t${threads}.`))) rmSync(join(dir, f));
+          removeFiles(`t${threads}.`);
           // The previous run's 0.7 GB flushed first, so that no run waits on another's writeback.
           execFileSync('sync');
           const one = await generate([...args, '--threads', String(threads)], points, join(dir, `t${threads}.${format}`));
@@ -164,7 +166,7 @@ try {
           rss.push(one.peakRssMiB);
           if (!run || one.seconds < run.seconds) run = one;
           if (turns) {
-            for (const f of readdirSync(dir).filter((f) => f.startsWith('baseline.'))) rmSync(join(dir, f));
+            removeFiles('baseline.');
             execFileSync('sync');
             // Its own thread default (it may predate --threads).
             baselineRuns.push(await generate(args, points, join(dir, `baseline.${format}`), values.baseline));
@@ -188,7 +190,7 @@ try {
       const lastThreads = threadCounts.at(-1);
       for (const size of memorySizes) {
         const run = await generate([...args, '--threads', String(lastThreads)], size, join(dir, `m.${format}`));
-        for (const f of readdirSync(dir).filter((f) => f.startsWith('m.'))) rmSync(join(dir, f));
+        removeFiles('m.');
         const aboveRuntimeInChunks = (run.peakRssMiB - byThreads[lastThreads].runtimePeakRssMiB) / chunkMiB;
         peakRssBySize.push({ points: size, threads: lastThreads, seconds: run.seconds, peakRssMiB: run.peakRssMiB, aboveRuntimeMiB: run.peakRssMiB - byThreads[lastThreads].runtimePeakRssMiB, aboveRuntimeInChunks });
         process.stderr.write(`  ${size} points: peak ${run.peakRssMiB.toFixed(0)} MiB (${aboveRuntimeInChunks.toFixed(1)} chunks above the runtime)\n`);
