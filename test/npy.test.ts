@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../ts/errors.js';
-import { asFloat32Matrix, encodeNpy, type NpyArray, parseNpy } from '../ts/io/npy.js';
+import { asFloat32Matrix, encodeNpy, firstNonFinite, type NpyArray, parseNpy } from '../ts/io/npy.js';
 
 describe('.npy files', () => {
   it('round-trip every supported dtype and shape', () => {
@@ -62,5 +62,27 @@ describe('.npy files', () => {
     expect(() => asFloat32Matrix({ dtype: 'float32', shape: [1, 1, 1], data: new Float32Array(1) }, 'a.npy')).toThrow(/expected \[N, d\] or \[N\]/);
     expect(() => asFloat32Matrix({ dtype: 'float32', shape: [0, 3], data: new Float32Array(0) }, 'a.npy')).toThrow(/holds no points/);
     expect(() => asFloat32Matrix({ dtype: 'float32', shape: [2, 2], data: Float32Array.of(0, 1, Infinity, 0) }, 'a.npy')).toThrow(/row 1, column 0 is Infinity/);
+  });
+
+  it('finds the first non-finite value wherever it lies, past any finite extreme', () => {
+    // Lengths around the checker's blocks of 2^14 and its groups of four; the largest finite values and
+    // the subnormals pass, every NaN and infinity is found at its first position.
+    const extremes = [3.4028234663852886e38, -3.4028234663852886e38, 1.401298464324817e-45, -0, 0];
+    for (const length of [1, 3, 4, 5, (1 << 14) - 1, 1 << 14, (1 << 14) + 3, 3 * (1 << 14) + 2]) {
+      const data = Float32Array.from({ length }, (_, i) => extremes[i % extremes.length]!);
+      expect(firstNonFinite(data)).toBe(-1);
+      for (const at of new Set([0, length >> 1, length - 1])) {
+        for (const bad of [Number.NaN, Infinity, -Infinity]) {
+          const copy = data.slice();
+          copy[at] = bad;
+          if (at + 1 < length) copy[length - 1] = Number.NaN;
+          expect(firstNonFinite(copy)).toBe(at);
+        }
+      }
+    }
+    // A view into a larger buffer reads only its own values.
+    const whole = Float32Array.of(Number.NaN, 1, 2, 3, 4, Infinity);
+    expect(firstNonFinite(whole.subarray(1, 5))).toBe(-1);
+    expect(firstNonFinite(whole.subarray(1))).toBe(4);
   });
 });

@@ -117,17 +117,34 @@ export function float32MatrixShape(dtype: NpyDtype, shape: number[], source: str
 
 /** Throws a UsageError naming the first non-finite value of a `[rows, cols]` matrix. */
 export function checkFinite(data: Float32Array, cols: number, source: string): void {
-  // On the bits: a float32 is finite unless its exponent is all ones (a plain loop over 32-bit integers is
-  // several times faster than findIndex with a callback on 10^7-10^8 values).
+  const bad = firstNonFinite(data);
+  if (bad >= 0) throw new UsageError(`${source}: row ${Math.floor(bad / cols)}, column ${bad % cols} is ${data[bad]}; values must be finite`);
+}
+
+/** Values checked per block: the block is searched value by value only if it holds a non-finite one. */
+const FINITE_BLOCK = 1 << 14;
+
+/** The index of the first NaN or infinity in `data`, or -1. */
+export function firstNonFinite(data: Float32Array): number {
+  // On the bits: a float32 is finite unless its exponent is all ones, and then adding one to the exponent
+  // carries into the sign bit. ORing that over a block in four independent chains has no branch per value
+  // (10^8 values: about half the time of a loop that tests each one).
   const bits = new Int32Array(data.buffer, data.byteOffset, data.length);
-  let bad = -1;
-  for (let i = 0; i < bits.length; i++) {
-    if ((bits[i]! & 0x7f800000) === 0x7f800000) {
-      bad = i;
-      break;
+  for (let start = 0; start < bits.length; start += FINITE_BLOCK) {
+    const end = Math.min(start + FINITE_BLOCK, bits.length);
+    let a = 0, b = 0, c = 0, d = 0, i = start;
+    for (; i + 4 <= end; i += 4) {
+      a |= (bits[i]! & 0x7f800000) + 0x00800000;
+      b |= (bits[i + 1]! & 0x7f800000) + 0x00800000;
+      c |= (bits[i + 2]! & 0x7f800000) + 0x00800000;
+      d |= (bits[i + 3]! & 0x7f800000) + 0x00800000;
+    }
+    for (; i < end; i++) a |= (bits[i]! & 0x7f800000) + 0x00800000;
+    if ((a | b | c | d) < 0) {
+      for (let j = start; j < end; j++) if ((bits[j]! & 0x7f800000) === 0x7f800000) return j;
     }
   }
-  if (bad >= 0) throw new UsageError(`${source}: row ${Math.floor(bad / cols)}, column ${bad % cols} is ${data[bad]}; values must be finite`);
+  return -1;
 }
 
 /** A float32 matrix `[rows, cols]` from a `.npy` array of shape `[rows, cols]` (or `[rows]`, one column). */
