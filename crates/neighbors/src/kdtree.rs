@@ -33,7 +33,7 @@ use std::sync::OnceLock;
 
 use crate::blocked::{self, Norms};
 use crate::quantized::{self, Quantized};
-use crate::{BLOCK, check_points, check_queries, for_each_chunk, sq_dist_f32, sq_dist_f64, top_k, Neighbors, NeighborsError, Rounding};
+use crate::{BLOCK, all_finite, check_points, check_queries, check_shape, first_non_finite, for_each_chunk, sq_dist_f32, sq_dist_f64, top_k, Neighbors, NeighborsError, Rounding};
 
 mod grouped;
 
@@ -119,15 +119,18 @@ impl KdTree {
     /// Like [`KdTree::with_leaf_size`], but reorders `points` in place and keeps them: no second copy of
     /// the data (for the largest inputs).
     pub fn from_vec(mut points: Vec<f32>, d: usize, leaf_size: usize) -> Result<Self, NeighborsError> {
-        let n = check_points(&points, d)?;
+        let n = check_shape(&points, d)?;
         if leaf_size == 0 {
             return Err(NeighborsError::LeafSizeIsZero);
         }
-        let mut bbox = empty_box(d);
-        points.chunks_exact(d).for_each(|row| extend(&mut bbox, row));
+        let Some(bbox) = bounds(&points, d) else {
+            let (row, col, value) = first_non_finite(&points, d).expect("a value that is not finite");
+            return Err(NeighborsError::NonFinitePoint { row, col, value });
+        };
         let mut perm: Vec<u32> = (0..n as u32).collect();
         let mut nodes = Vec::new();
-        Builder { d, leaf_size }.build(&mut points, &mut perm, 0, &bbox, &mut nodes, 0);
+        let mut boxes = bbox.clone();
+        Builder { d, leaf_size }.build(&mut points, &mut perm, 0, 0, &mut boxes, &mut nodes, 0);
         nodes.shrink_to_fit();
         Ok(KdTree { n, d, data: points, perm, nodes, bbox, bound: Rounding::new(d), norms: OnceLock::new(), quantized: OnceLock::new() })
     }
@@ -390,7 +393,7 @@ impl KdTree {
             let nd = self.nodes[i];
             let mut bbox = empty_box(d);
             if nd.dim == LEAF {
-                self.data[nd.link as usize * d..nd.lo as usize * d].chunks_exact(d).for_each(|row| extend(&mut bbox, row));
+                extend_rows(&mut bbox, &self.data[nd.link as usize * d..nd.lo as usize * d], d);
             } else {
                 for child in [i + 1, nd.link as usize] {
                     let c = &boxes[2 * stride * child..];
@@ -420,10 +423,49 @@ impl KdTree {
 
 /// `[min_0..min_{d-1}, max_0..max_{d-1}]` of nothing.
 fn empty_box(d: usize) -> Vec<f32> {
-    let mut b = vec![f32::INFINITY; 2 * d];
-    b[d..].fill(f32::NEG_INFINITY);
+    let mut b = vec![0.0; 2 * d];
+    reset_box(&mut b);
     b
 }
+
+/// Makes `bbox` (`2 d` values) the box of nothing.
+fn reset_box(bbox: &mut [f32]) {
+    let (lo, hi) = bbox.split_at_mut(bbox.len() / 2);
+    lo.fill(f32::INFINITY);
+    hi.fill(f32::NEG_INFINITY);
+}
+
+/// The tight box of the rows of `points`, or `None` if a value is not finite: one pass over the data in
+/// pieces that stay in cache between the box and the check, with the `threads` feature on rayon's pool.
+/// The pieces' boxes are merged in row order by the same selects, so the box is the sequential one bit
+/// for bit (also which of -0 and +0 it keeps).
+fn bounds(points: &[f32], d: usize) -> Option<Vec<f32>> {
+    let piece_rows = (BOUNDS_PIECE / d).max(1);
+    let piece = |values: &[f32]| {
+        let mut bbox = empty_box(d);
+        extend_rows(&mut bbox, values, d);
+        all_finite(values).then_some(bbox)
+    };
+    let merge = |a: Option<Vec<f32>>, b: Option<Vec<f32>>| {
+        let (mut a, b) = (a?, b?);
+        let (lo, hi) = a.split_at_mut(d);
+        for j in 0..d {
+            lo[j] = if b[j] < lo[j] { b[j] } else { lo[j] };
+            hi[j] = if b[d + j] > hi[j] { b[d + j] } else { hi[j] };
+        }
+        Some(a)
+    };
+    #[cfg(feature = "threads")]
+    {
+        use rayon::prelude::*;
+        points.par_chunks(piece_rows * d).map(piece).reduce(|| Some(empty_box(d)), merge)
+    }
+    #[cfg(not(feature = "threads"))]
+    points.chunks(piece_rows * d).map(piece).fold(Some(empty_box(d)), merge)
+}
+
+/// Values per piece of [`bounds`] (256 KiB).
+const BOUNDS_PIECE: usize = 1 << 16;
 
 fn extend(bbox: &mut [f32], row: &[f32]) {
     let (lo, hi) = bbox.split_at_mut(row.len());
@@ -447,12 +489,15 @@ struct Builder {
 }
 
 impl Builder {
-    /// Builds the subtree of `data`/`perm` (stored rows `first..`, tight bounding box `bbox`) and appends
-    /// its nodes to `nodes` in preorder. Node links count from `base`, the position of `nodes[0]` in the
-    /// final array.
-    fn build(self, data: &mut [f32], perm: &mut [u32], first: usize, bbox: &[f32], nodes: &mut Vec<Node>, base: usize) {
+    /// Builds the subtree of `data`/`perm` (stored rows `first..`, tight bounding box `boxes[at..at + 2d]`)
+    /// and appends its nodes to `nodes` in preorder. Node links count from `base`, the position of
+    /// `nodes[0]` in the final array. `boxes` is a stack: each node puts its children's boxes on top and
+    /// takes them off when done, so the build allocates nothing per node.
+    #[allow(clippy::too_many_arguments)]
+    fn build(self, data: &mut [f32], perm: &mut [u32], first: usize, at: usize, boxes: &mut Vec<f32>, nodes: &mut Vec<Node>, base: usize) {
         let (d, rows) = (self.d, perm.len());
         let me = nodes.len();
+        let bbox = &boxes[at..at + 2 * d];
         let (mut dim, mut spread) = (0, 0f32);
         for j in 0..d {
             let s = bbox[d + j] - bbox[j];
@@ -474,7 +519,9 @@ impl Builder {
         // A strided sample predicts a lopsided midpoint split; then aim for its quartile instead, which
         // usually saves the exact fallback's second pass below.
         let m = rows.min(SAMPLE);
-        let mut sample: Vec<f32> = (0..m).map(|i| data[i * rows / m * d + dim]).collect();
+        let mut sample = [0f32; SAMPLE];
+        let sample = &mut sample[..m];
+        sample.iter_mut().enumerate().for_each(|(i, v)| *v = data[i * rows / m * d + dim]);
         let below = sample.iter().filter(|&&v| v < split).count();
         if below * 6 < m || (m - below) * 6 < m {
             let rank = if below * 6 < m { m / 4 } else { m - m / 4 };
@@ -483,8 +530,13 @@ impl Builder {
                 split = v;
             }
         }
-        let (mut lbox, mut rbox) = (empty_box(d), empty_box(d));
-        let mut mid = partition(data, perm, d, |x| x < split, dim, &mut lbox, &mut rbox);
+        // The children's boxes, on top of the stack.
+        let top = boxes.len();
+        boxes.resize(top + 4 * d, 0.0);
+        let (lbox, rbox) = boxes[top..].split_at_mut(2 * d);
+        reset_box(lbox);
+        reset_box(rbox);
+        let mut mid = partition(data, perm, d, |x| x < split, dim, lbox, rbox);
         // Keep >= 1/8 on each side so the depth stays O(log n) and leaves hold >= leaf_size/8 rows: else
         // split at that rank. Rows tied with the rank's value may go either way (lmax <= rmin still
         // holds), so this balance survives any number of ties.
@@ -496,42 +548,46 @@ impl Builder {
             let (mut a, mut b) = (empty_box(d), empty_box(d));
             let below = partition(data, perm, d, |x| x < v, dim, &mut a, &mut b);
             partition(&mut data[below * d..], &mut perm[below..], d, |x| x <= v, dim, &mut a, &mut b);
-            (lbox, rbox) = (empty_box(d), empty_box(d));
-            data[..mid * d].chunks_exact(d).for_each(|row| extend(&mut lbox, row));
-            data[mid * d..].chunks_exact(d).for_each(|row| extend(&mut rbox, row));
+            reset_box(lbox);
+            reset_box(rbox);
+            extend_rows(lbox, &data[..mid * d], d);
+            extend_rows(rbox, &data[mid * d..], d);
         }
         nodes.push(Node { dim: dim as u32, link: 0, lo: lbox[d + dim].to_bits(), hi: rbox[dim].to_bits() });
         let (ldata, rdata) = data.split_at_mut(mid * d);
         let (lperm, rperm) = perm.split_at_mut(mid);
         #[cfg(feature = "threads")]
         if rows >= PAR_ROWS {
-            // Each side into its own node list (links counted from where it will land), then appended:
-            // the same preorder array as the sequential build.
+            // Each side into its own node list (links counted from where it will land) with its own box
+            // stack, then appended: the same preorder array as the sequential build.
+            let (lstack, rstack) = (lbox.to_vec(), rbox.to_vec());
             let (left, right) = rayon::join(
-                || {
-                    let mut v = Vec::new();
-                    self.build(ldata, lperm, first, &lbox, &mut v, base + me + 1);
+                move || {
+                    let (mut v, mut stack) = (Vec::new(), lstack);
+                    self.build(ldata, lperm, first, 0, &mut stack, &mut v, base + me + 1);
                     v
                 },
-                || {
-                    let mut v = Vec::new();
-                    self.build(rdata, rperm, first + mid, &rbox, &mut v, 0);
+                move || {
+                    let (mut v, mut stack) = (Vec::new(), rstack);
+                    self.build(rdata, rperm, first + mid, 0, &mut stack, &mut v, 0);
                     v
                 },
             );
+            boxes.truncate(top);
             nodes.extend(left);
             let at = base + nodes.len();
             nodes[me].link = at as u32;
             nodes.extend(right.into_iter().map(|nd| if nd.dim == LEAF { nd } else { Node { link: nd.link + at as u32, ..nd } }));
             return;
         }
-        self.build(ldata, lperm, first, &lbox, nodes, base);
+        self.build(ldata, lperm, first, top, boxes, nodes, base);
         nodes[me].link = (base + nodes.len()) as u32;
-        self.build(rdata, rperm, first + mid, &rbox, nodes, base);
+        self.build(rdata, rperm, first + mid, top + 2 * d, boxes, nodes, base);
+        boxes.truncate(top);
     }
 }
 
-/// Moves rows with `left(x[dim])` before the others (Hoare style, each row examined once) and records
+/// Moves rows with `left(x[dim])` before the others (Hoare style, each row examined once), then records
 /// both sides' bounding boxes. Returns the number of rows on the left.
 fn partition(
     data: &mut [f32],
@@ -543,26 +599,64 @@ fn partition(
     rbox: &mut [f32],
 ) -> usize {
     let (mut i, mut j) = (0, perm.len());
-    loop {
+    let mid = loop {
         while i < j && left(data[i * d + dim]) {
-            extend(lbox, &data[i * d..][..d]);
             i += 1;
         }
         while i < j && !left(data[(j - 1) * d + dim]) {
-            extend(rbox, &data[(j - 1) * d..][..d]);
             j -= 1;
         }
         if i == j {
-            return i;
+            break i;
         }
         // Row i belongs right and row j-1 left: swap them.
         let (a, b) = data.split_at_mut((j - 1) * d);
         a[i * d..][..d].swap_with_slice(&mut b[..d]);
         perm.swap(i, j - 1);
-        extend(lbox, &data[i * d..][..d]);
-        extend(rbox, &data[(j - 1) * d..][..d]);
         (i, j) = (i + 1, j - 1);
+    };
+    extend_rows(lbox, &data[..mid * d], d);
+    extend_rows(rbox, &data[mid * d..], d);
+    mid
+}
+
+/// Extends `bbox` over every row of `rows` (row-major, `d` values each): a block of coordinates at a time,
+/// whose minima and maxima stay in registers across the rows (box-wide selects per row kept the box in
+/// memory, a store and two loads per coordinate and row).
+fn extend_rows(bbox: &mut [f32], rows: &[f32], d: usize) {
+    let (lo, hi) = bbox.split_at_mut(d);
+    let mut j = 0;
+    while j + 16 <= d {
+        extend_block::<16>(&mut lo[j..], &mut hi[j..], rows, d, j);
+        j += 16;
     }
+    if j + 8 <= d {
+        extend_block::<8>(&mut lo[j..], &mut hi[j..], rows, d, j);
+        j += 8;
+    }
+    if j + 4 <= d {
+        extend_block::<4>(&mut lo[j..], &mut hi[j..], rows, d, j);
+        j += 4;
+    }
+    for c in j..d {
+        extend_block::<1>(&mut lo[c..], &mut hi[c..], rows, d, c);
+    }
+}
+
+/// Coordinates `at..at + W` of [`extend_rows`] (`lo`, `hi` start at coordinate `at`).
+#[inline(always)]
+fn extend_block<const W: usize>(lo: &mut [f32], hi: &mut [f32], rows: &[f32], d: usize, at: usize) {
+    let mut l: [f32; W] = lo[..W].try_into().expect("W minima");
+    let mut h: [f32; W] = hi[..W].try_into().expect("W maxima");
+    for row in rows.chunks_exact(d) {
+        let x: &[f32; W] = row[at..at + W].try_into().expect("W coordinates");
+        for t in 0..W {
+            l[t] = if x[t] < l[t] { x[t] } else { l[t] };
+            h[t] = if x[t] > h[t] { x[t] } else { h[t] };
+        }
+    }
+    lo[..W].copy_from_slice(&l);
+    hi[..W].copy_from_slice(&h);
 }
 
 /// One query's search state (reused across the queries of a chunk).
@@ -775,4 +869,37 @@ fn box_dist_f32(q: &[f32], bbox: &[f32]) -> f32 {
     }
     let v = f32x4_add(a, b);
     (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v)) + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_over_many_pieces_equal_one_pass_and_find_any_non_finite_value() {
+        // 3 x 70 000 values: four pieces, the last one short. Zeros of both signs tie with each other: the
+        // box keeps the first of each, as one pass in row order does.
+        let (d, n) = (3, 70_000);
+        let mut points: Vec<f32> = (0..n * d).map(|i| ((i * 7919) % 10_007) as f32 - 5_000.0).collect();
+        for (i, v) in points.iter_mut().enumerate() {
+            if i % d == 2 {
+                *v = if (i / d) % 2 == 0 { 0.0 } else { -0.0 };
+            }
+        }
+        let mut want = empty_box(d);
+        points.chunks_exact(d).for_each(|row| extend(&mut want, row));
+        let got = bounds(&points, d).expect("finite");
+        assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        assert_eq!((got[2].to_bits(), got[d + 2].to_bits()), (0.0f32.to_bits(), 0.0f32.to_bits()));
+        for at in [0, BOUNDS_PIECE - 1, BOUNDS_PIECE, 2 * BOUNDS_PIECE + 5, n * d - 1] {
+            for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                let mut poisoned = points.clone();
+                poisoned[at] = bad;
+                assert!(bounds(&poisoned, d).is_none(), "{bad} at {at}");
+                let err = KdTree::from_vec(poisoned, d, 16).unwrap_err();
+                let named = matches!(err, NeighborsError::NonFinitePoint { row, col, value } if (row, col) == (at / d, at % d) && value.to_bits() == bad.to_bits());
+                assert!(named, "{err:?}");
+            }
+        }
+    }
 }

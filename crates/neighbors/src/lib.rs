@@ -371,6 +371,15 @@ impl KnnRegressor {
 
 /// Validates training points; returns `n`.
 fn check_points(points: &[f32], d: usize) -> Result<usize, NeighborsError> {
+    let n = check_shape(points, d)?;
+    if let Some((row, col, value)) = first_non_finite(points, d) {
+        return Err(NeighborsError::NonFinitePoint { row, col, value });
+    }
+    Ok(n)
+}
+
+/// [`check_points`] without the values: the number of rows of a non-empty `[n, d]` matrix.
+fn check_shape(points: &[f32], d: usize) -> Result<usize, NeighborsError> {
     if d == 0 {
         return Err(NeighborsError::ZeroDimension);
     }
@@ -379,9 +388,6 @@ fn check_points(points: &[f32], d: usize) -> Result<usize, NeighborsError> {
     }
     if points.is_empty() {
         return Err(NeighborsError::NoPoints);
-    }
-    if let Some((row, col, value)) = first_non_finite(points, d) {
-        return Err(NeighborsError::NonFinitePoint { row, col, value });
     }
     let n = points.len() / d;
     assert!(n <= u32::MAX as usize, "{n} training points exceed u32 indices");
@@ -406,6 +412,12 @@ fn check_queries(queries: &[f32], d: usize, k: usize, n: usize) -> Result<usize,
 }
 
 /// `(row, col, value)` of the first non-finite value.
+/// Whether every value is finite: no early exit, so it compiles to a vector loop (a float32 is finite
+/// unless its exponent is all ones, and then adding one to the exponent carries into the sign bit).
+fn all_finite(values: &[f32]) -> bool {
+    values.iter().fold(0u32, |acc, v| acc | ((v.to_bits() & 0x7f80_0000) + 0x0080_0000)) & 0x8000_0000 == 0
+}
+
 fn first_non_finite(values: &[f32], d: usize) -> Option<(usize, usize, f32)> {
     values.iter().position(|v| !v.is_finite()).map(|p| (p / d, p % d, values[p]))
 }
