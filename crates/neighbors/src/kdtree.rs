@@ -489,7 +489,7 @@ struct Builder {
 }
 
 impl Builder {
-    /// Builds the subtree of `data`/`perm` (stored rows `first..`, tight bounding box `boxes[at..at + 2d]`)
+    /// Builds the subtree of `data`/`perm` (stored rows `first..`, box `boxes[at..at + 2d]`: see [`child_box`])
     /// and appends its nodes to `nodes` in preorder. Node links count from `base`, the position of
     /// `nodes[0]` in the final array. `boxes` is a stack: each node puts its children's boxes on top and
     /// takes them off when done, so the build allocates nothing per node.
@@ -497,21 +497,21 @@ impl Builder {
     fn build(self, data: &mut [f32], perm: &mut [u32], first: usize, at: usize, boxes: &mut Vec<f32>, nodes: &mut Vec<Node>, base: usize) {
         let (d, rows) = (self.d, perm.len());
         let me = nodes.len();
-        let bbox = &boxes[at..at + 2 * d];
-        let (mut dim, mut spread) = (0, 0f32);
-        for j in 0..d {
-            let s = bbox[d + j] - bbox[j];
-            if s > spread {
-                (dim, spread) = (j, s);
-            }
+        let (mut dim, mut spread) = widest(&boxes[at..at + 2 * d]);
+        if rows > self.leaf_size && spread == 0.0 && rows >= SAMPLED_ROWS {
+            // A sampled box of equal rows: the others may differ, so make it tight.
+            let bbox = &mut boxes[at..at + 2 * d];
+            reset_box(bbox);
+            extend_rows(bbox, data, d);
+            (dim, spread) = widest(bbox);
         }
         if rows <= self.leaf_size || spread == 0.0 {
             nodes.push(Node { dim: LEAF, link: first as u32, lo: (first + rows) as u32, hi: 0 });
             return;
         }
-        let (min, max) = (bbox[dim], bbox[d + dim]);
-        // Midpoint of the tight box, computed without overflow; min < split <= max keeps both sides
-        // non-empty.
+        let (min, max) = (boxes[at + dim], boxes[at + d + dim]);
+        // Midpoint of the box, computed without overflow. The box's extremes are values of rows (it is
+        // tight, or that of a sample of the rows), so min < split <= max keeps both sides non-empty.
         let mut split = 0.5 * min + 0.5 * max;
         if split <= min || split > max {
             split = max;
@@ -530,13 +530,7 @@ impl Builder {
                 split = v;
             }
         }
-        // The children's boxes, on top of the stack.
-        let top = boxes.len();
-        boxes.resize(top + 4 * d, 0.0);
-        let (lbox, rbox) = boxes[top..].split_at_mut(2 * d);
-        reset_box(lbox);
-        reset_box(rbox);
-        let mut mid = partition(data, perm, d, |x| x < split, dim, lbox, rbox);
+        let (mut mid, mut lmax, mut rmin) = partition(data, perm, d, |x| x < split, dim);
         // Keep >= 1/8 on each side so the depth stays O(log n) and leaves hold >= leaf_size/8 rows: else
         // split at that rank. Rows tied with the rank's value may go either way (lmax <= rmin still
         // holds), so this balance survives any number of ties.
@@ -545,15 +539,18 @@ impl Builder {
             let mut vals: Vec<f32> = data.chunks_exact(d).map(|r| r[dim]).collect();
             mid = if mid < least { least } else { rows - least };
             let (_, &mut v, _) = vals.select_nth_unstable_by(mid, f32::total_cmp);
-            let (mut a, mut b) = (empty_box(d), empty_box(d));
-            let below = partition(data, perm, d, |x| x < v, dim, &mut a, &mut b);
-            partition(&mut data[below * d..], &mut perm[below..], d, |x| x <= v, dim, &mut a, &mut b);
-            reset_box(lbox);
-            reset_box(rbox);
-            extend_rows(lbox, &data[..mid * d], d);
-            extend_rows(rbox, &data[mid * d..], d);
+            let (below, ..) = partition(data, perm, d, |x| x < v, dim);
+            partition(&mut data[below * d..], &mut perm[below..], d, |x| x <= v, dim);
+            lmax = data[..mid * d].chunks_exact(d).fold(f32::NEG_INFINITY, |a, r| if r[dim] > a { r[dim] } else { a });
+            rmin = data[mid * d..].chunks_exact(d).fold(f32::INFINITY, |a, r| if r[dim] < a { r[dim] } else { a });
         }
-        nodes.push(Node { dim: dim as u32, link: 0, lo: lbox[d + dim].to_bits(), hi: rbox[dim].to_bits() });
+        nodes.push(Node { dim: dim as u32, link: 0, lo: lmax.to_bits(), hi: rmin.to_bits() });
+        // The children's boxes, on top of the stack.
+        let top = boxes.len();
+        boxes.resize(top + 4 * d, 0.0);
+        let (lbox, rbox) = boxes[top..].split_at_mut(2 * d);
+        child_box(lbox, &data[..mid * d], d);
+        child_box(rbox, &data[mid * d..], d);
         let (ldata, rdata) = data.split_at_mut(mid * d);
         let (lperm, rperm) = perm.split_at_mut(mid);
         #[cfg(feature = "threads")]
@@ -587,37 +584,72 @@ impl Builder {
     }
 }
 
-/// Moves rows with `left(x[dim])` before the others (Hoare style, each row examined once), then records
-/// both sides' bounding boxes. Returns the number of rows on the left.
-fn partition(
-    data: &mut [f32],
-    perm: &mut [u32],
-    d: usize,
-    left: impl Fn(f32) -> bool,
-    dim: usize,
-    lbox: &mut [f32],
-    rbox: &mut [f32],
-) -> usize {
+/// Moves rows with `left(x[dim])` before the others (Hoare style, each row examined once). Returns the
+/// number of rows on the left, the largest `x[dim]` among them and the smallest among the others.
+fn partition(data: &mut [f32], perm: &mut [u32], d: usize, left: impl Fn(f32) -> bool, dim: usize) -> (usize, f32, f32) {
     let (mut i, mut j) = (0, perm.len());
-    let mid = loop {
-        while i < j && left(data[i * d + dim]) {
+    let (mut lmax, mut rmin) = (f32::NEG_INFINITY, f32::INFINITY);
+    loop {
+        let mut x = 0.0;
+        while i < j {
+            x = data[i * d + dim];
+            if !left(x) {
+                break;
+            }
+            lmax = if x > lmax { x } else { lmax };
             i += 1;
         }
-        while i < j && !left(data[(j - 1) * d + dim]) {
+        let mut y = 0.0;
+        while i < j {
+            y = data[(j - 1) * d + dim];
+            if left(y) {
+                break;
+            }
+            rmin = if y < rmin { y } else { rmin };
             j -= 1;
         }
         if i == j {
-            break i;
+            return (i, lmax, rmin);
         }
-        // Row i belongs right and row j-1 left: swap them.
+        // Row i (value x) belongs right and row j-1 (value y) left: swap them.
+        lmax = if y > lmax { y } else { lmax };
+        rmin = if x < rmin { x } else { rmin };
         let (a, b) = data.split_at_mut((j - 1) * d);
         a[i * d..][..d].swap_with_slice(&mut b[..d]);
         perm.swap(i, j - 1);
         (i, j) = (i + 1, j - 1);
-    };
-    extend_rows(lbox, &data[..mid * d], d);
-    extend_rows(rbox, &data[mid * d..], d);
-    mid
+    }
+}
+
+/// Rows at and above which a node's box is that of a sample of its rows: it only chooses the split
+/// dimension and the midpoint (the node's bounds come from the partition itself), and making it tight
+/// costs a pass over the rows at every level.
+const SAMPLED_ROWS: usize = 1 << 13;
+/// Rows in such a sample.
+const BOX_SAMPLE: usize = 256;
+
+/// The box of a child's rows: tight below [`SAMPLED_ROWS`], else that of a strided sample.
+fn child_box(bbox: &mut [f32], rows: &[f32], d: usize) {
+    reset_box(bbox);
+    let n = rows.len() / d;
+    if n < SAMPLED_ROWS {
+        extend_rows(bbox, rows, d);
+    } else {
+        (0..BOX_SAMPLE).for_each(|i| extend(bbox, &rows[i * n / BOX_SAMPLE * d..][..d]));
+    }
+}
+
+/// The dimension of `bbox` (`2 d` values) with the largest extent, and that extent.
+fn widest(bbox: &[f32]) -> (usize, f32) {
+    let d = bbox.len() / 2;
+    let (mut dim, mut spread) = (0, 0f32);
+    for j in 0..d {
+        let s = bbox[d + j] - bbox[j];
+        if s > spread {
+            (dim, spread) = (j, s);
+        }
+    }
+    (dim, spread)
 }
 
 /// Extends `bbox` over every row of `rows` (row-major, `d` values each): a block of coordinates at a time,
@@ -874,6 +906,28 @@ fn box_dist_f32(q: &[f32], bbox: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sampled_box_of_equal_rows_is_made_tight() {
+        // Two children of 20 000 rows (boxes sampled): the left one's sample sees only copies of (0, 5),
+        // but three of its rows differ. They must still be split off, not left in one leaf of 20 000.
+        let (n, odd) = (40_000, [7usize, 9_001, 15_555]);
+        let mut points = Vec::with_capacity(2 * n);
+        for i in 0..n {
+            let x = if i < n / 2 { 0.0 } else { 1e6 };
+            let y = if odd.contains(&i) { 5.0 + i as f32 } else { 5.0 };
+            points.extend([x, y]);
+        }
+        let tree = KdTree::from_vec(points.clone(), 2, DEFAULT_LEAF_SIZE).unwrap();
+        let stored = tree.stored_rows();
+        for i in odd {
+            let p = stored[i];
+            let leaf = tree.nodes.iter().find(|nd| nd.dim == LEAF && nd.link <= p && p < nd.lo).expect("a leaf holds every row");
+            assert!(leaf.lo - leaf.link <= DEFAULT_LEAF_SIZE as u32, "row {i} in a leaf of {} rows", leaf.lo - leaf.link);
+            let found = tree.search(&points[2 * i..2 * i + 2], 1).unwrap();
+            assert_eq!((found.indices[0], found.squared_distances[0]), (i as u32, 0.0));
+        }
+    }
 
     #[test]
     fn bounds_over_many_pieces_equal_one_pass_and_find_any_non_finite_value() {
