@@ -272,6 +272,10 @@ describe('wasm kernels', () => {
       expect(threaded.embedNaive(parents, 10, 11, 0)).toEqual(points);
       const train = points.subarray(0, 20000 * 10);
       const queries = points.subarray(20000 * 10, 21000 * 10);
+      // Warming the index's code on the helper (widths and k past what it clamps to, and nothing at all
+      // without a width) leaves answers as they were; the single-thread flavour has no helper to ask.
+      for (const [width, k] of [[10, 7], [0, 0], [2000, 500]] as const) threaded.warmKnn(width, k);
+      kernels.warmKnn(10, 7);
       expect(threaded.knnSearch(train, 10, queries, 7)).toEqual(kernels.knnSearch(train, 10, queries, 7));
       // Local-linear fits run per chunk of queries on the pool: bit-identical to one thread.
       const targets = Float32Array.from({ length: 20000 }, (_, i) => Math.sin(train[i * 10]!) + train[i * 10 + 1]! * train[i * 10 + 2]!);

@@ -41,6 +41,20 @@ describe('percolab neighbors', () => {
     expect(Array.from(distances.data as Float32Array)).toEqual(Array.from(want.squared, (s) => Math.fround(Math.sqrt(s))));
   });
 
+  it('gives the same answers from a training file large enough to warm the index on a helper first', () => {
+    // 34.6 MB: above the size from which the command has a helper compile the index's code while it reads.
+    const next = uniformSource(5);
+    const [n, q, d] = [270_000, 40, 32];
+    const train = Float32Array.from({ length: n * d }, next);
+    const queries = Float32Array.from({ length: q * d }, next);
+    const dir = workdir({ 'train.npy': f32(n, d, train), 'queries.npy': f32(q, d, queries) });
+    const result = percolab(['train.npy', 'queries.npy', '--k', '3', '--out', 'nn', '--threads', '2'], dir);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const want = referenceKnn(train, queries, d, 3);
+    expect(Array.from(parseNpy(readFileSync(join(dir, 'nn.indices.npy')), 'i').data as BigInt64Array, Number)).toEqual(Array.from(want.indices));
+  });
+
   const train = f32(10, 3, Float32Array.from({ length: 30 }, (_, i) => i));
   const cases: [string, Record<string, Uint8Array | string>, string[], RegExp][] = [
     ['mismatched d', { 't.npy': train, 'q.npy': f32(2, 4, new Float32Array(8)) }, ['t.npy', 'q.npy'], /q\.npy has 4 columns but t\.npy has 3/],

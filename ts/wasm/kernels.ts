@@ -312,6 +312,13 @@ export interface Kernels {
    */
   knnIndex(train: Float32Array | PointBuffer, dimension: number): KnnIndex;
   /**
+   * Starts compiling, on a helper thread, what an index of `dimension` columns runs to be built and to
+   * answer `k`-NN queries, and returns at once (V8 compiles each wasm function on its first call, about
+   * 0.1 s for these). Call it before work a helper would sit out, such as reading the training file. Does
+   * nothing without helpers.
+   */
+  warmKnn(dimension: number, k: number): void;
+  /**
    * k-NN regression; `distance` weights are 1/distance, exact matches taking all the weight. `local` (default
    * `constant`, the mean) picks a local-linear fit instead.
    */
@@ -684,6 +691,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
       });
       return buffer;
     },
+    warmKnn: (dimension, k) => call(() => glue.warmKnn(dimension, k)),
     knnIndex: (train, dimension) => {
       const raw = call(() =>
         train instanceof Float32Array ? new glue.KnnIndex(train, dimension) : glue.KnnIndex.fromBuffer(take(train), dimension),

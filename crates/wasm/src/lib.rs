@@ -225,6 +225,30 @@ impl KnnIndex {
     }
 }
 
+/// Starts compiling what an index of `dimension` columns runs to be built and to answer `k`-NN queries
+/// (the tree walk and the quantized scan), on a helper thread, and returns at once: V8 compiles each wasm
+/// function on its first call (about 0.1 s for these on one core), and the code is shared by every thread.
+/// Call it before work the helper would sit out, such as reading the training file. A tiny index of made-up
+/// points; its answers are dropped. Does nothing without a helper.
+#[wasm_bindgen(js_name = warmKnn)]
+pub fn warm_knn(dimension: u32, k: u32) {
+    #[cfg(feature = "threads")]
+    if dimension > 0 && rayon::current_num_threads() > 1 {
+        // Kernels branch on the width, not on its exact value past a few hundred columns.
+        let (d, k, rows) = ((dimension as usize).min(512), (k as usize).clamp(1, 16), 64);
+        rayon::spawn(move || {
+            let points: Vec<f32> = (0..(rows * d) as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 8) as f32 / (1 << 24) as f32).collect();
+            if let Ok(tree) = KdTree::from_vec(points.clone(), d, DEFAULT_LEAF_SIZE) {
+                for strategy in [percolab_neighbors::Strategy::Tree, percolab_neighbors::Strategy::Quantized] {
+                    let _ = tree.search_with(&points[..8 * d], k, strategy);
+                }
+            }
+        });
+    }
+    #[cfg(not(feature = "threads"))]
+    let _ = (dimension, k);
+}
+
 /// Exact k nearest neighbours in one call (builds and drops an index).
 #[wasm_bindgen(js_name = knnSearch)]
 pub fn knn_search(train: Vec<f32>, dimension: u32, queries: &[f32], k: u32) -> Result<KnnResult, JsError> {

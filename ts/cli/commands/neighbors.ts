@@ -1,5 +1,6 @@
 // `percolab neighbors`: exact k nearest neighbours of query points among training points, from and to
 // `.npy` files, on the threaded kernels.
+import { statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { checkWritable, writeFilesAtomically } from '../../io/atomic.js';
@@ -16,12 +17,26 @@ interface Options {
   force: boolean;
 }
 
+const WARM_FROM_BYTES = 32 * 2 ** 20;
+
+/** The size of a file, or 0 where it cannot be read (reading it then gives the error). */
+function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 async function neighbors(trainPath: string, queryPath: string, options: Options) {
   const queries = asFloat32Matrix(parseNpy(readInput(queryPath, 'query file'), queryPath), queryPath);
   const outputs = { indices: `${options.out}.indices.npy`, distances: `${options.out}.distances.npy` };
   for (const path of Object.values(outputs)) checkWritable(path, 'output file', options.force);
   const kernels = await loadThreadedKernels(options.threads);
   try {
+    // A helper compiles the index's code (about 0.1 s) while this thread reads a large training file: in
+    // less time than that read (about 1 ms per MB), it would still be compiling when the build wants it.
+    if (fileBytes(trainPath) >= WARM_FROM_BYTES) kernels.warmKnn(queries.cols, options.k);
     // The training file goes straight into wasm memory, where the index reorders it in place: the
     // largest input is held once.
     const train = readFloat32MatrixInto(trainPath, 'training file', (rows, cols) => kernels.pointBuffer(rows * cols));
