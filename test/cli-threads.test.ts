@@ -38,9 +38,9 @@ describe('helpers started before the program loads', () => {
     }
   });
 
-  it('the table lists every command with --threads, with the default its option shows', () => {
+  it('the table lists every command with --threads, with the default its option shows', async () => {
     const withThreads = Object.fromEntries(
-      program()
+      (await program())
         .commands.map((c) => [c.name(), c.options.find((o) => o.long === '--threads')] as const)
         .filter(([, o]) => o !== undefined)
         .map(([name, o]) => [name, o!.defaultValue]),

@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { applySets, parseConfigObject } from '../config/load.js';
-import { absoluteDataPath, configFolder, resolveFileConfig } from '../experiment/file-config.js';
 import { UsageError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import type { RunResults } from '../results.js';
@@ -58,13 +56,4 @@ export function announceDevice(results: RunResults): void {
   const config = results.config as Config;
   const why = results.teachers[0]?.why;
   if (config.teacher.device !== 'cpu' && why) process.stderr.write(`percolab: teacher device: ${why}\n`);
-}
-
-/** The config in `file` (or the default config) with `--set` overrides applied, validated. */
-export function readConfig(file: string | undefined, sets: readonly string[]): Config {
-  // File data: a data.path in the config file is relative to its folder; one from --set (or no config
-  // file) to the current folder. The resolved config holds the absolute path, the file's dimension and
-  // which labels it uses, so the workers and config.json need no folder.
-  const object = file === undefined ? {} : absoluteDataPath(parseConfigObject(readInput(file, 'config').toString('utf8'), file), configFolder(file));
-  return resolveFileConfig(applySets(object, sets));
 }

@@ -4,56 +4,64 @@ import { Command, CommanderError } from 'commander';
 import { CheckFailed, UsageError } from '../errors.js';
 import { version } from '../version.js';
 import { KernelError } from '../wasm/kernels.js';
-import { capacityCommand } from './commands/capacity.js';
-import { estimateCommand } from './commands/estimate.js';
-import { generateCommand } from './commands/generate.js';
-import { labCommand } from './commands/lab.js';
-import { neighborsCommand } from './commands/neighbors.js';
-import { runCommand } from './commands/run.js';
-import { superpositionCommand } from './commands/superposition.js';
-import { sweepCommand } from './commands/sweep.js';
-import { teacherCommand } from './commands/teacher.js';
-import { trainCommand } from './commands/train.js';
-import { cellCommand } from './commands/cell.js';
-import { packCommand } from './commands/pack.js';
-import { verifyCommand } from './commands/verify.js';
 import { setPointsFileReader } from '../experiment/file-data.js';
-import { readPointsFile } from '../io/points-file.js';
 
-// File data read on the main thread too (`percolab teacher` on a file config); runs read it in workers.
-setPointsFileReader(readPointsFile);
+/**
+ * A command that may read a file config's data on this thread too (`percolab teacher` on a file config;
+ * runs read it in their workers), with the reader registered: points-file.ts brings Arrow and Parquet.
+ */
+const readsFiles = (load: () => Promise<Command>) => async () => {
+  const [{ readPointsFile }, command] = await Promise.all([import('../io/points-file.js'), load()]);
+  setPointsFileReader(readPointsFile);
+  return command;
+};
 
-export function program(): Command {
+/**
+ * Each command's module, loaded when the command is asked for: V8 parses everything a process loads
+ * before running it, so `percolab neighbors` does not parse the code of `run` or `train` (nor the config
+ * schema, nor Arrow). In the order help lists them; `cell` is internal (one sweep cell, for Slurm tasks:
+ * `percolab sweep --executor slurm`). Only `neighbors`, `pack` and `verify` take no config.
+ */
+const COMMANDS = {
+  run: readsFiles(async () => (await import('./commands/run.js')).runCommand()),
+  sweep: readsFiles(async () => (await import('./commands/sweep.js')).sweepCommand()),
+  generate: readsFiles(async () => (await import('./commands/generate.js')).generateCommand()),
+  neighbors: async () => (await import('./commands/neighbors.js')).neighborsCommand(),
+  estimate: readsFiles(async () => (await import('./commands/estimate.js')).estimateCommand()),
+  teacher: readsFiles(async () => (await import('./commands/teacher.js')).teacherCommand()),
+  train: readsFiles(async () => (await import('./commands/train.js')).trainCommand()),
+  lab: readsFiles(async () => (await import('./commands/lab.js')).labCommand()),
+  superposition: readsFiles(async () => (await import('./commands/superposition.js')).superpositionCommand()),
+  capacity: readsFiles(async () => (await import('./commands/capacity.js')).capacityCommand()),
+  pack: async () => (await import('./commands/pack.js')).packCommand(),
+  verify: async () => (await import('./commands/verify.js')).verifyCommand(),
+  cell: readsFiles(async () => (await import('./commands/cell.js')).cellCommand()),
+} as const satisfies Record<string, () => Promise<Command>>;
+
+/**
+ * The program with every command, or with only `argv`'s command when it names one (it parses the same:
+ * a command's options and help are its own), or with none for `--version`. Anything else (no command,
+ * `--help`, a misspelt command, which commander answers with the nearest names) gets them all.
+ */
+export async function program(argv: readonly string[] = []): Promise<Command> {
   const output = { writeErr: (text: string) => process.stderr.write(text) };
   const cli = new Command('percolab')
     .description('Scaling laws on fractal data: critical percolation clusters embedded in R^d.')
     .version(version)
     .exitOverride()
     .configureOutput(output);
+  const [first] = argv;
+  const all = Object.keys(COMMANDS) as (keyof typeof COMMANDS)[];
+  const names = first !== undefined && Object.hasOwn(COMMANDS, first) ? [first as keyof typeof COMMANDS] : first === '--version' || first === '-V' ? [] : all;
   // Commands built apart do not inherit these settings.
-  const commands = [
-    runCommand(),
-    sweepCommand(),
-    generateCommand(),
-    neighborsCommand(),
-    estimateCommand(),
-    teacherCommand(),
-    trainCommand(),
-    labCommand(),
-    superpositionCommand(),
-    capacityCommand(),
-    packCommand(),
-    verifyCommand(),
-  ];
-  for (const command of commands) cli.addCommand(command.exitOverride().configureOutput(output));
-  // Internal: one sweep cell, for Slurm tasks (percolab sweep --executor slurm).
-  cli.addCommand(cellCommand().exitOverride().configureOutput(output), { hidden: true });
+  const commands = await Promise.all(names.map((name) => COMMANDS[name]()));
+  for (const [i, command] of commands.entries()) cli.addCommand(command.exitOverride().configureOutput(output), { hidden: names[i] === 'cell' });
   return cli;
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await program().parseAsync(argv, { from: 'user' });
+    await (await program(argv)).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -9,7 +9,8 @@ import { renderDimensionReport } from '../../report/dimension.js';
 import { dimensionMethods, type DimensionMethod, type DuplicatePolicy, type Kernels } from '../../wasm/kernels.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
 import { THREADED_COMMANDS } from '../threads.js';
-import { collect, intAtLeast, nonNegativeInt, positiveInt, readConfig, refuse, threadCount } from '../options.js';
+import { collect, intAtLeast, nonNegativeInt, positiveInt, refuse, threadCount } from '../options.js';
+import { readConfig } from '../config-file.js';
 
 interface Options {
   method: DimensionMethod | 'all';

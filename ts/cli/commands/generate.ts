@@ -13,7 +13,8 @@ import { version } from '../../version.js';
 import type { DataStream, Kernels, StandardizationRun, ThreadedKernels } from '../../wasm/kernels.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
 import { THREADED_COMMANDS } from '../threads.js';
-import { collect, nonNegativeInt, outputPath, positiveInt, readConfig, threadCount } from '../options.js';
+import { collect, nonNegativeInt, outputPath, positiveInt, threadCount } from '../options.js';
+import { readConfig } from '../config-file.js';
 import { delayedProgress } from '../progress.js';
 
 /**

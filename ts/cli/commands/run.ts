@@ -7,7 +7,8 @@ import { createNodePool, defaultWorkers } from '../../pool/node.js';
 import { renderReport } from '../../report/index.js';
 import { formatDimension } from '../../report/html.js';
 import { version } from '../../version.js';
-import { announceDevice, collect, outputPath, readConfig, workerCount } from '../options.js';
+import { announceDevice, collect, outputPath, workerCount } from '../options.js';
+import { readConfig } from '../config-file.js';
 import { delayedProgress } from '../progress.js';
 import { weightFiles } from '../../students/weights.js';
 

@@ -13,7 +13,8 @@ import { axisRange, centralRow, sliceSvg, slicePoints } from '../../teachers/sli
 import { createTeacher } from '../../teachers/teacher.js';
 import { loadThreadedKernels } from '../../wasm/load-node.js';
 import { THREADED_COMMANDS } from '../threads.js';
-import { collect, intAtLeast, nonNegativeInt, outputPath, readConfig, readInput, refuse, threadCount } from '../options.js';
+import { collect, intAtLeast, nonNegativeInt, outputPath, readInput, refuse, threadCount } from '../options.js';
+import { readConfig } from '../config-file.js';
 
 interface Options {
   set: string[];
