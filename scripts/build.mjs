@@ -60,7 +60,8 @@ async function bundle(wasmFiles) {
   const nodeExternal = ['webgpu', '@resvg/resvg-js', 'parquet-wasm'];
   const builds = [
     // The library and its workers are whole files (a run bundle carries them, ts/bundle); the CLI loads
-    // what only some commands use (the plots' vega) as split chunks, since V8 parses all it loads at start-up.
+    // what only some commands use (each command's module, the plots' vega) as split chunks, since V8 parses
+    // all it loads at start-up.
     { platform: 'node', outdir: 'dist/node', entries: { index: 'ts/index.ts', worker: 'workers/node.ts', 'wasm-thread': 'workers/wasm-thread-node.ts' },
       banner: { js: nodeBanner }, external: nodeExternal },
     { platform: 'node', outdir: 'dist/node', keep: true, entries: { cli: 'ts/cli/main.ts' }, splitting: true, chunkNames: 'cli-[name]-[hash]',
