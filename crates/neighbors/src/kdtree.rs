@@ -521,7 +521,7 @@ impl Builder {
         let m = rows.min(SAMPLE);
         let mut sample = [0f32; SAMPLE];
         let sample = &mut sample[..m];
-        sample.iter_mut().enumerate().for_each(|(i, v)| *v = data[i * rows / m * d + dim]);
+        sample.iter_mut().enumerate().for_each(|(i, v)| *v = data[strided(i, m, rows) * d + dim]);
         let below = sample.iter().filter(|&&v| v < split).count();
         if below * 6 < m || (m - below) * 6 < m {
             let rank = if below * 6 < m { m / 4 } else { m - m / 4 };
@@ -635,8 +635,14 @@ fn child_box(bbox: &mut [f32], rows: &[f32], d: usize) {
     if n < SAMPLED_ROWS {
         extend_rows(bbox, rows, d);
     } else {
-        (0..BOX_SAMPLE).for_each(|i| extend(bbox, &rows[i * n / BOX_SAMPLE * d..][..d]));
+        (0..BOX_SAMPLE).for_each(|i| extend(bbox, &rows[strided(i, BOX_SAMPLE, n) * d..][..d]));
     }
+}
+
+/// Item `i` of `count` spread evenly over `0..len`: `i len / count`, in 64 bits (in wasm32 `i len` overflows
+/// `usize` from 2^32 / 256 rows).
+fn strided(i: usize, count: usize, len: usize) -> usize {
+    (i as u64 * len as u64 / count as u64) as usize
 }
 
 /// The dimension of `bbox` (`2 d` values) with the largest extent, and that extent.
