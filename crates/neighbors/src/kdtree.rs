@@ -1,5 +1,6 @@
-//! Exact k-NN with a kd-tree: midpoint splits of each node's tight bounding box along its widest
-//! dimension, rows stored in leaf order, f32 SIMD leaf scans, and the f64 re-ranking of `BruteForce`.
+//! Exact k-NN with a kd-tree: midpoint splits of each node's bounding box along its widest dimension
+//! (the tight box, or from 8192 rows that of a sample of the rows), rows stored in leaf order, f32 SIMD
+//! leaf scans, and the f64 re-ranking of `BruteForce`.
 //!
 //! Memory (n points, d dimensions; raw data = 4nd bytes):
 //! - rows in leaf order, unpadded (the SIMD kernel masks the lanes past `d`): 4nd bytes;
