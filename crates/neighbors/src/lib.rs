@@ -411,13 +411,13 @@ fn check_queries(queries: &[f32], d: usize, k: usize, n: usize) -> Result<usize,
     Ok(queries.len() / d)
 }
 
-/// `(row, col, value)` of the first non-finite value.
 /// Whether every value is finite: no early exit, so it compiles to a vector loop (a float32 is finite
 /// unless its exponent is all ones, and then adding one to the exponent carries into the sign bit).
 fn all_finite(values: &[f32]) -> bool {
     values.iter().fold(0u32, |acc, v| acc | ((v.to_bits() & 0x7f80_0000) + 0x0080_0000)) & 0x8000_0000 == 0
 }
 
+/// `(row, col, value)` of the first non-finite value.
 fn first_non_finite(values: &[f32], d: usize) -> Option<(usize, usize, f32)> {
     values.iter().position(|v| !v.is_finite()).map(|p| (p / d, p % d, values[p]))
 }
