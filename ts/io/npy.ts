@@ -78,13 +78,16 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   return { dtype, shape, data: type.make(copy.buffer) };
 }
 
-/** The version-1 `.npy` header of a C-ordered array, padded so the data start on a 64-byte boundary. */
-export function npyHeader(dtype: NpyDtype, shape: readonly number[]): Uint8Array {
+/**
+ * The version-1 `.npy` header of a C-ordered array, padded with spaces (as the format allows) so that
+ * the data start on an `align`-byte boundary: 64 by default, as numpy writes; at most 65536.
+ */
+export function npyHeader(dtype: NpyDtype, shape: readonly number[], align = 64): Uint8Array {
   const entry = Object.entries(dtypes).find(([, t]) => t.name === dtype);
   if (!entry) throw new Error(`cannot encode dtype ${dtype}`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${entry[0]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
+  const total = Math.ceil((10 + header.length + 1) / align) * align;
   header = `${header}${' '.repeat(total - 10 - header.length - 1)}\n`;
   const out = new Uint8Array(total);
   out.set(MAGIC, 0);

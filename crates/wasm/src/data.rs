@@ -45,7 +45,7 @@ pub struct DataStream {
     /// Cluster ids of the rows `next` returned last (populations only).
     ids: Vec<u32>,
     /// Two buffers `fill` writes in turn (reused from call to call); `current` the one written last.
-    chunks: [Vec<f32>; 2],
+    chunks: [PageAligned; 2],
     current: usize,
     /// Their labels, from `labelFilled`.
     labels: Vec<f32>,
@@ -113,7 +113,7 @@ impl DataStream {
             }
             DataKind::File => return Err("data.kind \"file\": the points are read from data.path on the JavaScript side; there is no generated data stream".into()),
         };
-        Ok(DataStream { source, dimension, ids: Vec::new(), chunks: [Vec::new(), Vec::new()], current: 0, labels: Vec::new() })
+        Ok(DataStream { source, dimension, ids: Vec::new(), chunks: [PageAligned::default(), PageAligned::default()], current: 0, labels: Vec::new() })
     }
 }
 
@@ -140,10 +140,11 @@ impl DataStream {
     pub fn fill(&mut self, rows: u32) -> u32 {
         self.current ^= 1;
         let mut chunk = std::mem::take(&mut self.chunks[self.current]);
-        chunk.clear();
-        self.next_into(&mut chunk, rows);
+        chunk.start(rows as usize * self.dimension);
+        self.next_into(&mut chunk.buffer, rows);
+        chunk.realign();
         self.chunks[self.current] = chunk;
-        (self.chunks[self.current].len() / self.dimension) as u32
+        (self.chunks[self.current].rows().len() / self.dimension) as u32
     }
 
     /// `model`'s labels of the rows the last `fill` wrote (with their cluster ids, for a population), read
@@ -152,7 +153,7 @@ impl DataStream {
     #[wasm_bindgen(js_name = labelFilled)]
     pub fn label_filled(&mut self, model: &TeacherModel) -> Result<u32, JsError> {
         let ids = matches!(self.source, Source::Population(_)).then(|| self.ids.clone());
-        self.labels = model.evaluate(&self.chunks[self.current], ids)?;
+        self.labels = model.evaluate(self.chunks[self.current].rows(), ids)?;
         Ok(self.labels.len() as u32)
     }
 
@@ -162,10 +163,62 @@ impl DataStream {
         self.labels.as_ptr() as usize
     }
 
-    /// Byte offset in wasm memory of the rows the last `fill` wrote.
+    /// Byte offset in wasm memory of the rows the last `fill` wrote: a multiple of [`PAGE_BYTES`].
     #[wasm_bindgen(getter, js_name = chunkPointer)]
     pub fn chunk_pointer(&self) -> usize {
-        self.chunks[self.current].as_ptr() as usize
+        self.chunks[self.current].rows().as_ptr() as usize
+    }
+}
+
+/// Alignment of the rows `fill` writes, so that a file opened for direct I/O (which must be written from
+/// page-aligned memory) takes them without a copy.
+pub const PAGE_BYTES: usize = 4096;
+
+/// A reusable buffer whose rows start on a [`PAGE_BYTES`] boundary, after `pad` floats of padding.
+#[derive(Default)]
+struct PageAligned {
+    buffer: Vec<f32>,
+    pad: usize,
+}
+
+impl PageAligned {
+    /// Empties the buffer for about `floats` floats, which the caller appends to `buffer` (then `realign`).
+    fn start(&mut self, floats: usize) {
+        self.buffer.clear();
+        self.buffer.reserve(floats + PAGE_BYTES / 4);
+        self.pad = Self::pad_at(self.buffer.as_ptr());
+        self.buffer.resize(self.pad, 0.0);
+    }
+
+    /// Moves the rows back onto a boundary if appending them reallocated the buffer (a stream may reserve
+    /// more than the rows: then on the first chunks only, since the buffer keeps its capacity).
+    fn realign(&mut self) {
+        loop {
+            let want = Self::pad_at(self.buffer.as_ptr());
+            if want == self.pad {
+                return;
+            }
+            let len = self.buffer.len() - self.pad;
+            if want + len > self.buffer.capacity() {
+                self.buffer.reserve(want + len + PAGE_BYTES / 4 - self.buffer.len());
+                continue; // it may have moved again
+            }
+            if want > self.pad {
+                self.buffer.resize(want + len, 0.0);
+            }
+            self.buffer.copy_within(self.pad..self.pad + len, want);
+            self.buffer.truncate(want + len);
+            self.pad = want;
+        }
+    }
+
+    /// Floats from `at` to the next boundary.
+    fn pad_at(at: *const f32) -> usize {
+        (PAGE_BYTES - at as usize % PAGE_BYTES) % PAGE_BYTES / 4
+    }
+
+    fn rows(&self) -> &[f32] {
+        &self.buffer[self.pad.min(self.buffer.len())..]
     }
 }
 
@@ -316,5 +369,25 @@ impl StandardizationRun {
     pub fn finish(self) -> Vec<f32> {
         let s = self.standardizer.finish();
         [s.offset, s.scale].concat()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PageAligned, PAGE_BYTES};
+
+    #[test]
+    fn rows_stay_on_a_page_boundary_when_appending_moves_the_buffer() {
+        let mut chunk = PageAligned::default();
+        for round in 0..6 {
+            let rows: Vec<f32> = (0..1000 + round * 3000).map(|i| (i * 7 + round) as f32).collect();
+            chunk.start(100);
+            // Far more than `start` reserved: the buffer reallocates (to a new address) in early rounds.
+            chunk.buffer.reserve(rows.len() * (round + 1));
+            chunk.buffer.extend_from_slice(&rows);
+            chunk.realign();
+            assert_eq!(chunk.rows().as_ptr() as usize % PAGE_BYTES, 0, "round {round}");
+            assert_eq!(chunk.rows(), &rows[..], "round {round}");
+        }
     }
 }
