@@ -37,6 +37,16 @@ const BRILL_SHA256 = 'a9e2edc7f6b14d371d65a5b6ce4c4d5b20b8fffd56bb0adfc4a0926e44
  */
 const CHUNK_ROWS = 65536;
 
+/**
+ * SHA-256 of a file's data: for `.npy`, what follows the header (whose padding changed: builds before
+ * 2026-11-28 evening wrote 128 bytes of header, later ones 4096).
+ */
+function dataDigest(file, format) {
+  const bytes = readFileSync(file);
+  const start = format === 'npy' ? 10 + bytes.readUInt16LE(8) : 0;
+  return createHash('sha256').update(bytes.subarray(start)).digest('hex');
+}
+
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -198,7 +208,7 @@ try {
       let baseline;
       if (values.baseline) {
         const run = baselineRuns.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-        const digest = createHash('sha256').update(readFileSync(join(dir, `baseline.${format}`))).digest('hex');
+        const digest = dataDigest(join(dir, `baseline.${format}`), format);
         baseline = {
           cli: values.baseline,
           threads: `its default (one per core: ${availableParallelism()})`,
@@ -215,7 +225,7 @@ try {
       }
       const files = readdirSync(dir).filter((f) => f.startsWith(`t${threadCounts[0]}.`));
       const bytes = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
-      const digests = threadCounts.map((t) => createHash('sha256').update(readFileSync(join(dir, `t${t}.${format}`))).digest('hex'));
+      const digests = threadCounts.map((t) => dataDigest(join(dir, `t${t}.${format}`), format));
       for (const f of readdirSync(dir)) rmSync(join(dir, f)); // 0.7 GB per file at 1e7 points, d = 16
       const diskSeconds = writeOnly(dir, bytes);
       const anchor = embedder === 'naive' && !values['no-brill'] ? await brill(d) : undefined;
