@@ -94,6 +94,24 @@ describe('wasm kernels', () => {
     expect(Float32Array.from(parts)).toEqual(Float32Array.from([...chunks[0]!, ...chunks[1]!]));
     expect(into.nextView(10).length).toBe(0);
     into.free();
+    // Every kind's chunks start on a page (4096 bytes: files opened for direct I/O take them), and the two
+    // buffers stay where they are once made for the chunk size (one that moved would leave its first
+    // place resident: wasm memory does not shrink).
+    const kinds = [
+      { clusterSize: 70000 },
+      { clusterSize: 70000, sampler: 'grow-cut' },
+      { embedder: 'branching', levels: 2, branchSize: 300 },
+      { kind: 'manifold', manifold: 'sphere', manifoldDimension: 3 },
+      { kind: 'population', clusters: 300, maxClusterSize: 500 },
+    ];
+    for (const kind of kinds) {
+      const stream = kernels.dataStream(data(kind), 2);
+      // The buffers take turns: chunks 0, 2, 4 in one, 1, 3, 5 in the other.
+      const places = [20000, 20000, 777, 20000, 20000, 5].map((rows) => stream.nextView(rows).byteOffset);
+      stream.free();
+      expect(places.map((p) => p % 4096), JSON.stringify(kind)).toEqual(new Array(6).fill(0));
+      expect(places, JSON.stringify(kind)).toEqual([0, 1, 0, 1, 0, 1].map((b) => places[b]));
+    }
     // Labels read where nextView left the rows equal labels of the copied rows: one teacher, and one
     // per cluster of a population (with the rows' cluster ids); a model of other kernels is refused.
     for (const [dataSet, teacherSet] of [

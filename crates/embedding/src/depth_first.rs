@@ -292,6 +292,9 @@ impl PointStream for DepthFirst {
     fn position(&self) -> u64 {
         self.emitted
     }
+    fn room(&self, rows: usize) -> usize {
+        self.walker.room(rows)
+    }
     fn fill(&mut self, out: &mut Vec<f32>, rows: usize) -> usize {
         let take = self.walker.emit(out, rows);
         self.emitted += take as u64;

@@ -10,6 +10,11 @@ pub trait PointStream {
     fn position(&self) -> u64;
     /// Appends up to `rows` rows (row-major f32) to `out` and returns how many; 0 once exhausted.
     fn fill(&mut self, out: &mut Vec<f32>, rows: usize) -> usize;
+    /// Floats `fill` may reserve in `out` past what it holds, for `rows` rows: a caller that reserves as
+    /// much first (e.g. to place the rows) keeps `out` where it is.
+    fn room(&self, rows: usize) -> usize {
+        rows * self.dimension()
+    }
 
     /// Work before the first rows that can be done in steps: does up to about `sites` sites of it (if it is
     /// this thread's to do) and returns the fraction done, 1 once the first rows are ready to compute.

@@ -140,7 +140,10 @@ impl DataStream {
     pub fn fill(&mut self, rows: u32) -> u32 {
         self.current ^= 1;
         let mut chunk = std::mem::take(&mut self.chunks[self.current]);
-        chunk.start(rows as usize * self.dimension);
+        chunk.start(match &self.source {
+            Source::Stream(s) => s.room(rows as usize),
+            _ => rows as usize * self.dimension,
+        });
         self.next_into(&mut chunk.buffer, rows);
         chunk.realign();
         self.chunks[self.current] = chunk;
@@ -179,20 +182,29 @@ pub const PAGE_BYTES: usize = 4096;
 struct PageAligned {
     buffer: Vec<f32>,
     pad: usize,
+    /// Where `start` placed the buffer, and how many times the stream moved it since (none when it keeps to
+    /// its `room`).
+    placed: usize,
+    moves: usize,
 }
 
 impl PageAligned {
-    /// Empties the buffer for about `floats` floats, which the caller appends to `buffer` (then `realign`).
-    fn start(&mut self, floats: usize) {
+    /// Empties the buffer for the rows a stream then appends to `buffer` (and `realign`), reserving its
+    /// `room` for them: a stream reserving more would move the buffer, and the first one left behind
+    /// would stay resident in wasm memory, which does not shrink.
+    fn start(&mut self, room: usize) {
         self.buffer.clear();
-        self.buffer.reserve(floats + PAGE_BYTES / 4);
+        self.buffer.reserve_exact(room + PAGE_BYTES / 4);
         self.pad = Self::pad_at(self.buffer.as_ptr());
         self.buffer.resize(self.pad, 0.0);
+        self.placed = self.buffer.as_ptr() as usize;
     }
 
-    /// Moves the rows back onto a boundary if appending them reallocated the buffer (a stream may reserve
-    /// more than the rows: then on the first chunks only, since the buffer keeps its capacity).
+    /// Moves the rows back onto a boundary if appending them moved the buffer after all.
     fn realign(&mut self) {
+        if self.buffer.as_ptr() as usize != self.placed {
+            self.moves += 1;
+        }
         loop {
             let want = Self::pad_at(self.buffer.as_ptr());
             if want == self.pad {
@@ -374,7 +386,8 @@ impl StandardizationRun {
 
 #[cfg(test)]
 mod tests {
-    use super::{PageAligned, PAGE_BYTES};
+    use super::{DataStream, PageAligned, PAGE_BYTES};
+    use crate::spec::{self, tests::DATA, DataSpec};
 
     #[test]
     fn rows_stay_on_a_page_boundary_when_appending_moves_the_buffer() {
@@ -388,6 +401,27 @@ mod tests {
             chunk.realign();
             assert_eq!(chunk.rows().as_ptr() as usize % PAGE_BYTES, 0, "round {round}");
             assert_eq!(chunk.rows(), &rows[..], "round {round}");
+        }
+        assert!(chunk.moves > 0);
+    }
+
+    #[test]
+    fn every_data_kind_fills_its_chunks_where_they_were_placed() {
+        for (from, to) in [
+            ("\"clusterSize\":1700000", "\"clusterSize\":90000"),
+            ("\"exact\"", "\"grow-cut\",\"clusterSize\":90000"),
+            ("\"naive\"", "\"branching\""),
+            ("\"kind\":\"cluster\"", "\"kind\":\"manifold\""),
+            ("\"kind\":\"cluster\"", "\"kind\":\"population\""),
+        ] {
+            let json = DATA.replacen(from, to, 1).replacen(",\"clusterSize\":1700000", "", usize::from(to.contains("clusterSize")));
+            let data: DataSpec = spec::parse("data spec", &json).unwrap();
+            let mut stream = DataStream::build(&data, 5).unwrap();
+            for rows in [20000, 20000, 777, 20000, 20000, 3] {
+                stream.fill(rows);
+                assert_eq!(stream.chunk_pointer() % PAGE_BYTES, 0, "{to}");
+            }
+            assert_eq!(stream.chunks.iter().map(|c| c.moves).sum::<usize>(), 0, "{to}");
         }
     }
 }

@@ -170,10 +170,10 @@ pub fn parse<T: DeserializeOwned>(what: &str, json: &str) -> Result<T, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const DATA: &str = r#"{"kind":"cluster","dimension":16,"coordination":32,"sampler":"exact","embedder":"naive",
+    pub(crate) const DATA: &str = r#"{"kind":"cluster","dimension":16,"coordination":32,"sampler":"exact","embedder":"naive",
         "branches":100,"levels":1,"branchSize":680,"baseSize":6800,"clusters":2000,"minClusterSize":10,
         "maxClusterSize":100000,"sizeExponent":2.5,"placement":"separated","manifold":"cube",
         "manifoldDimension":4,"clusterSize":1700000,"clusterFactor":50,"path":null,"labels":"auto",

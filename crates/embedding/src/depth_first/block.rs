@@ -26,17 +26,21 @@ pub(super) fn parts() -> usize {
 impl Walker {
     /// Appends the positions of the current site and the sites after it, `rows` in all (fewer at the
     /// end of the cluster), and moves on to the site after them. Returns the rows appended.
+    /// Floats `emit` reserves past what `out` holds for `rows` rows: the rows and what decoding puts past
+    /// them before the surplus goes back to `steps` (a prefetch's 1/32 margin, a piece's overshoot, the
+    /// next site's step), so that a DataStream's buffers are allocated once: grown by what each chunk's
+    /// share of prefetched pieces needed, they left holes, and wasm memory at the end of 10^8 points on 2
+    /// threads was 16.4-21.2 MiB (2 runs; 3 runs: 14.6-16.1 with this).
+    pub(crate) fn room(&self, rows: usize) -> usize {
+        let floats = rows * self.here.len();
+        floats + floats / 32 + 3 * PIECE_NORMALS + self.here.len()
+    }
+
     pub(crate) fn emit(&mut self, out: &mut Vec<f32>, rows: usize) -> usize {
         self.drawn();
         let take = rows.min(self.n - self.site);
         let per_block = block_sites(self.here.len());
-        // Room for the rows and for what decoding puts past them before the surplus goes back to `steps`
-        // (a prefetch's 1/32 margin, a piece's overshoot, the next site's step), so that a DataStream's
-        // buffers are allocated once: grown by what each chunk's share of prefetched pieces needed, they
-        // left holes, and wasm memory at the end of 10^8 points on 2 threads was 16.4-21.2 MiB (2 runs; 3 runs:
-        // 14.6-16.1 with this).
-        let rows = take * self.here.len();
-        out.reserve_exact(rows + rows / 32 + 3 * PIECE_NORMALS + self.here.len());
+        out.reserve_exact(self.room(take));
         // The walker's team for all blocks: its helper stays on call between this call and the next.
         let team = Arc::clone(&self.team);
         let mut done = 0;
