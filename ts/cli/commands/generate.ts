@@ -248,6 +248,8 @@ export function generateCommand(): Command {
         'is (a naive cluster draws its offspring counts twice instead of holding them: once to find where the walk starts, a serial\n' +
         'pass of about 0.1 s per 10^7 points before the first rows, with its own progress bar from 5 x 10^7 points, then as they are\n' +
         'read). Files appear only when complete, and a run whose files would not fit on the disk is refused before it starts.\n' +
+        'The points .npy keeps its data from byte 4096 (the header padded with spaces; np.load reads it as any .npy) so that\n' +
+        'it can go to the disk by direct I/O where the file system allows it (Linux), bypassing the page cache.\n' +
         'A naive cluster is one cluster of --points sites. With data.sampler "exact" (the default) it is walked depth-first in flat memory:\n' +
         'the law of the experiment\'s clusters, not its numbers. With "grow-cut" it is sampled and embedded breadth-first in memory: the experiment\'s own points.',
     )
