@@ -24,8 +24,6 @@ pub(super) fn parts() -> usize {
 }
 
 impl Walker {
-    /// Appends the positions of the current site and the sites after it, `rows` in all (fewer at the
-    /// end of the cluster), and moves on to the site after them. Returns the rows appended.
     /// Floats `emit` reserves past what `out` holds for `rows` rows: the rows and what decoding puts past
     /// them before the surplus goes back to `steps` (a prefetch's 1/32 margin, a piece's overshoot, the
     /// next site's step), so that a DataStream's buffers are allocated once: grown by what each chunk's
@@ -36,6 +34,8 @@ impl Walker {
         floats + floats / 32 + 3 * PIECE_NORMALS + self.here.len()
     }
 
+    /// Appends the positions of the current site and the sites after it, `rows` in all (fewer at the
+    /// end of the cluster), and moves on to the site after them. Returns the rows appended.
     pub(crate) fn emit(&mut self, out: &mut Vec<f32>, rows: usize) -> usize {
         self.drawn();
         let take = rows.min(self.n - self.site);
