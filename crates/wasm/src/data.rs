@@ -156,7 +156,7 @@ impl DataStream {
     #[wasm_bindgen(js_name = labelFilled)]
     pub fn label_filled(&mut self, model: &TeacherModel) -> Result<u32, JsError> {
         let ids = matches!(self.source, Source::Population(_)).then(|| self.ids.clone());
-        self.labels = model.evaluate(self.chunks[self.current].rows(), ids)?;
+        model.evaluate_reusing(self.chunks[self.current].rows(), ids, &mut self.labels)?;
         Ok(self.labels.len() as u32)
     }
 
