@@ -55,6 +55,15 @@ pub trait Teacher {
         self.evaluate_into(points, &mut out);
         Ok(out)
     }
+    /// `evaluate` into `out`, reusing its memory (a stream labels chunk after chunk).
+    fn evaluate_reusing(&self, points: &[f32], out: &mut Vec<f32>) -> Result<(), TeacherError> {
+        let d = self.dimension();
+        check_shape(points, d)?;
+        out.clear();
+        out.resize(points.len() / d, 0.0);
+        self.evaluate_into(points, out);
+        Ok(())
+    }
     /// Labels into `out` (length `points.len() / dimension()`, already checked).
     fn evaluate_into(&self, points: &[f32], out: &mut [f32]);
 }

@@ -161,14 +161,12 @@ impl TeacherModel {
     /// `evaluate` into `out`, reusing its memory for a single teacher (a stream labels chunk after chunk).
     pub(crate) fn evaluate_reusing(&self, points: &[f32], ids: Option<Vec<u32>>, out: &mut Vec<f32>) -> Result<(), JsError> {
         match &self.model {
-            Model::One(t) if t.dimension() > 0 && points.len() % t.dimension() == 0 => {
-                out.clear();
-                out.resize(points.len() / t.dimension(), 0.0);
-                t.evaluate_into(points, out);
+            Model::One(t) => t.evaluate_reusing(points, out).map_err(err),
+            Model::PerCluster(_) => {
+                *out = self.evaluate(points, ids)?;
+                Ok(())
             }
-            _ => *out = self.evaluate(points, ids)?,
         }
-        Ok(())
     }
 
     /// Every teacher's parameters in its GPU layout, one after another in slot order.
