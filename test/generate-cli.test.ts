@@ -31,7 +31,7 @@ describe('percolab generate', () => {
     expect(labels.shape).toEqual([150000]);
     // The same stream read in one piece, and the same teacher, give the same numbers.
     const record = JSON.parse(readFileSync(join(dir, 'data.json'), 'utf8'));
-    expect(record).toMatchObject({ seed: 3, points: 150000, dimension: 8, percolab: lib.version });
+    expect(record).toMatchObject({ seed: 3, points: 150000, dimension: 8, percolab: lib.version, dataVersion: 2 });
     const config = lib.resolveConfig(record.config);
     const stream = kernels.dataStream({ ...config.data, clusterSize: 150000 }, 3);
     const whole = stream.next(150000);

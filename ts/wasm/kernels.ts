@@ -25,6 +25,8 @@ export type KnnLocal = { kind: 'constant' } | { kind: 'linear'; tangentDimension
 
 export interface BuildInfo {
   version: string;
+  /** Which numbers a seed gives (`DATA_VERSION`, crates/random): 2 since the walker's normals take one ChaCha8 word each. */
+  dataVersion: number;
   simd: boolean;
   threads: boolean;
 }
@@ -281,6 +283,8 @@ export interface Kernels {
   debugPanic(onHelper: boolean): void;
   sampleCluster(seed: number, index: number, size: number, coordination: number, sampler: Sampler): Uint32Array;
   embedNaive(parents: Uint32Array, dimension: number, seed: number, index: number): Float32Array;
+  /** The first `count` normals of the embedding stream `(seed, index)`, as `dataStream`'s depth-first walk takes them. */
+  standardNormals(seed: number, index: number, count: number): Float64Array;
   /**
    * The teacher of `spec` (the resolved `teacher` config section) for `seed`; a Fourier teacher is
    * standardized by `standardization` (offset then scale, 2 x dimension floats) when given, else by
@@ -613,6 +617,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
     sampleCluster: (seed, index, size, coordination, sampler) =>
       call(() => glue.sampleCluster(big(seed), big(index), size, coordination, sampler)),
     embedNaive: (parents, dimension, seed, index) => call(() => glue.embedNaive(parents, dimension, big(seed), big(index))),
+    standardNormals: (seed, index, count) => call(() => glue.standardNormals(big(seed), big(index), count)),
     teacherModel: (spec, dimension, seed, reference, ids, standardization) => {
       const { live, free } = owned(call(() => new glue.TeacherModel(JSON.stringify(spec), dimension, big(seed), reference, ids, standardization)), 'teacher');
       const model: TeacherModel = {

@@ -72,10 +72,10 @@ const MAX_BATCH: usize = 1 << 16;
 /// Most steps one block of [`Walker::emit`] decodes: 2^20 floats (4 MiB), 128 pieces.
 const BLOCK_FLOATS: usize = 1 << 20;
 
-/// Most heap a walker's decoded-ahead steps take: the kept steps (a block, a prefetch's 1/32 margin, a
-/// piece's overshoot and the `d` left over), the pieces a block decodes (with a helper: the next block's,
+/// Most heap a walker's decoded-ahead steps take: the kept steps (a block and the `d` left over, less
+/// than a piece), the pieces a block decodes (with a helper: the next block's,
 /// while the caller is away), and a block's parent sites (at most one per float).
-pub const STEP_BUFFER_BYTES: usize = 4 * (3 * (BLOCK_FLOATS + BLOCK_FLOATS / 32) + 3 * PIECE_NORMALS);
+pub const STEP_BUFFER_BYTES: usize = 4 * (3 * BLOCK_FLOATS + PIECE_NORMALS);
 
 impl Walker {
     pub(crate) fn new(seed: u64, index: u64, lattice: Lattice, n: usize, d: usize) -> Walker {
@@ -214,7 +214,7 @@ impl Drop for Walker {
             self.drawn();
         }
         if let Some(ahead) = self.ahead.take() {
-            self.normals.take_prefetched(&self.team, ahead, &mut self.steps, &step_map(self.scale), || {});
+            self.normals.take_prefetched(&self.team, ahead, &mut self.steps, || {});
         }
         self.team.dismiss();
     }
@@ -244,7 +244,7 @@ impl Walker {
         let needed = (self.n - self.site) * d;
         let step = step_map(self.scale);
         if let Some(ahead) = self.ahead.take() {
-            self.normals.take_prefetched(&self.team, ahead, &mut self.steps, &step, || {});
+            self.normals.take_prefetched(&self.team, ahead, &mut self.steps, || {});
             if self.steps.len() >= d {
                 return;
             }

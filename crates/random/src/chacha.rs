@@ -134,6 +134,12 @@ impl Keystream {
         Keystream { key, stream: rng.get_stream() }
     }
 
+    /// The same key on the stream id with its top bit set, which no [`crate::Purpose`] tag has: a stream
+    /// no other consumer draws from, for the draws that finish another stream's work (normals' slow path).
+    pub(crate) fn companion(&self) -> Keystream {
+        Keystream { key: self.key, stream: self.stream ^ (1 << 63) }
+    }
+
     /// Writes blocks `block .. block + 4` (64 words) into `out`, word `w` of block `block + b` at
     /// `out[16 b + w]`: the words `ChaCha8Rng` yields from word position `16 * block` on.
     #[inline]
@@ -219,18 +225,6 @@ impl FastChaCha8 {
     #[inline]
     fn refill(&mut self) {
         self.refill_at(self.block.wrapping_add(4));
-    }
-
-    /// The next `u64` without drawing it, if it lies wholly in the buffer.
-    #[inline(always)]
-    pub(crate) fn peek_u64(&self) -> Option<u64> {
-        (self.index + 1 < BUFFER_WORDS).then(|| (u64::from(self.buffer[self.index + 1]) << 32) | u64::from(self.buffer[self.index]))
-    }
-
-    /// Draws the `u64` `peek_u64` showed.
-    #[inline(always)]
-    pub(crate) fn skip_u64(&mut self) {
-        self.index += 2;
     }
 
     /// The buffered words, the next unread one's index, and the word position of `buffer[0]`; an empty

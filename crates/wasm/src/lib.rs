@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use percolab_neighbors::{KdTree, KnnRegressor, Local, Neighbors, Tangent, Weighting, DEFAULT_LEAF_SIZE};
 use percolab_percolation::{sample, Lattice, Method};
-use percolab_random::{permutation as random_permutation, stream, Purpose};
+use percolab_random::{permutation as random_permutation, stream, Normals, Purpose};
 
 mod capacity;
 mod data;
@@ -71,12 +71,13 @@ pub fn debug_panic(on_helper: bool) {
     panic!("debug panic (requested on the calling thread)");
 }
 
-/// Which build this is: `{"version", "simd", "threads"}` as JSON.
+/// Which build this is: `{"version", "dataVersion", "simd", "threads"}` as JSON.
 #[wasm_bindgen(js_name = buildInfo)]
 pub fn build_info() -> String {
     format!(
-        r#"{{"version":"{}","simd":{},"threads":{}}}"#,
+        r#"{{"version":"{}","dataVersion":{},"simd":{},"threads":{}}}"#,
         env!("CARGO_PKG_VERSION"),
+        percolab_random::DATA_VERSION,
         cfg!(target_feature = "simd128"),
         cfg!(target_feature = "atomics")
     )
@@ -108,6 +109,15 @@ pub fn sample_cluster(seed: u64, index: u64, size: u32, coordination: u32, sampl
 pub fn embed_naive(parents: &[u32], dimension: u32, seed: u64, index: u64) -> Result<Vec<f32>, JsError> {
     let mut rng = stream(seed, Purpose::Embedding, index);
     percolab_embedding::embed_naive(&mut rng, parents, dimension as usize).map_err(err)
+}
+
+/// The first `count` standard normals of the embedding stream `(seed, index)` as the depth-first walker
+/// (`dataStream`, `percolab generate`) takes them for its steps: one ChaCha8 word each (docs/generation.md).
+#[wasm_bindgen(js_name = standardNormals)]
+pub fn standard_normals(seed: u64, index: u64, count: u32) -> Vec<f64> {
+    let mut out = Vec::new();
+    Normals::new(&stream(seed, Purpose::Embedding, index)).fill(&mut out, count as usize, |z| z);
+    out
 }
 
 /// A uniform permutation of `0..n` from the split stream `(seed, index)`.

@@ -170,7 +170,7 @@ async function generateWith(file: string | undefined, options: Options, starting
     const label = await chunkLabeller(config, kernels, seed, n, gpus, options.progress);
     const progress = (bar = delayedProgress('percolab generate', 1000, options.progress, 'points'));
     const { record: recordPath, ...written } = paths;
-    const record = { percolab: version, seed, points: n, dimension: d, files: written, config: { ...config, percolab: { version, seeds: [seed] } } };
+    const record = { percolab: version, dataVersion: kernels.info.dataVersion, seed, points: n, dimension: d, files: written, config: { ...config, percolab: { version, seeds: [seed] } } };
     if (table) {
       const fd = files.open(paths.points!);
       const sink = (bytes: Uint8Array) => files.write(fd, bytes);

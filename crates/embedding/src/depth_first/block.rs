@@ -8,7 +8,7 @@
 //! addition [`Walker::advance`] makes, so the rows are the same for any split.
 
 use super::{block_sites, block_steps, step_map, Walker};
-use percolab_random::{Team, PIECE_NORMALS};
+use percolab_random::Team;
 use std::sync::Arc;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,14 +24,13 @@ pub(super) fn parts() -> usize {
 }
 
 impl Walker {
-    /// Floats `emit` reserves past what `out` holds for `rows` rows: the rows and what decoding puts past
-    /// them before the surplus goes back to `steps` (a prefetch's 1/32 margin, a piece's overshoot, the
-    /// next site's step), so that a DataStream's buffers are allocated once: grown by what each chunk's
-    /// share of prefetched pieces needed, they left holes, and wasm memory at the end of 10^8 points on 2
-    /// threads was 16.4-21.2 MiB (2 runs; 3 runs: 14.6-16.1 with this).
+    /// Floats `emit` reserves past what `out` holds for `rows` rows: the rows and the next site's step,
+    /// which decoding puts past them before it goes back to `steps`, so that a DataStream's buffers are
+    /// allocated once: grown by what each chunk's share of prefetched pieces needed, they left holes, and
+    /// wasm memory at the end of 10^8 points on 2 threads was 16.4-21.2 MiB (2 runs; 3 runs: 14.6-16.1
+    /// with this).
     pub(crate) fn room(&self, rows: usize) -> usize {
-        let floats = rows * self.here.len();
-        floats + floats / 32 + 3 * PIECE_NORMALS + self.here.len()
+        (rows + 1) * self.here.len()
     }
 
     /// Appends the positions of the current site and the sites after it, `rows` in all (fewer at the
@@ -125,7 +124,7 @@ impl Walker {
                 // left enough steps, the prefetched pieces wait behind them.
                 self.steps.drain(..self.used);
                 self.used = 0;
-                self.normals.take_prefetched(team, ahead, &mut self.steps, &step_of, &mut counted);
+                self.normals.take_prefetched(team, ahead, &mut self.steps, &mut counted);
             }
             out.extend_from_slice(&self.steps[self.used..self.used + row_steps]);
             self.used += row_steps;
@@ -135,7 +134,7 @@ impl Walker {
             self.steps.clear();
             self.used = 0;
             if let Some(ahead) = self.ahead.take() {
-                self.normals.take_prefetched(team, ahead, out, &step_of, &mut counted);
+                self.normals.take_prefetched(team, ahead, out, &mut counted);
             }
             let have = out.len() - base - d;
             if have < need {
