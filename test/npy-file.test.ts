@@ -78,23 +78,19 @@ describe('.npy files appended chunk by chunk', () => {
     const memory = new Float32Array(new WebAssembly.Memory({ initial: 1 }).buffer);
     memory.forEach((_, i, a) => (a[i] = i));
     const page = PAGE_BYTES / 4;
-    // A clock on which each direct write takes 10 ms and the caller 1 ms between two appends (busy 10/11
-    // of the time), or the reverse (1/11).
+    // A clock on which the caller waits 10 ms in each settle and computes 1 ms between two (held up 10/11 of
+    // the time), or the reverse (1/11). It is read at the first append, then at each settle's start and end.
     const files = new AtomicFiles();
-    const appenders = [10, 1].map((writeMs) => {
-      let t = 0;
-      let inWrite = false;
-      const now = () => {
-        t += inWrite ? writeMs : 11 - writeMs;
-        inWrite = !inWrite;
-        return t;
-      };
-      return files.openNpyAppender(join(dir, `write-${writeMs}ms.npy`), 'float32', [20 * page], { direct: true, now });
+    const appenders = [10, 1].map((waitMs) => {
+      let [t, reads] = [0, 0];
+      const now = () => (t += reads++ === 0 ? 0 : reads % 2 === 0 ? 11 - waitMs : waitMs);
+      return files.openNpyAppender(join(dir, `write-${waitMs}ms.npy`), 'float32', [20 * page], { direct: true, now });
     });
     const states: boolean[][] = [[], []];
     for (let i = 0; i < 20; i++) {
       for (const [j, appender] of appenders.entries()) {
-        await appender.append(memory.subarray((i % 4) * page, (i % 4 + 1) * page));
+        void appender.append(memory.subarray((i % 4) * page, (i % 4 + 1) * page));
+        await appender.settle();
         states[j]!.push(appender.direct);
       }
     }

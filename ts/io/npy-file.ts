@@ -12,11 +12,12 @@ const HEADER_BYTES = 1 << 16;
 export const PAGE_BYTES = 4096;
 
 /**
- * Share of the time since its first append that an appender's direct writes may be busy (at least
- * `SLOW_DISK_APPENDS` of them) before it writes through the page cache instead. `percolab generate` on 2
- * cores here: 0.3-0.4 (2 MiB per write at about 1.3 GB/s, one every 4-5 ms).
+ * Share of the time since its first direct append that the caller may spend waiting in `settle` (from the
+ * `SLOW_DISK_APPENDS`-th on) before the appender writes through the page cache instead: direct writes then
+ * hold the caller up, where the page cache would take them at memory speed. `percolab generate` on 2 cores
+ * here waits about 0 (2 MiB per write at about 1.2 GB/s, one every 4-5 ms).
  */
-const SLOW_DISK_SHARE = 0.75;
+const SLOW_DISK_SHARE = 0.25;
 const SLOW_DISK_APPENDS = 8;
 
 /** A `.npy` file filled in row order, one `append` at a time. */
@@ -26,6 +27,11 @@ export interface NpyAppender {
    * `data` must stay unchanged until it resolves.
    */
   append(data: ArrayBufferView): Promise<void>;
+  /**
+   * Waits for the write in flight, as the caller does before it reuses that memory or ends: the time it
+   * waits here tells whether the disk holds it up (then the rest goes through the page cache).
+   */
+  settle(): Promise<void>;
   /** Whether whole pages from page-aligned memory go to the disk by direct I/O (for now). */
   readonly direct: boolean;
 }
@@ -134,8 +140,10 @@ export class AtomicFiles {
    * tmpfs), whole pages appended from page-aligned memory go to the disk without the kernel's copy into
    * its page cache (which took 0.14-0.94 s of CPU per 640 MiB here, on cores the caller computes on);
    * anything else is written as usual, so the file's bytes are the same either way. A disk slower than
-   * the caller (direct writes busy `SLOW_DISK_SHARE` of the time since the first append) is left to the
-   * page cache again, which absorbs what it can. `now` is the clock that decides it (tests slow it).
+   * the caller (who waits in `settle` `SLOW_DISK_SHARE` of the time since the first direct append) is left
+   * to the page cache again, which absorbs what it can. `now` is the clock that decides it (tests slow it).
+   * (Timed in `append`, a write's end is seen only once the caller yields: a caller computing the next
+   * chunk meanwhile looked busy all the time, and every run left direct I/O after its eighth chunk.)
    */
   openNpyAppender(path: string, dtype: NpyDtype, shape: readonly number[], options: { direct?: boolean; now?: () => number } = {}): NpyAppender {
     const { direct = false, now = () => performance.now() } = options;
@@ -156,7 +164,8 @@ export class AtomicFiles {
     };
     let appends = 0;
     let first = 0;
-    let busy = 0;
+    let waited = 0;
+    let pending: Promise<void> = Promise.resolve();
     let position = header.length;
     const writeAt = (to: number, bytes: Uint8Array, from: number, at: number) =>
       new Promise<number>((resolve, reject) => write(to, bytes, from, bytes.length - from, at, (error, written) => (error ? reject(error) : resolve(written))));
@@ -164,32 +173,40 @@ export class AtomicFiles {
       get direct() {
         return file.direct !== undefined;
       },
-      append: async (data) => {
-        const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-        let done = 0;
+      settle: async () => {
+        const start = now();
         try {
-          if (file.direct !== undefined && bytes.byteOffset % PAGE_BYTES === 0 && position % PAGE_BYTES === 0) {
-            const pages = bytes.subarray(0, bytes.length - (bytes.length % PAGE_BYTES));
-            const start = now();
-            if (appends++ === 0) first = start;
-            try {
-              while (done < pages.length) done += await writeAt(file.direct, pages, done, position + done);
-            } catch (error) {
-              if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
-              // Memory or a file system that takes no direct I/O after all: the rest as usual.
-              stopDirect();
-            }
-            const end = now();
-            busy += end - start;
-            if (file.direct !== undefined && appends >= SLOW_DISK_APPENDS && busy > SLOW_DISK_SHARE * (end - first)) stopDirect();
-          }
-          while (done < bytes.length) done += await writeAt(fd, bytes, done, position + done);
-        } catch (error) {
-          throw writeError(file.path, error);
+          await pending;
+        } finally {
+          const end = now();
+          waited += end - start;
+          if (file.direct !== undefined && appends >= SLOW_DISK_APPENDS && waited > SLOW_DISK_SHARE * (end - first)) stopDirect();
         }
-        position += bytes.length;
       },
+      append: (data) => (pending = appendNow(data)),
     };
+
+    async function appendNow(data: ArrayBufferView): Promise<void> {
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      let done = 0;
+      try {
+        if (file.direct !== undefined && bytes.byteOffset % PAGE_BYTES === 0 && position % PAGE_BYTES === 0) {
+          const pages = bytes.subarray(0, bytes.length - (bytes.length % PAGE_BYTES));
+          if (appends++ === 0) first = now();
+          try {
+            while (done < pages.length) done += await writeAt(file.direct, pages, done, position + done);
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+            // Memory or a file system that takes no direct I/O after all: the rest as usual.
+            stopDirect();
+          }
+        }
+        while (done < bytes.length) done += await writeAt(fd, bytes, done, position + done);
+      } catch (error) {
+        throw writeError(file.path, error);
+      }
+      position += bytes.length;
+    }
   }
 
   commit(): void {

@@ -207,7 +207,7 @@ async function generateWith(file: string | undefined, options: Options, starting
           const chunk = stream.nextView(Math.min(CHUNK, n - done));
           const chunkIds = idBuffers ? stream.lastIds(idBuffers[k % 2]) : undefined;
           const chunkLabels = await label(chunk, chunkIds, stream, labelBuffers[k % 2]);
-          await writing;
+          await Promise.all([points.settle(), labels.settle(), ids?.settle()]);
           writing = Promise.all([points.append(chunk), labels.append(chunkLabels), ids?.append(chunkIds!)]);
           writing.catch(() => {}); // a failure surfaces at the next await, not as an unhandled rejection
           done += chunk.length / d;
