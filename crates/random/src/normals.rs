@@ -1,4 +1,4 @@
-//! Standard normals from a ChaCha8 stream, one 32-bit word each, decoded in pieces that threads take
+//! Standard normals from a ChaCha8 stream, one 32-bit word each, decoded in segments that threads take
 //! at once.
 //!
 //! Normal `k` of a stream is decided by its word `k`, a draw of a 256-layer ziggurat (Marsaglia & Tsang
@@ -29,7 +29,7 @@ const COMPANION_ROOM_BITS: u32 = 32;
 /// Layers of the ziggurat.
 const LAYERS: usize = 256;
 /// `R`, where the tail starts: the 256-layer value of Marsaglia & Tsang, for which the layers' equal
-/// areas close the top layer at 0 to 3e-15 (the `tables` test).
+/// areas close the top layer at 0 (`the_layers_have_equal_areas_and_close_at_the_top`).
 const R: f64 = 3.654_152_885_361_009;
 /// `m / 2^24` is the abscissa's fraction of the layer's width.
 const SCALE: f64 = 1.0 / (1u64 << 24) as f64;
