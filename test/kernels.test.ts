@@ -246,6 +246,8 @@ describe('wasm kernels', () => {
     bad(() => kernels.sampleCluster(1, 0, 0, 4, 'exact'), /cluster size must be between 1/);
     bad(() => kernels.sampleCluster(1, 0, 10, 4, 'fast'), /sampler must be "exact" or "grow-cut"/);
     bad(() => kernels.embedNaive(new Uint32Array([0xffffffff, 1]), 3, 1, 0), /site 1: parents must precede/);
+    bad(() => kernels.standardNormals(1, 2 ** 48, 5), /stream index must be at most 2\^48 - 1, got 281474976710656/);
+    bad(() => kernels.standardNormals(1, 0, 2 ** 28 + 1), /at most 2\^28 normals at once, got 268435457/);
     bad(() => kernels.knnSearch(new Float32Array(8), 4, new Float32Array(4), 3), /k = 3 exceeds the number of training points \(2\)/);
     bad(() => kernels.knnSearch(new Float32Array(8), 4, new Float32Array(5), 1), /not a multiple of dimension 4/);
     bad(() => kernels.knnSearch(Float32Array.of(0, NaN, 0, 0), 4, new Float32Array(4), 1), /NaN/);

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use percolab_neighbors::{KdTree, KnnRegressor, Local, Neighbors, Tangent, Weighting, DEFAULT_LEAF_SIZE};
 use percolab_percolation::{sample, Lattice, Method};
-use percolab_random::{permutation as random_permutation, stream, Normals, Purpose};
+use percolab_random::{permutation as random_permutation, stream, Normals, Purpose, MAX_INDEX};
 
 mod capacity;
 mod data;
@@ -114,10 +114,18 @@ pub fn embed_naive(parents: &[u32], dimension: u32, seed: u64, index: u64) -> Re
 /// The first `count` standard normals of the embedding stream `(seed, index)` as the depth-first walker
 /// (`dataStream`, `percolab generate`) takes them for its steps: one ChaCha8 word each (docs/generation.md).
 #[wasm_bindgen(js_name = standardNormals)]
-pub fn standard_normals(seed: u64, index: u64, count: u32) -> Vec<f64> {
+pub fn standard_normals(seed: u64, index: u64, count: u32) -> Result<Vec<f64>, JsError> {
+    /// 2 GiB of f64: what wasm's 4 GiB of memory can hand back as one array.
+    const MAX_COUNT: u32 = 1 << 28;
+    if index > MAX_INDEX {
+        return Err(JsError::new(&format!("stream index must be at most 2^48 - 1, got {index}")));
+    }
+    if count > MAX_COUNT {
+        return Err(JsError::new(&format!("at most 2^28 normals at once, got {count}")));
+    }
     let mut out = Vec::new();
     Normals::new(&stream(seed, Purpose::Embedding, index)).fill(&mut out, count as usize, |z| z);
-    out
+    Ok(out)
 }
 
 /// A uniform permutation of `0..n` from the split stream `(seed, index)`.
