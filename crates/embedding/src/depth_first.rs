@@ -49,7 +49,7 @@ enum Sequence {
     Searching(Option<Box<RotationSearch<FastChaCha8>>>),
     /// The first draw, by the helper, which puts the counts in `slot`; `drawn`: its progress in sites;
     /// `search`: its phase of the team, open until the caller waits for it.
-    Drawing { slot: Arc<Mutex<Option<OffspringStream<FastChaCha8>>>>, drawn: Arc<AtomicUsize>, search: OpenPhase },
+    Drawing { slot: Arc<Mutex<Option<OffspringStream<FastChaCha8>>>>, drawn: Arc<AtomicUsize>, search: OpenPhase, lattice: Lattice },
     Drawn(Box<OffspringStream<FastChaCha8>>),
 }
 
@@ -79,12 +79,15 @@ pub const STEP_BUFFER_BYTES: usize = 4 * (3 * BLOCK_FLOATS + PIECE_NORMALS);
 
 impl Walker {
     pub(crate) fn new(seed: u64, index: u64, lattice: Lattice, n: usize, d: usize) -> Walker {
+        Walker::on_team(seed, index, lattice, n, d, Team::new())
+    }
+
+    fn on_team(seed: u64, index: u64, lattice: Lattice, n: usize, d: usize, team: Arc<Team>) -> Walker {
         // With a helper, it finds where the offspring sequence starts (the serial start: one full draw of it)
         // while the caller goes back to JavaScript (the teacher, the files). The first block's steps are not
         // decoded meanwhile: a block's pieces took 5 ms of a wait of 115 ms at 10^7 sites, and held a block
         // of memory beside the first chunk. Alone, the caller finds the start in `prepare` or when it reads.
         let normals = Normals::new(&stream(seed, Purpose::Embedding, index));
-        let team = Team::new();
         let scale = 1.0 / (d as f64).sqrt();
         let rng = fast_stream(seed, Purpose::Cluster, index);
         let offspring = if team.can_help() && block_steps(0, n, d) >= PIECE_NORMALS {
@@ -99,7 +102,7 @@ impl Walker {
             }));
             // A phase of one item, which the helper (called by `open`) takes.
             let search = team.open(1, Arc::new(move |_| (lead.lock().expect("search").take().expect("the search runs once"))()));
-            Sequence::Drawing { slot, drawn, search }
+            Sequence::Drawing { slot, drawn, search, lattice }
         } else {
             Sequence::Searching(Some(Box::new(RotationSearch::new(rng, lattice, n))))
         };
@@ -130,9 +133,12 @@ impl Walker {
             self.prepare(usize::MAX);
         }
         if matches!(self.offspring, Sequence::Drawing { .. }) {
-            let Sequence::Drawing { slot, search, .. } = std::mem::replace(&mut self.offspring, Sequence::Searching(None)) else {
+            let Sequence::Drawing { slot, search, lattice, .. } = std::mem::replace(&mut self.offspring, Sequence::Searching(None)) else {
                 unreachable!("matched above")
             };
+            if slot.lock().expect("offspring").is_none() {
+                rehearse(lattice, self.here.len());
+            }
             self.team.finish(search);
             self.offspring = Sequence::Drawn(Box::new(slot.lock().expect("offspring").take().expect("the offspring sequence drawn")));
         }
@@ -218,6 +224,20 @@ impl Drop for Walker {
         }
         self.team.dismiss();
     }
+}
+
+/// Sites of [`rehearse`]'s walk per step coordinate: a few segments of normals, so that its blocks take
+/// every path of a real one's.
+const REHEARSAL_FLOATS: usize = 4 * PIECE_NORMALS;
+
+/// Walks a small cluster at `d` on this thread alone and drops its rows: V8 compiles each wasm function
+/// on its first call (the walk's took about 45 ms here), so a caller that would otherwise wait for the
+/// helper's first draw of the counts compiles the walk meanwhile instead of after it.
+fn rehearse(lattice: Lattice, d: usize) {
+    let n = (REHEARSAL_FLOATS / d).max(2);
+    let mut walker = Walker::on_team(0, 0, lattice, n, d, Team::solo());
+    let mut rows = Vec::new();
+    walker.emit(&mut rows, n);
 }
 
 /// A step coordinate from a standard normal: `(z / sqrt(d)) as f32`, `scale = 1 / sqrt(d)`.

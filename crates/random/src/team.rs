@@ -86,11 +86,18 @@ impl Team {
         }
     }
 
+    /// A team whose caller works alone: it never calls a helper, which stays free for other work.
+    pub fn solo() -> Arc<Team> {
+        let team = Team::new();
+        team.dismiss();
+        team
+    }
+
     /// Whether a helper can join this team's phases (with the `threads` feature, on a pool of more than
-    /// one thread): without one, work decoded ahead only holds memory sooner.
+    /// one thread, for a team not dismissed): without one, work decoded ahead only holds memory sooner.
     pub fn can_help(&self) -> bool {
         #[cfg(feature = "threads")]
-        return rayon::current_num_threads() > 1;
+        return rayon::current_num_threads() > 1 && !self.over.load(Ordering::Relaxed);
         #[cfg(not(feature = "threads"))]
         false
     }
@@ -285,6 +292,23 @@ mod tests {
             total
         });
         assert_eq!(counts.iter().map(|c| c.load(Ordering::Relaxed) as usize).sum::<usize>(), total);
+    }
+
+    #[test]
+    fn a_solo_team_runs_every_item_on_its_caller() {
+        let team = Team::solo();
+        assert!(!team.can_help());
+        team.call_helper();
+        let caller = std::thread::current().id();
+        let others = AtomicU32::new(0);
+        team.for_each(300, |_| {
+            if std::thread::current().id() != caller {
+                others.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        let open = team.open(50, Arc::new(|_| {}));
+        assert_eq!(team.close(open), 0, "no helper claimed an item of the open phase");
+        assert_eq!(others.load(Ordering::Relaxed), 0);
     }
 
     #[test]
