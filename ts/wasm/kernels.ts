@@ -323,6 +323,12 @@ export interface Kernels {
    */
   warmKnn(dimension: number, k: number): void;
   /**
+   * Starts compiling a naive cluster's first draw of its offspring counts on a helper thread (a small
+   * draw, dropped) and returns at once: call it just before `dataStream` of such a cluster, whose helper
+   * then makes its own draw with compiled code. Does nothing without helpers.
+   */
+  warmCluster(): void;
+  /**
    * k-NN regression; `distance` weights are 1/distance, exact matches taking all the weight. `local` (default
    * `constant`, the mean) picks a local-linear fit instead.
    */
@@ -697,6 +703,7 @@ export function instantiateKernels(source: WasmSource, flavour: Flavour = 'simd'
       return buffer;
     },
     warmKnn: (dimension, k) => call(() => glue.warmKnn(dimension, k)),
+    warmCluster: () => call(() => glue.warmCluster()),
     knnIndex: (train, dimension) => {
       const raw = call(() =>
         train instanceof Float32Array ? new glue.KnnIndex(train, dimension) : glue.KnnIndex.fromBuffer(take(train), dimension),

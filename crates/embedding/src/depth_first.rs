@@ -240,6 +240,17 @@ fn rehearse(lattice: Lattice, d: usize) {
     walker.emit(&mut rows, n);
 }
 
+/// Makes the first draw of a small cluster's offspring counts and drops it: called on a helper thread
+/// just before a naive cluster's stream is made (`warmCluster` in the bindings), it has V8 compile the
+/// draw's code (about 40 ms) while the caller compiles the stream's constructor, so that the helper's real
+/// first draw, queued behind it, runs compiled from its start.
+pub fn rehearse_first_draw() {
+    let lattice = Lattice::new(32).expect("z = 32 is a lattice");
+    let mut search = RotationSearch::new(fast_stream(0, Purpose::Cluster, 0), lattice, REHEARSAL_FLOATS);
+    while !search.advance(SEARCH_STEP) {}
+    drop(search.finish());
+}
+
 /// A step coordinate from a standard normal: `(z / sqrt(d)) as f32`, `scale = 1 / sqrt(d)`.
 fn step_map(scale: f64) -> impl Fn(f64) -> f32 + Copy + Send + Sync + 'static {
     move |z| (z * scale) as f32

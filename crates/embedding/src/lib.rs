@@ -15,7 +15,7 @@ mod population;
 mod stream;
 
 pub use branching::{Branching, BranchingOptions, BranchingStream, Pick};
-pub use depth_first::{embed_depth_first, DepthFirst, STEP_BUFFER_BYTES};
+pub use depth_first::{embed_depth_first, rehearse_first_draw, DepthFirst, STEP_BUFFER_BYTES};
 pub use population::{cluster_points, embed_population, Placement, PopulationStream};
 pub use stream::{collect, PointStream};
 

@@ -267,6 +267,18 @@ pub fn warm_knn(dimension: u32, k: u32) {
     let _ = (dimension, k);
 }
 
+/// Starts the first draw of a small cluster's offspring counts on a helper thread, and returns at once:
+/// called just before `DataStream` of a naive cluster, it has V8 compile the draw (each wasm function on
+/// its first call) while the caller compiles the stream's constructor, so the stream's own first draw,
+/// which the helper makes next, runs compiled from its start. Does nothing without a helper.
+#[wasm_bindgen(js_name = warmCluster)]
+pub fn warm_cluster() {
+    #[cfg(feature = "threads")]
+    if rayon::current_num_threads() > 1 {
+        rayon::spawn(percolab_embedding::rehearse_first_draw);
+    }
+}
+
 /// Exact k nearest neighbours in one call (builds and drops an index).
 #[wasm_bindgen(js_name = knnSearch)]
 pub fn knn_search(train: Vec<f32>, dimension: u32, queries: &[f32], k: u32) -> Result<KnnResult, JsError> {

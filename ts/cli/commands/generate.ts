@@ -120,6 +120,9 @@ async function inSteps(step: () => number, progress: ReturnType<typeof delayedPr
   }
 }
 
+/** Points from which a naive cluster's first draw is rehearsed (it takes about 0.1 s per 10^7 points). */
+const WARM_FROM_POINTS = 1_000_000;
+
 async function generate(file: string | undefined, options: Options) {
   // The SIMD+threads kernels for any number of threads (the same numbers as the SIMD kernels): their memory
   // is shared, so it never moves, and a chunk can be written from it while the next one computes. Helper
@@ -157,6 +160,9 @@ async function generateWith(file: string | undefined, options: Options, starting
   // The WebGPU package loads (about 50 ms) while the helper threads come up.
   const gpus = probeNow(config.teacher.device, nodeGpu);
   const kernels = await starting;
+  // A large naive cluster starts with a helper's serial first draw of its offspring counts: a small one made
+  // first compiles that code while this thread compiles the stream's.
+  if (config.data.kind === 'cluster' && config.data.embedder === 'naive' && config.data.sampler === 'exact' && n >= WARM_FROM_POINTS) kernels.warmCluster();
   // A naive cluster of exactly n sites; the branching construction and manifold samples are read up to n rows.
   const stream = kernels.dataStream(streamSpec(config, n), seed);
   const files = new AtomicFiles();
