@@ -166,6 +166,16 @@ fn companion_start(k: u64) -> u64 {
     segment << COMPANION_ROOM_BITS
 }
 
+/// Where the companion stream stands at normal `from`, the start of a span of a run that starts at normal
+/// `first` with the companion at `at_first`: there, else at the start of `from`'s segment.
+fn companion_at(from: u64, first: u64, at_first: u64) -> u64 {
+    if from == first {
+        at_first
+    } else {
+        companion_start(from)
+    }
+}
+
 /// Writes `map` of normals `from .. to` (within one segment) into `out`, the segment's companion stream
 /// starting at word `companion`; returns where it stands after them.
 fn decode_span<T>(streams: &Streams, from: u64, to: u64, companion: u64, out: &mut [MaybeUninit<T>], map: &impl Fn(f64) -> T) -> u64 {
@@ -249,15 +259,6 @@ impl Normals {
         normals
     }
 
-    /// Where the companion stream stands at the start of span `(from, _)` of a run that starts at `self.next`.
-    fn companion_at(&self, from: u64) -> u64 {
-        if from == self.next {
-            self.companion
-        } else {
-            companion_start(from)
-        }
-    }
-
     /// Moves past normals up to `to`, the last span ending with the companion stream at `companion`.
     fn advance(&mut self, to: u64, companion: u64) {
         self.next = to;
@@ -280,22 +281,26 @@ impl Normals {
         let base = out.len();
         out.reserve_exact(want);
         let room = Room(out.spare_capacity_mut().as_mut_ptr());
-        let ends: Vec<OnceLock<u64>> = cut.iter().map(|_| OnceLock::new()).collect();
-        let this = &*self;
+        // Where the last span leaves the companion stream: the next normal's segment goes on from there.
+        let last_end = OnceLock::new();
+        let (streams, at_first) = (&self.streams, self.companion);
         team.for_each_alongside(
             cut.len(),
             |s| {
                 let (a, b) = cut[s];
                 // SAFETY: span `s` alone writes these reserved slots, and `out` stays where it is meanwhile.
                 let slots = unsafe { room.slots((a - from) as usize, (b - a) as usize) };
-                let _ = ends[s].set(decode_span(&this.streams, a, b, this.companion_at(a), slots, map));
+                let end = decode_span(streams, a, b, companion_at(a, from, at_first), slots, map);
+                if s + 1 == cut.len() {
+                    let _ = last_end.set(end);
+                }
             },
             alongside,
         );
         // SAFETY: every span has written its slots: `base .. base + want` are initialised.
         unsafe { out.set_len(base + want) };
-        if let Some(end) = ends.last().and_then(OnceLock::get) {
-            self.advance(to, *end);
+        if let Some(&end) = last_end.get() {
+            self.advance(to, end);
         }
     }
 
@@ -314,7 +319,7 @@ impl Normals {
             cut.len(),
             Arc::new(move |s| {
                 let (a, b) = spans_of[s];
-                let companion = if a == first { first_companion } else { companion_start(a) };
+                let companion = companion_at(a, first, first_companion);
                 let mut values = Vec::with_capacity((b - a) as usize);
                 let end = decode_span(&streams, a, b, companion, &mut values.spare_capacity_mut()[..(b - a) as usize], &map);
                 // SAFETY: `decode_span` initialised all `b - a` slots.
