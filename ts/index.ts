@@ -4,7 +4,7 @@ import type { RunResults } from './results.js';
 import { runOnNewPool } from './experiment/run.js';
 import { createNodePool, defaultWorkers } from './pool/node.js';
 import { setPointsFileReader } from './experiment/file-data.js';
-import { readPointsFile } from './io/points-file.js';
+import { inspectPointsFile, readPointsFile } from './io/points-file.js';
 import { absoluteDataPath, resolveFileConfig } from './experiment/file-config.js';
 
 export * from './api.js';
@@ -15,7 +15,7 @@ export { inspectPointsFile, readPointsFile } from './io/points-file.js';
 export { resolveFileConfig } from './experiment/file-config.js';
 
 // File data (data.kind "file") read on this thread too (e.g. `seedData`); runs read it in their workers.
-setPointsFileReader(readPointsFile);
+setPointsFileReader(readPointsFile, inspectPointsFile);
 export { createNodePool, defaultWorkers } from './pool/node.js';
 export { loadKernels, loadThreadedKernels } from './wasm/load-node.js';
 export { nodeGpu, prepareGpuEnvironment } from './teachers/gpu-node.js';

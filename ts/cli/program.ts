@@ -11,8 +11,8 @@ import { setPointsFileReader } from '../experiment/file-data.js';
  * runs read it in their workers), with the reader registered: points-file.ts brings Arrow and Parquet.
  */
 const readsFiles = (load: () => Promise<Command>) => async () => {
-  const [{ readPointsFile }, command] = await Promise.all([import('../io/points-file.js'), load()]);
-  setPointsFileReader(readPointsFile);
+  const [{ readPointsFile, inspectPointsFile }, command] = await Promise.all([import('../io/points-file.js'), load()]);
+  setPointsFileReader(readPointsFile, inspectPointsFile);
   return command;
 };
 
@@ -25,7 +25,8 @@ const readsFiles = (load: () => Promise<Command>) => async () => {
 const COMMANDS = {
   run: readsFiles(async () => (await import('./commands/run.js')).runCommand()),
   sweep: readsFiles(async () => (await import('./commands/sweep.js')).sweepCommand()),
-  generate: readsFiles(async () => (await import('./commands/generate.js')).generateCommand()),
+  // generate refuses a file config's data: no reader (Arrow and Parquet load only to write those formats).
+  generate: async () => (await import('./commands/generate.js')).generateCommand(),
   neighbors: async () => (await import('./commands/neighbors.js')).neighborsCommand(),
   estimate: readsFiles(async () => (await import('./commands/estimate.js')).estimateCommand()),
   teacher: readsFiles(async () => (await import('./commands/teacher.js')).teacherCommand()),

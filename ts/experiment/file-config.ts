@@ -1,12 +1,12 @@
 // Resolving a file-data config in Node (`data.kind = "file"`): the path made absolute, the dimension and
 // the labels taken from the file, its rows checked against the sizes. The CLI and the Node API use it;
-// the workers then read the file (ts/io/points-file.ts through ts/experiment/file-data.ts).
+// the workers then read the file (ts/io/points-file.ts, registered in ts/experiment/file-data.ts).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { resolveConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { labelsWhere } from '../io/points-data.js';
-import { inspectPointsFile } from '../io/points-file.js';
+import { inspectRegisteredPointsFile } from './file-data.js';
 
 /** `data.path` made absolute against `base` (a config file's folder, or the current folder). */
 export function absoluteDataPath(input: Record<string, unknown>, base: string): Record<string, unknown> {
@@ -30,7 +30,7 @@ export function resolveFileConfig(input: Record<string, unknown>): Config {
     return resolveConfig(input); // the schema names what is wrong, if anything
   }
   const path = resolve(data.path);
-  const file = inspectPointsFile(path);
+  const file = inspectRegisteredPointsFile(path);
   if (data.dimension !== undefined && data.dimension !== file.cols) {
     throw new UsageError(`invalid config: data.dimension = ${JSON.stringify(data.dimension)}: the file ${path} has ${file.cols} columns (leave data.dimension out to take it from the file)`);
   }

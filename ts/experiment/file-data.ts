@@ -9,15 +9,28 @@ import { labelsWhere, type PointsFileData } from '../io/points-data.js';
 export type { PointsFileData };
 
 type Reader = (path: string) => PointsFileData;
+/** A file's shape and whether it has labels, read without its data (a .npy's header). */
+type Inspector = (path: string) => { rows: number; cols: number; labels: boolean };
 
 let reader: Reader | undefined;
+let inspector: Inspector | undefined;
 /** The last file read, so a worker running many seeds reads it once. */
 let cached: { path: string; data: PointsFileData } | undefined;
 
-/** Registers how files are read (Node: `readPointsFile`). */
-export function setPointsFileReader(read: Reader): void {
+/**
+ * Registers how files are read and inspected (Node: `readPointsFile`, `inspectPointsFile`). Registered, not
+ * imported: they bring Arrow and Parquet, which a command that reads no file (`percolab generate`) never parses.
+ */
+export function setPointsFileReader(read: Reader, inspect: Inspector): void {
   reader = read;
+  inspector = inspect;
   cached = undefined;
+}
+
+/** `path`'s shape and labels through the registered inspector; without one (the browser), one line saying so. */
+export function inspectRegisteredPointsFile(path: string): ReturnType<Inspector> {
+  if (!inspector) throw new UsageError(BROWSER_FILE_ERROR);
+  return inspector(path);
 }
 
 export const BROWSER_FILE_ERROR = 'data.kind "file" reads data.path from disk, which only the Node CLI and API do; in the browser use generated data (data.kind "cluster", "population" or "manifold")';
