@@ -13,6 +13,8 @@ for (const stream of [process.stdout, process.stderr]) {
     throw error;
   });
 }
-prestartHelpers(helpersToPrestart(process.argv.slice(2)));
-const { main } = await import('./program.js');
+const helpers = helpersToPrestart(process.argv.slice(2));
+prestartHelpers(helpers);
+// The kernels too, given to those helpers, which instantiate the module while this thread parses the program.
+const [{ main }] = await Promise.all([import('./program.js'), helpers > 0 && import('../wasm/load-node.js').then((m) => m.prestartThreadedKernels(helpers))]);
 process.exitCode = await main(process.argv.slice(2));

@@ -781,17 +781,19 @@ export interface HelperThread {
 
 /**
  * Builds the rayon pool of `threads` threads: the calling thread (which works too while it waits, and so
- * receives a helper's panic) and `threads - 1` helpers started on the instance's shared memory.
+ * receives a helper's panic) and `threads - 1` helpers started on the instance's shared memory, `started`
+ * ones first (helpers spawned earlier; any beyond `threads - 1` wait unused until stopped).
  * Returns a function that stops the helpers (the pool is unusable afterwards).
  */
 export async function startThreadPool(
   kernels: Kernels,
   threads: number,
   spawn: (module: WebAssembly.Module, memory: WebAssembly.Memory) => HelperThread,
+  started: readonly HelperThread[] = [],
 ): Promise<() => void> {
   const shared = kernels.shared;
   if (!shared) throw new KernelError(`the ${kernels.flavour} flavour has no threads`);
-  const helpers = Array.from({ length: threads - 1 }, () => spawn(shared.module, shared.memory));
+  const helpers = [...started, ...Array.from({ length: Math.max(0, threads - 1 - started.length) }, () => spawn(shared.module, shared.memory))];
   const stop = () => helpers.forEach((h) => h.terminate());
   try {
     await Promise.all(helpers.map((h) => h.ready));
