@@ -88,14 +88,17 @@ fn split(word: u32) -> (usize, i32) {
 }
 
 impl Ziggurat {
-    /// The normal of a word, drawing from `companion` (made on first use) if it falls outside its rectangle.
+    /// A word's abscissa in its layer, and whether it lies inside the layer's rectangle (then it is the normal).
     #[inline(always)]
-    fn normal(&self, word: u32, companion: &mut Companion) -> f64 {
+    fn rectangle(&self, word: u32) -> (f64, bool) {
         let (layer, m) = split(word);
-        if m.unsigned_abs() < self.inside[layer] {
-            return f64::from(m) * self.width[layer];
-        }
-        self.finish(layer, m, companion.rng())
+        (f64::from(m) * self.width[layer], m.unsigned_abs() < self.inside[layer])
+    }
+
+    /// The normal of a word outside its rectangle: the rest of the ziggurat on `rng`.
+    fn outside(&self, word: u32, rng: &mut FastChaCha8) -> f64 {
+        let (layer, m) = split(word);
+        self.finish(layer, m, rng)
     }
 
     /// The rest of the ziggurat for a draw outside its rectangle: the wedge test, the tail, or a fresh
@@ -187,8 +190,21 @@ fn decode_span<T>(streams: &Streams, from: u64, to: u64, companion: u64, out: &m
     while n < out.len() {
         let (buffer, index, _) = rng.buffered();
         let take = (BUFFER_WORDS - index).min(out.len() - n);
-        for (slot, &word) in out[n..n + take].iter_mut().zip(&buffer[index..index + take]) {
-            slot.write(map(table.normal(word, &mut companion)));
+        let (slots, words) = (&mut out[n..n + take], &buffer[index..index + take]);
+        // Every word as if inside its rectangle, the others listed; then those, in order (their companion
+        // draws are sequential). No call in the first loop: with `finish` called from it, V8 kept the
+        // loop's values on the stack (about twice the instructions per normal).
+        let (mut outside, mut listed) = ([0u8; BUFFER_WORDS], 0);
+        for (i, (slot, &word)) in slots.iter_mut().zip(words).enumerate() {
+            let (x, inside) = table.rectangle(word);
+            slot.write(map(x));
+            // `listed <= i < BUFFER_WORDS`: the mask only spares the bounds check.
+            outside[listed % BUFFER_WORDS] = i as u8;
+            listed += usize::from(!inside);
+        }
+        for &i in &outside[..listed] {
+            let i = usize::from(i);
+            slots[i].write(map(table.outside(words[i], companion.rng())));
         }
         rng.set_index(index + take);
         n += take;
