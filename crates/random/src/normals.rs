@@ -42,8 +42,7 @@ struct Ziggurat {
     inside: [u32; LAYERS],
     /// `x_i / 2^24`: the normal is `m width[i]`.
     width: [f64; LAYERS],
-    /// `x_0 .. x_256` (`x_256 = 0`): the tests' bands.
-    #[cfg(test)]
+    /// `x_0 .. x_256` (`x_256 = 0`).
     x: [f64; LAYERS + 1],
     /// `f(x_0) .. f(x_256)`.
     f: [f64; LAYERS + 1],
@@ -71,15 +70,12 @@ fn ziggurat() -> &'static Ziggurat {
             libm::ceil(edge / x[i] / SCALE) as u32
         });
         let width = core::array::from_fn(|i| x[i] * SCALE);
-        Ziggurat {
-            inside,
-            width,
-            #[cfg(test)]
-            x,
-            f,
-        }
+        Ziggurat { inside, width, x, f }
     })
 }
+
+/// How far from the wedge's bounds a height must lie to be decided by them (see `Ziggurat::under_curve`).
+const WEDGE_MARGIN: f64 = 1e-12;
 
 /// Layer and odd signed abscissa `m` (`|m| < 2^24`) of a word.
 #[inline(always)]
@@ -114,10 +110,39 @@ impl Ziggurat {
                 return (R + self.tail(rng)).copysign(x);
             }
             // Uniform on the wedge's height: under the curve, or rejected.
-            if self.f[layer + 1] + unit(rng) * (self.f[layer] - self.f[layer + 1]) < density(x) {
+            if self.under_curve(layer, x.abs(), self.f[layer + 1] + unit(rng) * (self.f[layer] - self.f[layer + 1])) {
                 return x;
             }
             (layer, m) = split(rng.next_u32());
+        }
+    }
+
+    /// `y < density(t)` for `t` in layer `layer`'s wedge (`x_{layer+1} <= t < x_layer`), mostly without
+    /// `exp`: the density is convex beyond 1 and concave below, so on the wedge it lies between the chord
+    /// through the wedge's corners and the tangents there. Only a `y` within `WEDGE_MARGIN` of the band
+    /// between them takes `exp`, so the answer is always the `exp` test's (the lines' rounding and `exp`'s
+    /// own error are below 1e-15). `libm`'s `exp` was 2.6% of `percolab generate`'s CPU samples.
+    #[inline(always)]
+    fn under_curve(&self, layer: usize, t: f64, y: f64) -> bool {
+        match self.wedge_bounds(layer, t) {
+            Some((lower, _)) if y < lower - WEDGE_MARGIN => true,
+            Some((_, upper)) if y > upper + WEDGE_MARGIN => false,
+            _ => y < density(t),
+        }
+    }
+
+    /// Lines below and above the density at `t` on layer `layer`'s wedge; none on the wedge holding 1.
+    #[inline(always)]
+    fn wedge_bounds(&self, layer: usize, t: f64) -> Option<(f64, f64)> {
+        let (a, b, fa, fb) = (self.x[layer + 1], self.x[layer], self.f[layer + 1], self.f[layer]);
+        let chord = fa + (fb - fa) / (b - a) * (t - a);
+        let tangent = |p: f64, fp: f64| fp - p * fp * (t - p);
+        if a >= 1.0 {
+            Some((tangent(a, fa).max(tangent(b, fb)), chord))
+        } else if b <= 1.0 {
+            Some((chord, tangent(a, fa).min(tangent(b, fb))))
+        } else {
+            None
         }
     }
 

@@ -187,3 +187,41 @@ fn the_wasm_build_checks_the_same_first_normals() {
     let (values, _) = reference(&stream(1, Purpose::Embedding, 0), 1 << 20);
     assert_eq!(fnv1a(&values), 3_385_788_662, "the data version's normals changed");
 }
+
+#[test]
+fn the_wedge_bounds_decide_as_exp_does() {
+    // Every wedge, abscissae across it (its ends, one ulp inside and outside them, uniform between) and
+    // heights uniform on its band and within 1e-9 .. 1e-17 of the curve, on both sides: the bounds' answer
+    // is always `y < density(t)`'s. Most uniform heights are decided without `exp` (the point of the bounds).
+    let z = ziggurat();
+    let mut rng = stream(5, Purpose::Embedding, 0);
+    let (mut uniform, mut decided) = (0u32, 0u32);
+    for layer in 1..LAYERS {
+        let (a, b) = (z.x[layer + 1], z.x[layer]);
+        let mut ts = vec![a, b, f64::from_bits(a.to_bits() + 1), f64::from_bits(b.to_bits() - 1)];
+        if a > 0.0 {
+            ts.push(f64::from_bits(a.to_bits() - 1));
+        }
+        ts.extend((0..200).map(|_| a + (b - a) * unit_f64(&mut rng)));
+        for &t in &ts {
+            let curve = density(t);
+            let mut heights: Vec<f64> = (0..20).map(|_| z.f[layer] + (z.f[layer + 1] - z.f[layer]) * unit_f64(&mut rng)).collect();
+            for gap in [1e-9, 1e-11, 1e-12, 1e-13, 1e-15, 1e-17] {
+                heights.extend([curve - gap, curve + gap]);
+            }
+            heights.extend([curve, f64::from_bits(curve.to_bits() - 1), f64::from_bits(curve.to_bits() + 1)]);
+            for (i, &y) in heights.iter().enumerate() {
+                assert_eq!(z.under_curve(layer, t, y), y < curve, "layer {layer}, t {t}, y {y}");
+                if let (true, Some((lower, upper))) = (i < 20, z.wedge_bounds(layer, t)) {
+                    uniform += 1;
+                    decided += u32::from(y < lower - WEDGE_MARGIN || y > upper + WEDGE_MARGIN);
+                }
+            }
+        }
+    }
+    assert!(f64::from(decided) > 0.97 * f64::from(uniform), "{decided} of {uniform} heights decided by the bounds");
+}
+
+fn unit_f64(rng: &mut ChaCha8Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
