@@ -40,6 +40,9 @@ const SCALE: f64 = 1.0 / (1u64 << 24) as f64;
 struct Ziggurat {
     /// `|m| < inside[i]` (as integers): the draw lies in layer `i`'s rectangle.
     inside: [u32; LAYERS],
+    /// The same test as one unsigned comparison, `m + (reach[i] >> 1) < reach[i]`: `reach[i] = 2 inside[i] - 1`
+    /// (0 for an empty rectangle, which nothing is below).
+    reach: [u32; LAYERS],
     /// `x_i / 2^24`: the normal is `m width[i]`.
     width: [f64; LAYERS],
     /// `x_0 .. x_256` (`x_256 = 0`).
@@ -70,7 +73,8 @@ fn ziggurat() -> &'static Ziggurat {
             libm::ceil(edge / x[i] / SCALE) as u32
         });
         let width = core::array::from_fn(|i| x[i] * SCALE);
-        Ziggurat { inside, width, x, f }
+        let reach = inside.map(|i: u32| (2 * i).saturating_sub(1));
+        Ziggurat { inside, reach, width, x, f }
     })
 }
 
@@ -88,7 +92,8 @@ impl Ziggurat {
     #[inline(always)]
     fn rectangle(&self, word: u32) -> (f64, bool) {
         let (layer, m) = split(word);
-        (f64::from(m) * self.width[layer], m.unsigned_abs() < self.inside[layer])
+        let reach = self.reach[layer];
+        (f64::from(m) * self.width[layer], (m as u32).wrapping_add(reach >> 1) < reach)
     }
 
     /// The normal of a word outside its rectangle: the rest of the ziggurat on `rng`.

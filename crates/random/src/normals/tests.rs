@@ -225,3 +225,18 @@ fn the_wedge_bounds_decide_as_exp_does() {
 fn unit_f64(rng: &mut ChaCha8Rng) -> f64 {
     (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
+
+#[test]
+fn the_rectangle_test_in_one_comparison_is_the_absolute_value_test() {
+    // Every layer, every abscissa around its rectangle's edges and both ends of the range (m is odd).
+    let z = ziggurat();
+    for layer in 0..LAYERS {
+        let edge = z.inside[layer] as i32;
+        let around = [-(1 << 24) + 1, (1 << 24) - 1, 1, -1].into_iter().chain((-3..=3).flat_map(|k| [edge + k, -edge + k]));
+        for m in around.filter(|m| m % 2 != 0 && m.unsigned_abs() < 1 << 24) {
+            let word = (((m >> 1) as u32) << 8) | layer as u32;
+            assert_eq!(split(word), (layer, m), "layer {layer}: the word of m = {m}");
+            assert_eq!(z.rectangle(word).1, m.unsigned_abs() < z.inside[layer], "layer {layer}, m {m}");
+        }
+    }
+}
