@@ -85,22 +85,29 @@ impl Walker {
         let mut open_at: Vec<Vec<u32>> = Vec::with_capacity(parts);
         let (offspring, sites, left) = (self.offspring.counts(), &mut self.sites, &mut self.left);
         let count_pass = || {
-            for t in a + 1..=last {
-                let children = offspring.next().expect("a count for every site");
-                if children > 0 {
-                    sites.push((t - 1) as u32);
-                    left.push(children);
-                }
-                if open_at.len() + 1 < parts && t == starts[open_at.len() + 1] {
-                    let from = sites.partition_point(|&s| (s as usize) < a);
-                    open_at.push(sites[from..].to_vec());
-                }
-                let top = left.len() - 1;
-                parents.push(sites[top]);
-                left[top] -= 1;
-                if left[top] == 0 {
-                    left.pop();
-                    sites.pop();
+            // The counts a leaf's slice at a time: no call in the loop (V8 kept its values on the stack
+            // around `next`'s call to draw a leaf).
+            let mut t = a + 1;
+            while t <= last {
+                let counts = offspring.next_counts(last + 1 - t);
+                assert!(!counts.is_empty(), "a count for every site");
+                for &children in counts {
+                    if children > 0 {
+                        sites.push((t - 1) as u32);
+                        left.push(children);
+                    }
+                    if open_at.len() + 1 < parts && t == starts[open_at.len() + 1] {
+                        let from = sites.partition_point(|&s| (s as usize) < a);
+                        open_at.push(sites[from..].to_vec());
+                    }
+                    let top = left.len() - 1;
+                    parents.push(sites[top]);
+                    left[top] -= 1;
+                    if left[top] == 0 {
+                        left.pop();
+                        sites.pop();
+                    }
+                    t += 1;
                 }
             }
         };

@@ -160,6 +160,20 @@ impl<R: Rng + Clone> OffspringStream<R> {
         search.finish()
     }
 
+    /// The next counts, at most `most`, from the current leaf: as many as that many `next` calls give,
+    /// or fewer (at least one while any are left), so that a reader loops over a slice with no call.
+    pub fn next_counts(&mut self, most: usize) -> &[u32] {
+        if self.left == 0 || most == 0 {
+            return &[];
+        }
+        if self.at == self.counts.len() {
+            self.next_leaf();
+        }
+        let take = most.min(self.counts.len() - self.at).min(self.left);
+        (self.at, self.left) = (self.at + take, self.left - take);
+        &self.counts[self.at - take..self.at]
+    }
+
     /// Sites in the sequence.
     pub fn len(&self) -> usize {
         self.n
@@ -281,6 +295,30 @@ mod tests {
         }
         assert_eq!(leaves_hit.len(), 8, "rotations spread over the sequence");
         assert!(at_zero > 0, "some sequence needs no rotation");
+    }
+
+    #[test]
+    fn counts_read_in_slices_are_the_counts_read_one_by_one() {
+        // Slices of every length up to past a leaf (small chunks: many leaves), across the rotation's wrap.
+        let lattice = Lattice::new(5).unwrap();
+        let whole: Vec<u32> = OffspringStream::with_chunk(fast_stream(4, Purpose::Cluster, 0), 4, 5000, 64).collect();
+        for most in [1usize, 2, 7, 15, 16, 17, 100, 10_000] {
+            let mut stream = OffspringStream::with_chunk(fast_stream(4, Purpose::Cluster, 0), 4, 5000, 64);
+            let mut read = Vec::new();
+            loop {
+                let slice = stream.next_counts(most);
+                if slice.is_empty() {
+                    break;
+                }
+                assert!(slice.len() <= most);
+                read.extend_from_slice(slice);
+            }
+            assert_eq!(read, whole, "slices of at most {most}");
+            assert_eq!(stream.next(), None);
+        }
+        let mut stream = OffspringStream::new(fast_stream(4, Purpose::Cluster, 0), lattice, 10);
+        assert!(stream.next_counts(0).is_empty());
+        assert_eq!(stream.count(), 10, "asking for none takes none");
     }
 
     #[test]
