@@ -85,31 +85,45 @@ impl Walker {
         let mut open_at: Vec<Vec<u32>> = Vec::with_capacity(parts);
         let (offspring, sites, left) = (self.offspring.counts(), &mut self.sites, &mut self.left);
         let count_pass = || {
-            // The counts a leaf's slice at a time: no call in the loop (V8 kept its values on the stack
-            // around `next`'s call to draw a leaf).
+            // The counts a leaf's slice at a time, the open sites' stacks indexed by a local depth (room made
+            // per slice): no call in the loop, where V8 had kept its values on the stack around `next`'s
+            // leaf draws and the pushes' growth. The open ancestors are taken at each later part's start.
+            let mut depth = left.len();
+            parents.resize(last - a, 0);
+            let mut part = 1;
             let mut t = a + 1;
             while t <= last {
                 let counts = offspring.next_counts(last + 1 - t);
                 assert!(!counts.is_empty(), "a count for every site");
-                for &children in counts {
-                    if children > 0 {
-                        sites.push((t - 1) as u32);
-                        left.push(children);
+                if sites.len() < depth + counts.len() {
+                    sites.resize(depth + counts.len(), 0);
+                    left.resize(depth + counts.len(), 0);
+                }
+                let mut rest = counts;
+                while let Some((&children, after)) = rest.split_first() {
+                    // Sites up to the next part's start go without its test.
+                    let free = if part < parts { starts[part].saturating_sub(t).min(rest.len()) } else { rest.len() };
+                    for &children in &rest[..free] {
+                        open_site(sites, left, &mut depth, t, children);
+                        close_site(sites, left, &mut depth, &mut parents[t - a - 1]);
+                        t += 1;
                     }
-                    if open_at.len() + 1 < parts && t == starts[open_at.len() + 1] {
-                        let from = sites.partition_point(|&s| (s as usize) < a);
-                        open_at.push(sites[from..].to_vec());
+                    rest = &rest[free..];
+                    if free > 0 {
+                        continue;
                     }
-                    let top = left.len() - 1;
-                    parents.push(sites[top]);
-                    left[top] -= 1;
-                    if left[top] == 0 {
-                        left.pop();
-                        sites.pop();
-                    }
+                    // Site `t` starts part `part`: the sites open there (from `a` on) after its parent's count.
+                    open_site(sites, left, &mut depth, t, children);
+                    let from = sites[..depth].partition_point(|&s| (s as usize) < a);
+                    open_at.push(sites[from..depth].to_vec());
+                    part += 1;
+                    close_site(sites, left, &mut depth, &mut parents[t - a - 1]);
                     t += 1;
+                    rest = after;
                 }
             }
+            sites.truncate(depth);
+            left.truncate(depth);
         };
         let step_of = step_map(self.scale);
         let mut count_pass = Some(count_pass);
@@ -230,5 +244,26 @@ impl Walker {
         }
         self.site = end;
         self.parents = parents;
+    }
+}
+
+/// Site `t - 1`'s count read: it opens with `children` children if it has any.
+#[inline(always)]
+fn open_site(sites: &mut [u32], left: &mut [u32], depth: &mut usize, t: usize, children: u32) {
+    if children > 0 {
+        sites[*depth] = (t - 1) as u32;
+        left[*depth] = children;
+        *depth += 1;
+    }
+}
+
+/// Site `t` is the next child of the deepest open site: its parent, which closes with its last child.
+#[inline(always)]
+fn close_site(sites: &[u32], left: &mut [u32], depth: &mut usize, parent: &mut u32) {
+    let top = *depth - 1;
+    *parent = sites[top];
+    left[top] -= 1;
+    if left[top] == 0 {
+        *depth -= 1;
     }
 }
