@@ -147,14 +147,40 @@ pub(crate) fn choose_in_chunk<R: Rng + ?Sized, C: Count>(rng: &mut R, out: &mut 
     let mut words = Words::default();
     while picked < picks {
         // Every pick left takes at least one more word: never draws past what `below` alone would.
-        let slot = below(|| words.next(rng, picks - picked), slots);
-        let (word, bit) = ((slot / 64) as usize, 1u64 << (slot % 64));
-        if scratch[word] & bit == 0 {
-            scratch[word] |= bit;
-            picked += 1;
+        if words.at == words.len {
+            words.refill(rng, picks - picked);
+        }
+        // The batch's words one pick each, with no call in the loop (around one, V8 kept the loop's
+        // values on the stack); a word that needs `below`'s second draw (about 2^-48 of them) ends the run.
+        let (end, mut at, mut second) = (words.len.min(64), words.at, None);
+        while at < end {
+            let draw = below_from(words.batch[at], slots);
+            at += 1;
+            match draw {
+                Ok(slot) => take_slot(scratch, slot, &mut picked),
+                Err(partial) => {
+                    second = Some(partial);
+                    break;
+                }
+            }
+        }
+        words.at = at;
+        if let Some(partial) = second {
+            let slot = partial.finish(words.next(rng, picks - picked), slots);
+            take_slot(scratch, slot, &mut picked);
         }
     }
     add_block_counts(scratch, m, complement, out);
+}
+
+/// Marks `slot` chosen, a pick more, unless it already was.
+#[inline(always)]
+fn take_slot(bits: &mut [u64], slot: u64, picked: &mut u64) {
+    let (word, bit) = ((slot / 64) as usize, 1u64 << (slot % 64));
+    if bits[word] & bit == 0 {
+        bits[word] |= bit;
+        *picked += 1;
+    }
 }
 
 /// Adds to block `i` of `out` the set bits of `words` in slots `i m .. (i + 1) m` (the unset ones if
@@ -210,19 +236,25 @@ impl Words {
     #[inline]
     fn next<R: Rng + ?Sized>(&mut self, rng: &mut R, at_least: u64) -> u64 {
         if self.at == self.len {
-            let len = at_least.clamp(1, 64) as usize;
-            // The bytes land in the batch's own memory; `from_le` puts them in order (nothing to do on
-            // little-endian targets, wasm among them).
-            // SAFETY: `u64` has no padding and every bit pattern is valid; the view covers `len` words.
-            let bytes = unsafe { core::slice::from_raw_parts_mut(self.batch.as_mut_ptr().cast::<u8>(), 8 * len) };
-            rng.fill_bytes(bytes);
-            for word in &mut self.batch[..len] {
-                *word = u64::from_le(*word);
-            }
-            (self.at, self.len) = (0, len);
+            self.refill(rng, at_least);
         }
         self.at += 1;
         self.batch[self.at - 1]
+    }
+
+    /// A new batch of at most `at_least` draws (at least one), which the caller will surely take.
+    #[inline(never)]
+    fn refill<R: Rng + ?Sized>(&mut self, rng: &mut R, at_least: u64) {
+        let len = at_least.clamp(1, 64) as usize;
+        // The bytes land in the batch's own memory; `from_le` puts them in order (nothing to do on
+        // little-endian targets, wasm among them).
+        // SAFETY: `u64` has no padding and every bit pattern is valid; the view covers `len` words.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(self.batch.as_mut_ptr().cast::<u8>(), 8 * len) };
+        rng.fill_bytes(bytes);
+        for word in &mut self.batch[..len] {
+            *word = u64::from_le(*word);
+        }
+        (self.at, self.len) = (0, len);
     }
 }
 
@@ -230,14 +262,35 @@ impl Words {
 /// (the same draws, the same value), with its 64 x 64 -> 128-bit product made of 32-bit halves. Wasm has
 /// no such multiply, and a `u128` one is a call to compiler-rt's general `__multi3`: a tenth of the exact
 /// sampler's time.
-#[inline]
+#[cfg(test)]
 fn below(mut draw: impl FnMut() -> u64, n: u64) -> u64 {
-    let (mut result, lo) = widening_mul(draw(), n);
-    if lo > n.wrapping_neg() {
-        let (hi, _) = widening_mul(draw(), n);
-        result += u64::from(lo.checked_add(hi).is_none());
+    match below_from(draw(), n) {
+        Ok(value) => value,
+        Err(partial) => partial.finish(draw(), n),
     }
-    result
+}
+
+/// [`below`]'s value from its first draw, or (about `n / 2^64` of the time) what it needs a second for.
+#[inline(always)]
+fn below_from(draw: u64, n: u64) -> Result<u64, Partial> {
+    let (result, lo) = widening_mul(draw, n);
+    if lo > n.wrapping_neg() {
+        return Err(Partial { result, lo });
+    }
+    Ok(result)
+}
+
+/// A [`below`] draw waiting for its second word.
+struct Partial {
+    result: u64,
+    lo: u64,
+}
+
+impl Partial {
+    fn finish(self, draw: u64, n: u64) -> u64 {
+        let (hi, _) = widening_mul(draw, n);
+        self.result + u64::from(self.lo.checked_add(hi).is_none())
+    }
 }
 
 /// The high and low halves of `a * b`.
@@ -363,5 +416,22 @@ mod tests {
             let wide = u128::from(a) * u128::from(b);
             assert_eq!(widening_mul(a, b), ((wide >> 64) as u64, wide as u64), "{a} * {b}");
         }
+    }
+}
+
+#[cfg(test)]
+mod pinned {
+    use percolab_random::{fast_stream, Purpose};
+
+    #[test]
+    fn the_data_versions_offspring_counts() {
+        // FNV-1a of the counts' bytes for one seed at z = 32 and z = 3 (the sampler's every path: splits,
+        // leaves, complements): a change to how they are drawn changes the data and must bump the version.
+        let digest = |z: u32, n: usize| {
+            let counts = crate::exact_offspring(&mut fast_stream(1, Purpose::Cluster, 0), crate::Lattice::new(z).unwrap(), n);
+            counts.iter().flat_map(|c| c.to_le_bytes()).fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+        };
+        assert_eq!(digest(32, 1_000_000), 1_491_992_600, "z = 32");
+        assert_eq!(digest(3, 300_000), 3_363_060_198, "z = 3");
     }
 }
