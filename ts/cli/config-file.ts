@@ -7,8 +7,8 @@ import { UsageError } from '../errors.js';
 import { readInput } from './options.js';
 
 /**
- * The config in `file` (or the default config) with `--set` overrides applied, validated. `fileData`: the
- * error for a data.kind "file" config, for a command that takes none (checked before the file is looked at).
+ * The config in `file` (or the default config) with `--set` overrides applied, validated. `refuse.fileData`:
+ * the error for a data.kind "file" config, for a command that takes none (checked before the file is read).
  */
 export function readConfig(file: string | undefined, sets: readonly string[], refuse: { fileData?: string } = {}): Config {
   // File data: a data.path in the config file is relative to its folder; one from --set (or no config
