@@ -100,7 +100,7 @@ impl Walker {
                     left.resize(depth + counts.len(), 0);
                 }
                 let mut rest = counts;
-                while let Some((&children, after)) = rest.split_first() {
+                while !rest.is_empty() {
                     // Sites up to the next part's start go without its test.
                     let free = if part < parts { starts[part].saturating_sub(t).min(rest.len()) } else { rest.len() };
                     for &children in &rest[..free] {
@@ -109,17 +109,17 @@ impl Walker {
                         t += 1;
                     }
                     rest = &rest[free..];
-                    if free > 0 {
-                        continue;
+                    // Counts left: site `t` starts part `part`, and the sites open there (from `a` on) after its
+                    // parent's count are taken.
+                    if let Some((&children, after)) = rest.split_first() {
+                        open_site(sites, left, &mut depth, t, children);
+                        let from = sites[..depth].partition_point(|&s| (s as usize) < a);
+                        open_at.push(sites[from..depth].to_vec());
+                        part += 1;
+                        close_site(sites, left, &mut depth, &mut parents[t - a - 1]);
+                        t += 1;
+                        rest = after;
                     }
-                    // Site `t` starts part `part`: the sites open there (from `a` on) after its parent's count.
-                    open_site(sites, left, &mut depth, t, children);
-                    let from = sites[..depth].partition_point(|&s| (s as usize) < a);
-                    open_at.push(sites[from..depth].to_vec());
-                    part += 1;
-                    close_site(sites, left, &mut depth, &mut parents[t - a - 1]);
-                    t += 1;
-                    rest = after;
                 }
             }
             sites.truncate(depth);
