@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { npyHeader, parseNpy, parseNpyHeader } from '../ts/io/npy.js';
-import { AtomicFiles, PAGE_BYTES } from '../ts/io/npy-file.js';
+import { AtomicFiles, PAGE_BYTES, WriteBehind, type NpyAppender } from '../ts/io/npy-file.js';
 
 /** Whether files in `dir` open for direct I/O (not on tmpfs, nor off Linux). */
 function takesDirectIo(dir: string): boolean {
@@ -53,8 +53,11 @@ describe('.npy files appended chunk by chunk', () => {
     const files = new AtomicFiles();
     const direct = files.openNpyAppender(join(dir, 'direct.npy'), 'float32', [floats], { direct: true });
     const usual = files.openNpyAppender(join(dir, 'usual.npy'), 'float32', [floats]);
+    const writes = new WriteBehind([direct, usual]);
     for (const [i, chunk] of chunks.entries()) {
-      await Promise.all([direct.append(chunk), usual.append(chunk)]);
+      writes.write(direct, chunk);
+      writes.write(usual, chunk);
+      await writes.settle();
       if (i === 0) expect(direct.direct).toBe(takesDirectIo(dir));
       expect(usual.direct).toBe(false);
     }
@@ -79,7 +82,7 @@ describe('.npy files appended chunk by chunk', () => {
     memory.forEach((_, i, a) => (a[i] = i));
     const page = PAGE_BYTES / 4;
     // A clock on which the caller waits 10 ms in each settle and computes 1 ms between two (held up 10/11 of
-    // the time), or the reverse (1/11). It is read at the first append, then at each settle's start and end.
+    // the time), or the reverse (1/11). It is read at the first direct write, then where each wait starts and ends.
     const files = new AtomicFiles();
     const appenders = [10, 1].map((waitMs) => {
       let [t, reads] = [0, 0];
@@ -89,8 +92,9 @@ describe('.npy files appended chunk by chunk', () => {
     const states: boolean[][] = [[], []];
     for (let i = 0; i < 20; i++) {
       for (const [j, appender] of appenders.entries()) {
-        void appender.append(memory.subarray((i % 4) * page, (i % 4 + 1) * page));
-        await appender.settle();
+        const writes = new WriteBehind([appender]);
+        writes.write(appender, memory.subarray((i % 4) * page, (i % 4 + 1) * page));
+        await writes.settle();
         states[j]!.push(appender.direct);
       }
     }
@@ -103,5 +107,48 @@ describe('.npy files appended chunk by chunk', () => {
     const expected = Float32Array.from({ length: 20 * page }, (_, i) => i % (4 * page));
     for (const writeMs of [10, 1]) expect(parseNpy(readFileSync(join(dir, `write-${writeMs}ms.npy`)), 'x').data).toEqual(expected);
     rmSync(dir, { recursive: true });
+  });
+});
+
+describe('writing behind the caller', () => {
+  /** An appender whose writes end when the test says, with an error or not. */
+  function heldAppender() {
+    const pending: ((error?: Error) => void)[] = [];
+    const appender: NpyAppender = { direct: false, write: (_data, done) => void pending.push(done), waitStarts: () => {}, waitEnds: () => {} };
+    return { appender, end: (error?: Error) => pending.shift()!(error) };
+  }
+
+  it('waits for every write of a step, and rejects with the first failure only once all have ended', async () => {
+    const [a, b] = [heldAppender(), heldAppender()];
+    const writes = new WriteBehind([a.appender, b.appender]);
+    writes.write(a.appender, new Uint8Array(1));
+    writes.write(b.appender, new Uint8Array(1));
+    let settled: string | undefined;
+    const settling = writes.settle().then(
+      () => (settled = 'resolved'),
+      (error: Error) => (settled = error.message),
+    );
+    a.end(new Error('disk full'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBeUndefined();
+    b.end();
+    await settling;
+    expect(settled).toBe('disk full');
+    // Nothing in flight: a later wait returns at once, still with the failure.
+    await expect(writes.settle()).rejects.toThrow('disk full');
+  });
+
+  it('resolves at once when nothing is in flight, and after the last write otherwise', async () => {
+    const a = heldAppender();
+    const writes = new WriteBehind([a.appender]);
+    await writes.settle();
+    writes.write(a.appender, new Uint8Array(1));
+    let done = false;
+    const settling = writes.settle().then(() => (done = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+    a.end();
+    await settling;
+    expect(done).toBe(true);
   });
 });

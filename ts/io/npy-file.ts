@@ -12,28 +12,69 @@ const HEADER_BYTES = 1 << 16;
 export const PAGE_BYTES = 4096;
 
 /**
- * Share of the time since its first direct append that the caller may spend waiting in `settle` (from the
- * `SLOW_DISK_APPENDS`-th on) before the appender writes through the page cache instead: direct writes then
+ * Share of the time since its first direct write that the caller may spend waiting for its writes (from the
+ * `SLOW_DISK_WRITES`-th on) before the appender writes through the page cache instead: direct writes then
  * hold the caller up, where the page cache would take them at memory speed. `percolab generate` on 2 cores
  * here waits about 0 (2 MiB per write at about 1.2 GB/s, one every 4-5 ms).
  */
 const SLOW_DISK_SHARE = 0.25;
-const SLOW_DISK_APPENDS = 8;
+const SLOW_DISK_WRITES = 8;
 
-/** A `.npy` file filled in row order, one `append` at a time. */
+/** A `.npy` file filled in row order, one write at a time (see `WriteBehind`, which drives it). */
 export interface NpyAppender {
   /**
-   * Writes `data` after what came before, on libuv's thread pool so that the caller can compute meanwhile;
-   * `data` must stay unchanged until it resolves.
+   * Starts writing `data` after what came before, on libuv's thread pool so that the caller can compute
+   * meanwhile, and calls `done` once it is written (with the error, naming the file, if it failed). `data`
+   * must stay unchanged until then, and no other write may start before.
    */
-  append(data: ArrayBufferView): Promise<void>;
+  write(data: NodeJS.ArrayBufferView, done: (error?: Error) => void): void;
   /**
-   * Waits for the write in flight, as the caller does before it reuses that memory or ends: the time it
-   * waits here tells whether the disk holds it up (then the rest goes through the page cache).
+   * The caller starts, then ends, waiting for a write to finish, as before it reuses that memory or ends:
+   * the time it waits tells whether the disk holds it up (then the rest goes through the page cache).
    */
-  settle(): Promise<void>;
+  waitStarts(): void;
+  waitEnds(): void;
   /** Whether whole pages from page-aligned memory go to the disk by direct I/O (for now). */
   readonly direct: boolean;
+}
+
+/**
+ * Writes each step's arrays to their files while the caller computes the next step: one wait per step
+ * (`settle`) and no promise per write. A chunk's promises (an async append and settle per file, and the
+ * `Promise.all`s) left about 7 KB of garbage per chunk, which filled MiBs of V8's young generation per
+ * 10^7 points: pages the process then held, 1.5 chunks above the runtime instead of 0.6.
+ */
+export class WriteBehind {
+  private inFlight = 0;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  private readonly written = (error?: Error) => {
+    if (error && !this.failure) this.failure = error;
+    if (--this.inFlight === 0 && this.wake) {
+      const wake = this.wake;
+      this.wake = undefined;
+      wake();
+    }
+  };
+
+  /** `files`: every appender it writes to (their waits are timed in `settle`). */
+  constructor(private readonly files: readonly NpyAppender[]) {}
+
+  /** Starts writing `data` to `file`, which must not be written to meanwhile; `data` stays unchanged until `settle`. */
+  write(file: NpyAppender, data: NodeJS.ArrayBufferView): void {
+    this.inFlight++;
+    file.write(data, this.written);
+  }
+
+  /** Waits for every write started; rejects with the first failure (once all have ended). */
+  async settle(): Promise<void> {
+    const files = this.files;
+    for (let i = 0; i < files.length; i++) files[i]!.waitStarts();
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.wake = resolve));
+    for (let i = 0; i < files.length; i++) files[i]!.waitEnds();
+    const failure = this.failure;
+    if (failure) throw failure;
+  }
 }
 
 /** Memory to read into: `view()` is exactly rows * cols floats; `free()` releases it after a failure. */
@@ -135,15 +176,16 @@ export class AtomicFiles {
   }
 
   /**
-   * Opens a `.npy` file of `shape` to fill with `append`. With `direct`, its data start at `PAGE_BYTES`
+   * Opens a `.npy` file of `shape` to fill with `write`. With `direct`, its data start at `PAGE_BYTES`
    * (the header padded with spaces) and, where the file system takes direct I/O (Linux's O_DIRECT; not
-   * tmpfs), whole pages appended from page-aligned memory go to the disk without the kernel's copy into
+   * tmpfs), whole pages written from page-aligned memory go to the disk without the kernel's copy into
    * its page cache (which took 0.14-0.94 s of CPU per 640 MiB here, on cores the caller computes on);
    * anything else is written as usual, so the file's bytes are the same either way. A disk slower than
-   * the caller (who waits in `settle` `SLOW_DISK_SHARE` of the time since the first direct append) is left
-   * to the page cache again, which absorbs what it can. `now` is the clock that decides it (tests slow it).
-   * (Timed in `append`, a write's end is seen only once the caller yields: a caller computing the next
-   * chunk meanwhile looked busy all the time, and every run left direct I/O after its eighth chunk.)
+   * the caller (who waits `SLOW_DISK_SHARE` of the time since the first direct write, between
+   * `waitStarts` and `waitEnds`) is left to the page cache again, which absorbs what it can. `now` is the
+   * clock that decides it (tests slow it). (Timed by the writes themselves, a write's end is seen only once
+   * the caller yields: a caller computing the next chunk meanwhile looked busy all the time, and every run
+   * left direct I/O after its eighth chunk.)
    */
   openNpyAppender(path: string, dtype: NpyDtype, shape: readonly number[], options: { direct?: boolean; now?: () => number } = {}): NpyAppender {
     const { direct = false, now = () => performance.now() } = options;
@@ -162,51 +204,61 @@ export class AtomicFiles {
       closeSync(file.direct!);
       file.direct = undefined;
     };
-    let appends = 0;
+    let directWrites = 0;
     let first = 0;
     let waited = 0;
-    let pending: Promise<void> = Promise.resolve();
+    let waitStart = 0;
     let position = header.length;
-    const writeAt = (to: number, bytes: Uint8Array, from: number, at: number) =>
-      new Promise<number>((resolve, reject) => write(to, bytes, from, bytes.length - from, at, (error, written) => (error ? reject(error) : resolve(written))));
+    // The write in progress, as state rather than closures: nothing is allocated per write but Node's
+    // request. `fs.write` takes offsets and lengths in bytes from the start of any view.
+    let data: NodeJS.ArrayBufferView | undefined;
+    let written = 0;
+    let directEnd = 0;
+    let done: (error?: Error) => void = () => {};
+    const finish = (error?: Error) => {
+      data = undefined;
+      done(error);
+    };
+    const next = () => {
+      const bytes = data!.byteLength;
+      if (written < directEnd && file.direct !== undefined) write(file.direct, data!, written, directEnd - written, position + written, wrote);
+      else if (written < bytes) write(fd, data!, written, bytes - written, position + written, wrote);
+      else {
+        position += bytes;
+        finish();
+      }
+    };
+    const wrote = (error: NodeJS.ErrnoException | null, count: number) => {
+      if (!error) written += count;
+      else if (written < directEnd && file.direct !== undefined && error.code === 'EINVAL') {
+        // Memory or a file system that takes no direct I/O after all: the rest as usual.
+        stopDirect();
+        directEnd = 0;
+      } else return finish(writeError(file.path, error));
+      next();
+    };
     return {
       get direct() {
         return file.direct !== undefined;
       },
-      settle: async () => {
-        const start = now();
-        try {
-          await pending;
-        } finally {
-          const end = now();
-          waited += end - start;
-          if (file.direct !== undefined && appends >= SLOW_DISK_APPENDS && waited > SLOW_DISK_SHARE * (end - first)) stopDirect();
-        }
+      write: (view, callback) => {
+        data = view;
+        done = callback;
+        written = 0;
+        const bytes = view.byteLength;
+        directEnd = file.direct !== undefined && view.byteOffset % PAGE_BYTES === 0 && position % PAGE_BYTES === 0 ? bytes - (bytes % PAGE_BYTES) : 0;
+        if (directEnd > 0 && directWrites++ === 0) first = now();
+        next();
       },
-      append: (data) => (pending = appendNow(data)),
+      waitStarts: () => {
+        waitStart = now();
+      },
+      waitEnds: () => {
+        const end = now();
+        waited += end - waitStart;
+        if (file.direct !== undefined && directWrites >= SLOW_DISK_WRITES && waited > SLOW_DISK_SHARE * (end - first)) stopDirect();
+      },
     };
-
-    async function appendNow(data: ArrayBufferView): Promise<void> {
-      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      let done = 0;
-      try {
-        if (file.direct !== undefined && bytes.byteOffset % PAGE_BYTES === 0 && position % PAGE_BYTES === 0) {
-          const pages = bytes.subarray(0, bytes.length - (bytes.length % PAGE_BYTES));
-          if (appends++ === 0) first = now();
-          try {
-            while (done < pages.length) done += await writeAt(file.direct, pages, done, position + done);
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
-            // Memory or a file system that takes no direct I/O after all: the rest as usual.
-            stopDirect();
-          }
-        }
-        while (done < bytes.length) done += await writeAt(fd, bytes, done, position + done);
-      } catch (error) {
-        throw writeError(file.path, error);
-      }
-      position += bytes.length;
-    }
   }
 
   commit(): void {

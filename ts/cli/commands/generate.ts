@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { checkFreeSpace, checkWritable } from '../../io/atomic.js';
-import { AtomicFiles } from '../../io/npy-file.js';
+import { AtomicFiles, WriteBehind } from '../../io/npy-file.js';
 import { chooseDevice, type GpuProvider, probeNow } from '../../teachers/device.js';
 import { nodeGpu } from '../../teachers/gpu-node.js';
 import { createTeacher, type Teacher } from '../../teachers/teacher.js';
@@ -206,22 +206,23 @@ async function generateWith(file: string | undefined, options: Options, starting
       const rowsPerChunk = Math.min(CHUNK, n);
       const labelBuffers = [new Float32Array(rowsPerChunk), new Float32Array(rowsPerChunk)];
       const idBuffers = population ? [new Uint32Array(rowsPerChunk), new Uint32Array(rowsPerChunk)] : undefined;
-      let writing: Promise<unknown> = Promise.resolve();
+      const writes = new WriteBehind(ids ? [points, labels, ids] : [points, labels]);
       try {
         for (let done = 0, k = 0; done < n; k++) {
           const chunk = stream.nextView(Math.min(CHUNK, n - done));
           const chunkIds = idBuffers ? stream.lastIds(idBuffers[k % 2]) : undefined;
           const chunkLabels = await label(chunk, chunkIds, stream, labelBuffers[k % 2]);
-          await Promise.all([points.settle(), labels.settle(), ids?.settle()]);
-          writing = Promise.all([points.append(chunk), labels.append(chunkLabels), ids?.append(chunkIds!)]);
-          writing.catch(() => {}); // a failure surfaces at the next await, not as an unhandled rejection
+          await writes.settle();
+          writes.write(points, chunk);
+          writes.write(labels, chunkLabels);
+          if (ids) writes.write(ids, chunkIds!);
           done += chunk.length / d;
           progress.update(done, n);
         }
       } finally {
-        await writing.catch(() => {}); // no write may still hold a file that abort removes, or a buffer freed
+        await writes.settle().catch(() => {}); // no write may still hold a file that abort removes, or a buffer freed
       }
-      await writing;
+      await writes.settle();
       files.write(files.open(recordPath!), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
     }
     files.commit();
