@@ -72,10 +72,17 @@ const MAX_BATCH: usize = 1 << 16;
 /// Most steps one block of [`Walker::emit`] decodes: 2^20 floats (4 MiB), 128 pieces.
 const BLOCK_FLOATS: usize = 1 << 20;
 
+/// Most steps the helper decodes ahead while the caller is away between two reads: 2^17 floats
+/// (512 KiB), 16 pieces, more than it decodes in the time the caller labels and hands a chunk to the
+/// disk (about 0.5 ms: 60 000 normals). A whole chunk's worth (2 MiB at d = 16) was decoded only while
+/// the caller waited on a slow disk, where it gained nothing, and held a third chunk's memory beside
+/// the two that take turns.
+const AHEAD_FLOATS: usize = 1 << 17;
+
 /// Most heap a walker's decoded-ahead steps take: the kept steps (a block and the `d` left over, less
-/// than a piece), the pieces a block decodes (with a helper: the next block's,
-/// while the caller is away), and a block's parent sites (at most one per float).
-pub const STEP_BUFFER_BYTES: usize = 4 * (3 * BLOCK_FLOATS + PIECE_NORMALS);
+/// than a piece), the pieces decoded ahead (with a helper, while the caller is away: [`AHEAD_FLOATS`]),
+/// and a block's parent sites (at most one per float).
+pub const STEP_BUFFER_BYTES: usize = 4 * (2 * BLOCK_FLOATS + AHEAD_FLOATS + PIECE_NORMALS);
 
 impl Walker {
     pub(crate) fn new(seed: u64, index: u64, lattice: Lattice, n: usize, d: usize) -> Walker {

@@ -7,7 +7,7 @@
 //! its rows from steps (decoded straight into them) into positions. Every position is the one f32
 //! addition [`Walker::advance`] makes, so the rows are the same for any split.
 
-use super::{block_sites, block_steps, step_map, Walker};
+use super::{block_sites, block_steps, step_map, Walker, AHEAD_FLOATS};
 use percolab_random::Team;
 use std::sync::Arc;
 use std::collections::HashMap;
@@ -49,12 +49,12 @@ impl Walker {
             done += m;
         }
         // The next block's steps decode on the helper while the caller is away (in JavaScript, writing
-        // this chunk): whole pieces, the block's own count of them at most, and no more than this chunk's
+        // this chunk): whole pieces, the block's own count of them at most, no more than this chunk's
         // rows take (at small d a block is many chunks: 2^19 rows at d = 2, and the steps decoded ahead
-        // for it held 4 MiB beside chunks of 0.75).
+        // for it held 4 MiB beside chunks of 0.75), and no more than `AHEAD_FLOATS`.
         let (n, d) = (self.n, self.here.len());
         if self.site + 1 < n && team.can_help() {
-            let need = block_steps(self.site, n, d).min(take * d);
+            let need = block_steps(self.site, n, d).min(take * d).min(AHEAD_FLOATS);
             let kept = self.steps.len() - self.used;
             if need > kept {
                 self.ahead = self.normals.prefetch(&team, need - kept, step_map(self.scale));
@@ -154,8 +154,10 @@ impl Walker {
             out.extend_from_slice(&self.steps[self.used..]);
             self.steps.clear();
             self.used = 0;
+            // The count pass runs beside the helper's decoding of the rest straight into the rows, not
+            // beside the pieces decoded ahead, which are few (`AHEAD_FLOATS`): the helper would idle.
             if let Some(ahead) = self.ahead.take() {
-                self.normals.take_prefetched(team, ahead, out, &mut counted);
+                self.normals.take_prefetched(team, ahead, out, || {});
             }
             let have = out.len() - base - d;
             if have < need {
