@@ -173,6 +173,27 @@ describe('GPU and CPU twins', () => {
   });
 });
 
+describe('the linear teacher on the CPU twin', () => {
+  it('gives each row the bits of its own in-order float64 sum, in blocks of eight rows (SIMD) and alone', async () => {
+    // Rows 8k + 7 (blocks of eight, one of four, three alone); d around the four coordinates loaded at once.
+    for (const d of [1, 3, 4, 5, 16, 17, 33]) {
+      const rows = 8 * 5 + 7;
+      const points = randomPoints(rows, d, 100 + d, 1e3);
+      // Zero rows (the sign of an empty sum), and values whose sums round differently in other orders.
+      points.fill(0, 0, d);
+      points.fill(-0, d, 2 * d);
+      for (let i = 2 * d; i < points.length; i += 3) points[i] = Math.fround(points[i]! * 1e6);
+      const teacher = lib.createTeacher(spec({ kind: 'linear', repetitions: 0 }), kernels, d, 9);
+      const all: Float32Array = await teacher.label(points);
+      const alone = new Float32Array(rows);
+      for (let r = 0; r < rows; r++) alone[r] = (await teacher.label(points.subarray(r * d, (r + 1) * d)))[0]!;
+      expect(Array.from(new Uint32Array(all.buffer, all.byteOffset, rows)), `d = ${d}`).toEqual(Array.from(new Uint32Array(alone.buffer)));
+      expect(new Set(all).size).toBeGreaterThan(rows - 3);
+      teacher.free();
+    }
+  });
+});
+
 describe('non-linearity score and vetting', () => {
   const score = (teacher: Record<string, unknown>, seed = 1, d = 8) => {
     const t = lib.createTeacher(spec(teacher), kernels, d, seed);
