@@ -138,6 +138,19 @@ describe('writing behind the caller', () => {
     await expect(writes.settle()).rejects.toThrow('disk full');
   });
 
+  it('reports a write that fails on the disk as an error naming the file, and leaves no file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'percolab-npy-file-'));
+    const files = new AtomicFiles();
+    const appender = files.openNpyAppender(join(dir, 'x.npy'), 'float32', [4]);
+    // The descriptors closed under the appender: its next write fails (EBADF) where a full disk would.
+    files.abort();
+    const writes = new WriteBehind([appender]);
+    writes.write(appender, new Float32Array(4));
+    await expect(writes.settle()).rejects.toThrow(/cannot write output file .*x\.npy: EBADF/);
+    expect(readdirSync(dir)).toEqual([]);
+    rmSync(dir, { recursive: true });
+  });
+
   it('resolves at once when nothing is in flight, and after the last write otherwise', async () => {
     const a = heldAppender();
     const writes = new WriteBehind([a.appender]);
