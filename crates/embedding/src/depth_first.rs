@@ -73,10 +73,9 @@ const MAX_BATCH: usize = 1 << 16;
 const BLOCK_FLOATS: usize = 1 << 20;
 
 /// Most steps the helper decodes ahead while the caller is away between two reads: 2^17 floats
-/// (512 KiB), 16 pieces, more than it decodes in the time the caller labels and hands a chunk to the
-/// disk (about 0.5 ms: 60 000 normals). A whole chunk's worth (2 MiB at d = 16) was decoded only while
-/// the caller waited on a slow disk, where it gained nothing, and held a third chunk's memory beside
-/// the two that take turns.
+/// (512 KiB), 16 pieces. `percolab generate` is away 0.5-1.0 ms per chunk of 2^15 rows (labels, then
+/// the writes handed on). A whole chunk's worth (2 MiB at d = 16) held a third chunk's memory beside the
+/// two that take turns; capped, runs were no slower (docs/generation.md, "Memory above the runtime").
 const AHEAD_FLOATS: usize = 1 << 17;
 
 /// Most heap a walker's decoded-ahead steps take: the kept steps (a block and the `d` left over, less
