@@ -213,6 +213,8 @@ export class AtomicFiles {
     // Node's request. `fs.write` takes offsets and lengths in bytes from the start of any view.
     let data: NodeJS.ArrayBufferView | undefined;
     let written = 0;
+    // Bytes from the start of `data` that go by direct I/O: none unless `file.direct` is open (during a
+    // write it closes only where this is set back to 0).
     let directEnd = 0;
     let done: (error?: Error) => void = () => {};
     const finish = (error?: Error) => {
@@ -222,7 +224,7 @@ export class AtomicFiles {
     const next = () => {
       const bytes = data!.byteLength;
       try {
-        if (written < directEnd && file.direct !== undefined) write(file.direct, data!, written, directEnd - written, position + written, wrote);
+        if (written < directEnd) write(file.direct!, data!, written, directEnd - written, position + written, wrote);
         else if (written < bytes) write(fd, data!, written, bytes - written, position + written, wrote);
         else {
           position += bytes;
@@ -235,7 +237,7 @@ export class AtomicFiles {
     };
     const wrote = (error: NodeJS.ErrnoException | null, count: number) => {
       if (!error) written += count;
-      else if (written < directEnd && file.direct !== undefined && error.code === 'EINVAL') {
+      else if (written < directEnd && error.code === 'EINVAL') {
         // Memory or a file system that takes no direct I/O after all: the rest as usual.
         stopDirect();
         directEnd = 0;
