@@ -199,6 +199,30 @@ fn uniform_high_dimensions_match_reference() {
 }
 
 #[test]
+fn coarse_filter_matches_reference() {
+    // Uniform rows over several blocks, where the quantized scan keeps its coarse filter (two rows to an
+    // i16, 15 or 13 grid steps): every exact neighbour must pass the filter's bound. Odd row counts leave
+    // a row outside the pairs; queries beyond the rows' box land clamped on the grid; training points as
+    // queries have their nearest at distance 0.
+    for (t, (d, n)) in [(32usize, 12_001usize), (31, 9000), (16, 8193), (44, 6001)].into_iter().enumerate() {
+        let mut r = rng(700 + t as u64);
+        let points = uniform(&mut r, n * d, 0.0, 1.0);
+        let mut queries = uniform(&mut r, 24 * d, 0.0, 1.0);
+        queries.extend(uniform(&mut r, 4 * d, -0.3, 1.3));
+        queries.extend_from_slice(&points[(n - 3) * d..]);
+        let tree = KdTree::new(&points, d).unwrap();
+        for k in [1, 10] {
+            let (idx, dist) = reference(&points, d, &queries, k);
+            for strategy in [Strategy::Auto, Strategy::Quantized] {
+                let got = tree.search_with(&queries, k, strategy).unwrap();
+                assert_eq!(got.indices, idx, "d = {d}, k = {k}, {strategy:?}");
+                assert_eq!(got.squared_distances, dist, "d = {d}, k = {k}, {strategy:?}");
+            }
+        }
+    }
+}
+
+#[test]
 fn blocked_scan_hands_wide_margins_back() {
     // Far from the origin the key's error bound covers every row: queries leave the blocked scan once
     // their candidate list outgrows its cap, and full scans answer them, still exactly.
