@@ -98,6 +98,8 @@ pub enum Strategy {
 /// descent and bookkeeping): a tree query that would scan more than this share of the rows is cheaper
 /// in a blocked scan.
 const BLOCKED_ROW_COST: f64 = 0.06;
+/// Queries of a chunk that probe the tree first (see [`KdTree::answer`]).
+const PROBES: usize = 8;
 
 /// The same for `search_self`, whose walk prunes by node boxes and answers by leaf groups: measured in
 /// wasm on cluster data at d = 32, N = 10^4 (blocked scan 3.1 ns per row and query, the grouped walk
@@ -181,6 +183,8 @@ impl KdTree {
         // much of their paths and leaves in cache.
         let mut order: Vec<(u32, u32)> = queries.chunks_exact(d).enumerate().map(|(i, q)| (self.leaf_of(q), i as u32)).collect();
         order.sort_unstable();
+        let first: Vec<_> = order.iter().take(PROBES).map(|&(_, i)| (&queries[i as usize * d..][..d], usize::MAX)).collect();
+        let strategy = self.scan_ahead(k, &first, strategy);
         let mut out = Neighbors::zeroed(nq, k);
         for_each_chunk(
             nq,
@@ -191,6 +195,34 @@ impl KdTree {
             |rows, part| out.scatter(rows.map(|r| order[r].1 as usize), &part),
         );
         Ok(out)
+    }
+
+    /// Before the chunks run, with `Auto`: probes the tree with the first queries as the first chunk
+    /// will. If the chunk will scan, builds the quantized scan's grids now, on the whole pool (inside a
+    /// chunk the other threads would wait for them, idle: 10^6 rows at d = 32 take about 0.6 s on one
+    /// thread in wasm). If every probe exhausted its budget, no tree will do here: returns `Quantized`,
+    /// so that the chunks skip their own probes (6% of a chunk's scan of uniform rows at d = 32).
+    /// Else returns `strategy`.
+    fn scan_ahead(&self, k: usize, first: &[(&[f32], usize)], strategy: Strategy) -> Strategy {
+        let exhausted = match strategy {
+            Strategy::Auto if first.len() == PROBES => {
+                let mut search = Search::new(self, k);
+                let budget = ((self.n as f64 * BLOCKED_ROW_COST) as usize).max(64);
+                let exhausted = first.iter().filter(|&&(q, skip)| {
+                    search.start(q, skip);
+                    search.budget = budget;
+                    search.visit(0, 0.0);
+                    search.scanned > budget
+                });
+                exhausted.count()
+            }
+            Strategy::Quantized => PROBES,
+            _ => 0,
+        };
+        if 2 * exhausted > PROBES {
+            self.quantized();
+        }
+        if exhausted == PROBES { Strategy::Quantized } else { strategy }
     }
 
     /// The leaf (node index) whose box side of every split `q` lies on, nearer side on gaps.
@@ -254,7 +286,6 @@ impl KdTree {
     /// rows first probe the per-query walk with a budget of rows, as in [`KdTree::answer`]: if most of
     /// them exhaust it, the whole chunk goes to the blocked scan instead.
     fn answer_self(&self, k: usize, rows: Range<usize>, strategy: Strategy, leaves: &[(u32, u32)], boxes: &[f32]) -> Neighbors {
-        const PROBES: usize = 8;
         let first = rows.start;
         let mut part = Neighbors::zeroed(rows.len(), k);
         let probes = if strategy == Strategy::Auto { first..(first + PROBES).min(rows.end) } else { first..first };
@@ -303,7 +334,6 @@ impl KdTree {
     /// scan (which pays per panel of 8 queries, so it is chosen per chunk, not per query); else the tree
     /// answers every query.
     fn answer(&self, k: usize, jobs: &[(&[f32], usize)], strategy: Strategy, boxes: Option<&[f32]>) -> Neighbors {
-        const PROBES: usize = 8;
         let mut part = Neighbors::zeroed(jobs.len(), k);
         let mut search = Search::new(self, k);
         search.boxes = boxes;
