@@ -8,9 +8,9 @@ import { peakRssMiB } from './common.mjs';
 const { values } = parseArgs({ options: { train: { type: 'string' }, query: { type: 'string' }, k: { type: 'string' }, threads: { type: 'string' } } });
 const kernels = await loadThreadedKernels(Number(values.threads));
 // Warm up: V8 compiles each wasm function on its first call, a one-time cost per process that the
-// anchors' precompiled C does not pay.
-{
-  const d = 8;
+// anchors' precompiled C does not pay. Both ways a search goes: the tree (d = 8) and, where no tree
+// prunes (d = 32), the quantized scan.
+for (const d of [8, 32]) {
   const warm = Float32Array.from({ length: 4096 * d }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
   const index = kernels.knnIndex(warm, d);
   index.search(warm.subarray(0, 512 * d), 10);
