@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const targetDir = '/tmp/nb-wasm-target';
 
-/** Builds examples/wasm_bench.rs and returns its wasm bytes. */
-export function buildWasmBench() {
+/** Builds examples/wasm_bench.rs of the checkout at `tree` (this one by default) and returns its wasm bytes. */
+export function buildWasmBench(tree = root) {
   execFileSync('/usr/bin/cargo', ['build', '--release', '-p', 'percolab-neighbors', '--example', 'wasm_bench',
     '--target', 'wasm32-unknown-unknown', '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir], {
-    cwd: root,
+    cwd: tree,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, PATH: `/usr/bin:${process.env.PATH}`, RUSTC_BOOTSTRAP: '1',
       RUSTFLAGS: '-C target-feature=+simd128 --cfg getrandom_backend="unsupported"', CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER: 'wasm-ld-22' },
