@@ -11,16 +11,21 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const targetDir = '/tmp/nb-wasm-target';
 
-/** Builds examples/wasm_bench.rs of the checkout at `tree` (this one by default) and returns its wasm bytes. */
+/**
+ * Builds examples/wasm_bench.rs of the checkout at `tree` (this one by default) and returns its wasm bytes.
+ * Another checkout builds in a target dir of its own: in a shared one, cargo would find this checkout's
+ * build fresh afterwards and leave the other's wasm in place of it.
+ */
 export function buildWasmBench(tree = root) {
+  const dir = tree === root ? targetDir : `${targetDir}-other`;
   execFileSync('/usr/bin/cargo', ['build', '--release', '-p', 'percolab-neighbors', '--example', 'wasm_bench',
-    '--target', 'wasm32-unknown-unknown', '-Z', 'build-std=std,panic_abort', '--target-dir', targetDir], {
+    '--target', 'wasm32-unknown-unknown', '-Z', 'build-std=std,panic_abort', '--target-dir', dir], {
     cwd: tree,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, PATH: `/usr/bin:${process.env.PATH}`, RUSTC_BOOTSTRAP: '1',
       RUSTFLAGS: '-C target-feature=+simd128 --cfg getrandom_backend="unsupported"', CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER: 'wasm-ld-22' },
   });
-  return readFileSync(`${targetDir}/wasm32-unknown-unknown/release/examples/wasm_bench.wasm`);
+  return readFileSync(`${dir}/wasm32-unknown-unknown/release/examples/wasm_bench.wasm`);
 }
 
 /** `f()` and the process CPU seconds it took (on a shared machine wall time would count other jobs). */

@@ -678,6 +678,26 @@ type Found<const R: usize> = Option<([[i32; 8]; R], u64)>;
 mod lanes {
     use core::arch::wasm32::*;
 
+    /// The register tile's inner loop: for each coordinate pair `t` in `pairs`, `R` rows (`dp` i16 each)
+    /// against the panel's 8 queries (16 i16 per pair), into the accumulators (queries 0-3 and 4-7).
+    #[inline(always)]
+    fn steps<const R: usize>(acc: &mut [[v128; 2]; R], rows: &[i16], dp: usize, panel: &[i16], pairs: core::ops::Range<usize>) {
+        assert!(rows.len() == R * dp && panel.len() == 8 * dp && 2 * pairs.end <= dp);
+        let (x, b) = (rows.as_ptr(), panel.as_ptr());
+        for t in pairs {
+            // SAFETY: 2t + 2 <= dp and r < R: inside `rows`; 16t + 16 <= 8 dp: inside `panel` (asserted
+            // above); unaligned loads are fine.
+            unsafe {
+                let (b0, b1) = (v128_load(b.add(16 * t).cast()), v128_load(b.add(16 * t + 8).cast()));
+                for (r, a) in acc.iter_mut().enumerate() {
+                    let v = v128_load32_splat(x.add(r * dp + 2 * t).cast());
+                    a[0] = i32x4_add(a[0], i32x4_dot_i16x8(v, b0));
+                    a[1] = i32x4_add(a[1], i32x4_dot_i16x8(v, b1));
+                }
+            }
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub(super) fn keys<const R: usize>(
@@ -693,21 +713,7 @@ mod lanes {
         assert!(rows.len() == R * dp && panel.len() == 8 * dp && m % 2 == 0 && m <= dp && dp % 2 == 0);
         assert!(prefix.len() == R && norms.len() == R && gates.len() == 8 && keep.len() == 8);
         let mut acc = [[i32x4_splat(0); 2]; R];
-        let (x, b) = (rows.as_ptr(), panel.as_ptr());
-        let run = |acc: &mut [[v128; 2]; R], from: usize, to: usize| {
-            for t in from..to {
-                // SAFETY: 2t + 2 <= dp and r < R: inside `rows`; 16t + 16 <= 8 dp: inside `panel`
-                // (asserted above); unaligned loads are fine.
-                unsafe {
-                    let (b0, b1) = (v128_load(b.add(16 * t).cast()), v128_load(b.add(16 * t + 8).cast()));
-                    for (r, a) in acc.iter_mut().enumerate() {
-                        let v = v128_load32_splat(x.add(r * dp + 2 * t).cast());
-                        a[0] = i32x4_add(a[0], i32x4_dot_i16x8(v, b0));
-                        a[1] = i32x4_add(a[1], i32x4_dot_i16x8(v, b1));
-                    }
-                }
-            }
-        };
+        let run = |acc: &mut [[v128; 2]; R], from: usize, to: usize| steps(acc, rows, dp, panel, from..to);
         // Bit `8t + l` of the pairs whose key (from `norms`) is at or below `th`.
         let passing = |acc: &[[v128; 2]; R], norms: &[i32], th: &[i32]| {
             // SAFETY: `th` holds 8 values.
@@ -756,18 +762,7 @@ mod lanes {
         for (a, &b) in acc.iter_mut().zip(base) {
             *a = [i32x4_splat(b); 2];
         }
-        let (x, b) = (pairs.as_ptr(), panel.as_ptr());
-        for t in 0..dp / 2 {
-            // SAFETY: as in `keys`.
-            unsafe {
-                let (b0, b1) = (v128_load(b.add(16 * t).cast()), v128_load(b.add(16 * t + 8).cast()));
-                for (j, a) in acc.iter_mut().enumerate() {
-                    let v = v128_load32_splat(x.add(j * dp + 2 * t).cast());
-                    a[0] = i32x4_add(a[0], i32x4_dot_i16x8(v, b0));
-                    a[1] = i32x4_add(a[1], i32x4_dot_i16x8(v, b1));
-                }
-            }
-        }
+        steps(&mut acc, pairs, dp, panel, 0..dp / 2);
         // SAFETY: `low` and `high` hold 8 values.
         let (lo, hi) = unsafe {
             let (l, h) = (low.as_ptr(), high.as_ptr());
