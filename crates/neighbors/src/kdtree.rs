@@ -98,14 +98,15 @@ pub enum Strategy {
 /// descent and bookkeeping): a tree query that would scan more than this share of the rows is cheaper
 /// in a blocked scan.
 const BLOCKED_ROW_COST: f64 = 0.06;
-/// Queries of a chunk that probe the tree first (see [`KdTree::answer`]).
-const PROBES: usize = 8;
 
 /// The same for `search_self`, whose walk prunes by node boxes and answers by leaf groups: measured in
 /// wasm on cluster data at d = 32, N = 10^4 (blocked scan 3.1 ns per row and query, the grouped walk
 /// ~23 ns per row the per-query walk would scan). Uniform data still go to the blocked scan (d = 32,
 /// N = 10^4: 0.31 s with Auto before and after, bench/results/neighbors-self*.json).
 const SELF_BLOCKED_ROW_COST: f64 = 0.15;
+
+/// Queries of a chunk that probe the tree first (see [`KdTree::answer`]).
+const PROBES: usize = 8;
 
 impl KdTree {
     /// Indexes `points` (row-major `[n, d]`, `n >= 1`, all finite) with the default leaf size.
@@ -201,7 +202,7 @@ impl KdTree {
     /// will. If the chunk will scan, builds the quantized scan's grids now, on the whole pool (inside a
     /// chunk the other threads would wait for them, idle: 10^6 rows at d = 32 take about 0.6 s on one
     /// thread in wasm). If every probe exhausted its budget, no tree will do here: returns `Quantized`,
-    /// so that the chunks skip their own probes (6% of a chunk's scan of uniform rows at d = 32).
+    /// so that the chunks skip their own probes (each a tree search of up to `BLOCKED_ROW_COST n` rows).
     /// Else returns `strategy`.
     fn scan_ahead(&self, k: usize, first: &[(&[f32], usize)], strategy: Strategy) -> Strategy {
         let exhausted = match strategy {
