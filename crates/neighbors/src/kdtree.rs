@@ -208,14 +208,7 @@ impl KdTree {
         let exhausted = match strategy {
             Strategy::Auto if first.len() == PROBES => {
                 let mut search = Search::new(self, k);
-                let budget = ((self.n as f64 * BLOCKED_ROW_COST) as usize).max(64);
-                let exhausted = first.iter().filter(|&&(q, skip)| {
-                    search.start(q, skip);
-                    search.budget = budget;
-                    search.visit(0, 0.0);
-                    search.scanned > budget
-                });
-                exhausted.count()
+                first.iter().filter(|&&(q, skip)| !search.probe(q, skip, self.probe_budget())).count()
             }
             Strategy::Quantized => PROBES,
             _ => 0,
@@ -224,6 +217,11 @@ impl KdTree {
             self.quantized();
         }
         if exhausted == PROBES { Strategy::Quantized } else { strategy }
+    }
+
+    /// Rows a probing tree search may scan before a blocked scan would have been cheaper.
+    fn probe_budget(&self) -> usize {
+        ((self.n as f64 * BLOCKED_ROW_COST) as usize).max(64)
     }
 
     /// The leaf (node index) whose box side of every split `q` lies on, nearer side on gaps.
@@ -295,11 +293,8 @@ impl KdTree {
         search.boxes = Some(boxes);
         for p in probes.clone() {
             let q = &self.row(p)[..self.d];
-            search.start(q, p);
-            search.budget = ((self.n as f64 * SELF_BLOCKED_ROW_COST) as usize).max(64);
-            search.visit(0, 0.0);
             let r = p - first;
-            if search.scanned <= search.budget {
+            if search.probe(q, p, ((self.n as f64 * SELF_BLOCKED_ROW_COST) as usize).max(64)) {
                 search.finish(q, &mut part.indices[r * k..][..k], &mut part.squared_distances[r * k..][..k]);
             } else {
                 waiting.push(r);
@@ -342,19 +337,15 @@ impl KdTree {
         let mut r = 0;
         let mut run = |r: usize, budget: usize, part: &mut Neighbors| {
             let (q, skip) = jobs[r];
-            search.start(q, skip);
-            search.budget = budget;
-            search.visit(0, 0.0);
-            let done = search.scanned <= budget;
+            let done = search.probe(q, skip, budget);
             if done {
                 search.finish(q, &mut part.indices[r * k..][..k], &mut part.squared_distances[r * k..][..k]);
             }
             done
         };
         if strategy == Strategy::Auto {
-            let budget = ((self.n as f64 * BLOCKED_ROW_COST) as usize).max(64);
             while r < jobs.len().min(PROBES) {
-                if !run(r, budget, &mut part) {
+                if !run(r, self.probe_budget(), &mut part) {
                     waiting.push(r);
                 }
                 r += 1;
@@ -791,6 +782,15 @@ impl<'t> Search<'t> {
         self.off.fill(0.0);
         (self.keep, self.prune, self.box_prune) = (f32::INFINITY, f64::INFINITY, f64::INFINITY);
         (self.limit, self.scanned, self.budget) = (4 * self.k + 64, 0, usize::MAX);
+    }
+
+    /// Walks the tree for `q` (excluding stored row `skip`) until it has scanned more than `budget` rows;
+    /// whether it finished within them (then `finish` writes the answer).
+    fn probe(&mut self, q: &[f32], skip: usize, budget: usize) -> bool {
+        self.start(q, skip);
+        self.budget = budget;
+        self.visit(0, 0.0);
+        self.scanned <= budget
     }
 
     /// Ranks the candidates exactly (the reference's f64 distance, then the original index) and writes
