@@ -89,6 +89,26 @@ fn coarse_amp(dp: usize) -> Option<(i32, i32)> {
     (6..=7).rev().find_map(fits)
 }
 
+/// The largest value `block` returns over blocks of 2048 units, on the pool where there is one (a
+/// maximum is the same in any order): a unit is `width` floats of `data` in, `out_width` i16 of `out` and
+/// one i32 of `per_unit` out.
+fn largest_over_blocks(
+    (data, width): (&[f32], usize),
+    (out, out_width): (&mut [i16], usize),
+    per_unit: &mut [i32],
+    block: impl Fn(&[f32], &mut [i16], &mut [i32]) -> f64 + Sync + Send,
+) -> f64 {
+    const UNITS: usize = 2048;
+    let run = |(x, (out, per)): (&[f32], (&mut [i16], &mut [i32]))| block(x, out, per);
+    #[cfg(feature = "threads")]
+    {
+        use rayon::prelude::*;
+        data.par_chunks(UNITS * width).zip(out.par_chunks_mut(UNITS * out_width).zip(per_unit.par_chunks_mut(UNITS))).map(run).reduce(|| 0.0, f64::max)
+    }
+    #[cfg(not(feature = "threads"))]
+    data.chunks(UNITS * width).zip(out.chunks_mut(UNITS * out_width).zip(per_unit.chunks_mut(UNITS))).map(run).fold(0.0, f64::max)
+}
+
 /// Writes rows `a`, `b` (coarse grid integers, with `|a|^2`, `|b|^2`) packed into `out`; returns their
 /// `base`.
 fn pack_pair((a, na): (&[i16], i32), (b, nb): (&[i16], i32), offset: i32, out: &mut [i16]) -> i32 {
@@ -106,8 +126,7 @@ impl Coarse {
         let grid = Grid::new(center, delta, amp);
         let n2 = data.len() / d / 2;
         let (mut pairs, mut base) = (vec![0i16; n2 * dp], vec![0i32; n2]);
-        const BLOCK_PAIRS: usize = 2048;
-        let block = |(x, (out, base)): (&[f32], (&mut [i16], &mut [i32]))| {
+        let eps = largest_over_blocks((&data[..n2 * 2 * d], 2 * d), (&mut pairs, dp), &mut base, |x, out, base| {
             let (mut eps, mut a, mut b) = (0f64, vec![0i16; dp], vec![0i16; dp]);
             for ((x, out), base) in x.chunks_exact(2 * d).zip(out.chunks_exact_mut(dp)).zip(base) {
                 let ((na, ea), (nb, eb)) = (grid.quantize(&x[..d], &mut a), grid.quantize(&x[d..], &mut b));
@@ -115,15 +134,7 @@ impl Coarse {
                 *base = pack_pair((&a, na), (&b, nb), offset, out);
             }
             eps
-        };
-        let data = &data[..n2 * 2 * d];
-        #[cfg(feature = "threads")]
-        let eps = {
-            use rayon::prelude::*;
-            data.par_chunks(BLOCK_PAIRS * 2 * d).zip(pairs.par_chunks_mut(BLOCK_PAIRS * dp).zip(base.par_chunks_mut(BLOCK_PAIRS))).map(block).reduce(|| 0.0, f64::max)
-        };
-        #[cfg(not(feature = "threads"))]
-        let eps = data.chunks(BLOCK_PAIRS * 2 * d).zip(pairs.chunks_mut(BLOCK_PAIRS * dp).zip(base.chunks_mut(BLOCK_PAIRS))).map(block).fold(0.0, f64::max);
+        });
         Some(Coarse { delta, amp, offset, pairs, base, eps })
     }
 
@@ -155,9 +166,7 @@ impl Quantized {
         let delta = half / amp as f64 * (1.0 + 1e-9);
         let grid = Grid::new(&center, delta, amp);
         let (mut rows, mut norms) = (vec![0i16; data.len() / d * dp], vec![0i32; data.len() / d]);
-        // The rows in blocks, on the pool where there is one (the largest `eps_x` is the same in any order).
-        const BLOCK_ROWS: usize = 4096;
-        let block = |(x, (out, norms)): (&[f32], (&mut [i16], &mut [i32]))| {
+        let eps = largest_over_blocks((data, d), (&mut rows, dp), &mut norms, |x, out, norms| {
             let mut eps = 0f64;
             for ((x, out), norm) in x.chunks_exact(d).zip(out.chunks_exact_mut(dp)).zip(norms) {
                 let e;
@@ -165,14 +174,7 @@ impl Quantized {
                 eps = eps.max(e);
             }
             eps
-        };
-        #[cfg(feature = "threads")]
-        let eps = {
-            use rayon::prelude::*;
-            data.par_chunks(BLOCK_ROWS * d).zip(rows.par_chunks_mut(BLOCK_ROWS * dp).zip(norms.par_chunks_mut(BLOCK_ROWS))).map(block).reduce(|| 0.0, f64::max)
-        };
-        #[cfg(not(feature = "threads"))]
-        let eps = data.chunks(BLOCK_ROWS * d).zip(rows.chunks_mut(BLOCK_ROWS * dp).zip(norms.chunks_mut(BLOCK_ROWS))).map(block).fold(0.0, f64::max);
+        });
         let coarse = if data.len() >= 2 * d { Coarse::new(data, d, dp, &center, half) } else { None };
         Some(Quantized { d, dp, center, delta, amp, rows, norms, prefix_norms: Default::default(), eps, coarse })
     }
@@ -271,16 +273,15 @@ struct Select {
     /// `|q~_{>=m}|^2` for the current prefix `m`: the gate on prefix keys is `keep + rest` (see
     /// [`answer`]).
     rest: i64,
-    /// `2 (eps + eps_q) / delta`.
-    eta: f64,
+    /// `delta`, `eps + eps_q`.
+    fine: (f64, f64),
     /// The gate on coarse keys `|x~|^2 - 2 x~.q~` (coarse grid): MAX until k rows are seen, MIN once
     /// dropped. Unused without a coarse grid.
     gate4: i32,
     /// `|q~|^2` on the coarse grid.
     qq4: i64,
-    /// `delta`, `eps + eps_q` on the fine grid; `delta`, `eps + eps_q` on the coarse one.
-    fine: (f64, f64),
-    coarse: (f64, f64),
+    /// `delta`, `eps + eps_q` on the coarse grid, where there is one.
+    coarse: Option<(f64, f64)>,
     k: usize,
     skip: usize,
     dropped: bool,
@@ -300,18 +301,19 @@ impl Select {
         }
     }
 
-    /// `keep = floor((sqrt(K + |q~|^2) + eta)^2) - |q~|^2`, rounded up in f64 (see the module docs).
+    /// `keep = floor((sqrt(K + |q~|^2) + eta)^2) - |q~|^2` with `eta = 2 (eps + eps_q) / delta`, rounded
+    /// up in f64 (see the module docs).
     /// The k-th exact distance is at most `U = delta sqrt(K + |q~|^2) + eps + eps_q`, and a row within
     /// `U` is within `U + eps' + eps_q'` of the query on the coarse grid (primes for that grid): hence
     /// `gate4`, the same rule there, `floor(((U + eps' + eps_q') / delta')^2) - |q~'|^2` rounded up.
     fn tighten(&mut self) {
         let kth = self.cands.kth() as i64;
         let root = ((kth + self.qq) as f64).sqrt() * SLACK;
-        let r = root + self.eta;
+        let (delta, margin) = self.fine;
+        let r = root + 2.0 * margin / delta * SLACK;
         let bound = (r * r * SLACK).floor() - self.qq as f64;
         self.keep = bound.min(i32::MAX as f64) as i32;
-        let ((delta, margin), (delta4, margin4)) = (self.fine, self.coarse);
-        if delta4 > 0.0 {
+        if let Some((delta4, margin4)) = self.coarse {
             let u = (delta * root * SLACK + margin) * SLACK;
             let r4 = (u + margin4) / delta4 * SLACK * SLACK;
             self.gate4 = ((r4 * r4 * SLACK).floor() - self.qq4 as f64).min(i32::MAX as f64) as i32;
@@ -452,23 +454,22 @@ pub(crate) fn answer(
         let (norm, eps_q) = grid.quantize(query, q);
         pack(&mut packed, i, q);
         (gates[i], keep[i]) = (i32::MAX, i32::MAX);
-        let (mut qq4, mut on4) = (0, (0.0, 0.0));
+        let (mut qq4, mut on4) = (0, None);
         if let (Some(c), Some(grid4)) = (coarse, &grid4) {
             let (norm4, eps_q4) = grid4.quantize(query, &mut q4);
             q4.iter_mut().for_each(|v| *v = -*v);
             pack(&mut packed4, i, &q4);
             (low4[i], high4[i]) = c.thresholds(i32::MAX);
-            (qq4, on4) = (norm4 as i64, (c.delta, c.eps + eps_q4));
+            (qq4, on4) = (norm4 as i64, Some((c.delta, c.eps + eps_q4)));
         }
         sel.push(Select {
             cands: Candidates::new(k),
             keep: i32::MAX,
             qq: norm as i64,
             rest: 0,
-            eta: 2.0 * (quant.eps + eps_q) / quant.delta * SLACK,
+            fine: (quant.delta, quant.eps + eps_q),
             gate4: i32::MAX,
             qq4,
-            fine: (quant.delta, quant.eps + eps_q),
             coarse: on4,
             k,
             skip,
